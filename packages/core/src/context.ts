@@ -1,0 +1,101 @@
+/** @module The context every handler gets: call, emit, log, trace, correlation, caller and deadline. */
+import type { Logger } from "pino";
+import type { z } from "zod";
+import type { ActionRef, EventRef, InputOf, OutputOf, Schema } from "./contract.js";
+import { FlotillaError } from "./errors.js";
+import type { TraceContext } from "./trace-context.js";
+
+/** Who is calling, as established by the edge (the gateway) after authentication. */
+export interface Identity {
+  readonly subject: string;
+  readonly roles: readonly string[];
+  readonly tier?: string;
+  readonly tenant?: string;
+}
+
+export interface CallOptions {
+  /** Upper bound for this call; the context's remaining deadline still applies. */
+  timeoutMs?: number;
+  /** Address one instance directly (client-side balancing). */
+  instance?: string;
+}
+
+/** What a context needs from the host; kept narrow so contexts stay cheap to create. */
+export interface Dispatcher {
+  readonly defaultCallTimeoutMs: number;
+  dispatch(ctx: Context, ref: ActionRef, input: unknown, opts: CallOptions | undefined): Promise<unknown>;
+  emit(ctx: Context, ref: EventRef, data: unknown): Promise<void>;
+  logger(ctx: Context): Logger;
+}
+
+export interface ContextInit<DB = unknown> {
+  readonly service: string | undefined;
+  readonly instance: string | undefined;
+  readonly trace: TraceContext;
+  readonly correlationId: string;
+  readonly caller: Identity | undefined;
+  readonly deadline: number;
+  readonly db: DB;
+}
+
+export class Context<DB = unknown> {
+  /** The service handling this work; undefined for contexts made at the edge. */
+  readonly service: string | undefined;
+  readonly instance: string | undefined;
+  /** The current span's trace context; a tracing middleware replaces it with the span it opened. */
+  trace: TraceContext;
+  readonly correlationId: string;
+  readonly caller: Identity | undefined;
+  /** Epoch milliseconds after which this work is useless to whoever asked for it. */
+  readonly deadline: number;
+  /** This service's own database (the `database` it declared); never another service's. */
+  db: DB;
+  private _log: Logger | undefined;
+  private _signal: AbortSignal | undefined;
+
+  constructor(
+    private readonly dispatcher: Dispatcher,
+    init: ContextInit<DB>,
+  ) {
+    this.service = init.service;
+    this.instance = init.instance;
+    this.trace = init.trace;
+    this.correlationId = init.correlationId;
+    this.caller = init.caller;
+    this.deadline = init.deadline;
+    this.db = init.db;
+  }
+
+  /** A pino logger carrying service, instance, trace and correlation ids (made on first use). */
+  get log(): Logger {
+    this._log ??= this.dispatcher.logger(this);
+    return this._log;
+  }
+
+  /** Aborts when the deadline passes: hand it to fetch, timers or queries to stop useless work. */
+  get signal(): AbortSignal {
+    this._signal ??= AbortSignal.timeout(Math.max(0, this.deadline - Date.now()));
+    return this._signal;
+  }
+
+  remainingMs(): number {
+    return this.deadline - Date.now();
+  }
+
+  /** Calls an action of any service, wherever it runs; input and output are typed by the contract. */
+  call<R extends ActionRef>(ref: R, input: InputOf<R>, opts?: CallOptions): Promise<OutputOf<R>> {
+    return this.dispatcher.dispatch(this, ref, input, opts) as Promise<OutputOf<R>>;
+  }
+
+  /** Emits one of this service's own events. */
+  emit<S extends Schema>(ref: EventRef<S>, data: z.input<S>): Promise<void> {
+    return this.dispatcher.emit(this, ref, data);
+  }
+
+  /** Throws DEADLINE_EXCEEDED if the deadline has passed: a cheap check between expensive steps. */
+  checkDeadline(): void {
+    if (Date.now() >= this.deadline) {
+      throw new FlotillaError("DEADLINE_EXCEEDED", "deadline passed");
+    }
+  }
+}

@@ -1,0 +1,189 @@
+/** @module Errors with stable codes that survive every transport intact. */
+
+/** gRPC-like status categories. Every error has one; domain codes map onto one of these. */
+export const STATUS = [
+  "CANCELLED",
+  "UNKNOWN",
+  "INVALID_ARGUMENT",
+  "DEADLINE_EXCEEDED",
+  "NOT_FOUND",
+  "ALREADY_EXISTS",
+  "PERMISSION_DENIED",
+  "RESOURCE_EXHAUSTED",
+  "FAILED_PRECONDITION",
+  "ABORTED",
+  "OUT_OF_RANGE",
+  "UNIMPLEMENTED",
+  "INTERNAL",
+  "UNAVAILABLE",
+  "DATA_LOSS",
+  "UNAUTHENTICATED",
+] as const;
+export type Status = (typeof STATUS)[number];
+
+const STATUS_SET: ReadonlySet<string> = new Set(STATUS);
+
+/** Statuses where trying again may succeed (the caller still decides whether the action is idempotent). */
+const RETRYABLE_STATUS: ReadonlySet<Status> = new Set([
+  "UNAVAILABLE",
+  "RESOURCE_EXHAUSTED",
+  "ABORTED",
+  "DEADLINE_EXCEEDED",
+]);
+
+/**
+ * An event that failed with one of these will fail the same way on every redelivery (its data does
+ * not validate, or nothing can handle it), so it goes to the dead letters at once. Everything else is
+ * redelivered with backoff until the delivery limit.
+ */
+const POISON_STATUS: ReadonlySet<string> = new Set(["INVALID_ARGUMENT", "UNIMPLEMENTED"]);
+
+export function isPoison(status: string): boolean {
+  return POISON_STATUS.has(status);
+}
+
+export function isStatus(value: string): value is Status {
+  return STATUS_SET.has(value);
+}
+
+/** Error codes raised by Flotilla itself (beyond the plain status names). Never reuse a code. */
+export const FlotillaCodes = {
+  NO_HANDLER: { code: "FLOTILLA_NO_HANDLER", status: "UNIMPLEMENTED" },
+  NO_INSTANCE: { code: "FLOTILLA_NO_INSTANCE", status: "UNAVAILABLE" },
+  PAYLOAD_TOO_LARGE: { code: "FLOTILLA_PAYLOAD_TOO_LARGE", status: "RESOURCE_EXHAUSTED" },
+  OVERLOADED: { code: "FLOTILLA_OVERLOADED", status: "RESOURCE_EXHAUSTED" },
+  BAD_ENVELOPE: { code: "FLOTILLA_BAD_ENVELOPE", status: "INVALID_ARGUMENT" },
+  INVALID_OUTPUT: { code: "FLOTILLA_INVALID_OUTPUT", status: "INTERNAL" },
+  SHUTTING_DOWN: { code: "FLOTILLA_SHUTTING_DOWN", status: "UNAVAILABLE" },
+  NOT_STARTED: { code: "FLOTILLA_NOT_STARTED", status: "FAILED_PRECONDITION" },
+  CONFIG: { code: "FLOTILLA_CONFIG", status: "FAILED_PRECONDITION" },
+  MIGRATION_FAILED: { code: "FLOTILLA_MIGRATION_FAILED", status: "INTERNAL" },
+} as const satisfies Record<string, { code: string; status: Status }>;
+
+export interface ErrorOptions {
+  /** Status category; defaults to the code itself when the code is a status name, else INTERNAL. */
+  status?: Status;
+  details?: unknown;
+  /** Overrides the status's default retryability. */
+  retryable?: boolean;
+  cause?: unknown;
+}
+
+/** The serialized form that crosses the wire. */
+export interface WireError {
+  code: string;
+  status: Status;
+  message: string;
+  retryable: boolean;
+  details?: unknown;
+  name?: string;
+  cause?: WireError;
+}
+
+const MAX_CAUSE_DEPTH = 8;
+
+export class FlotillaError extends Error {
+  override readonly name = "FlotillaError";
+  readonly code: string;
+  readonly status: Status;
+  readonly retryable: boolean;
+  readonly details: unknown;
+
+  constructor(code: string, message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = options.status ?? (isStatus(code) ? code : "INTERNAL");
+    this.retryable = options.retryable ?? RETRYABLE_STATUS.has(this.status);
+    this.details = options.details;
+  }
+
+  /** Builds one of Flotilla's own errors from the FlotillaCodes table. */
+  static of(
+    entry: { code: string; status: Status },
+    message: string,
+    options: Omit<ErrorOptions, "status"> = {},
+  ): FlotillaError {
+    return new FlotillaError(entry.code, message, { ...options, status: entry.status });
+  }
+
+  /** Wraps anything thrown into a FlotillaError, keeping the original as the cause. */
+  static from(err: unknown): FlotillaError {
+    if (err instanceof FlotillaError) return err;
+    if (err instanceof Error) {
+      return new FlotillaError("INTERNAL", err.message || "internal error", { cause: err });
+    }
+    return new FlotillaError("UNKNOWN", typeof err === "string" ? err : "unknown error thrown", {
+      details: safeDetails(err),
+    });
+  }
+
+  toJSON(): WireError {
+    return toWire(this);
+  }
+}
+
+export function toWire(err: unknown, depth = 0): WireError {
+  const fe = FlotillaError.from(err);
+  const wire: WireError = {
+    code: fe.code,
+    status: fe.status,
+    message: fe.message,
+    retryable: fe.retryable,
+  };
+  if (fe.details !== undefined) wire.details = safeDetails(fe.details);
+  // A wrapped plain Error keeps its own name so the receiver can tell a TypeError from a domain error.
+  const original = err instanceof FlotillaError ? undefined : err;
+  if (original instanceof Error && original.name !== "Error") wire.name = original.name;
+  const cause = err instanceof FlotillaError ? err.cause : original instanceof Error ? original.cause : undefined;
+  if (cause !== undefined && depth < MAX_CAUSE_DEPTH) wire.cause = toWire(cause, depth + 1);
+  return wire;
+}
+
+export function fromWire(wire: unknown, depth = 0): FlotillaError {
+  if (!isWireError(wire)) {
+    return FlotillaError.of(FlotillaCodes.BAD_ENVELOPE, "malformed error on the wire", {
+      details: safeDetails(wire),
+    });
+  }
+  const cause = wire.cause !== undefined && depth < MAX_CAUSE_DEPTH ? fromWire(wire.cause, depth + 1) : undefined;
+  return new FlotillaError(wire.code, wire.message, {
+    status: wire.status,
+    retryable: wire.retryable,
+    details: wire.details,
+    cause,
+  });
+}
+
+function isWireError(value: unknown): value is WireError {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.code === "string" &&
+    typeof v.message === "string" &&
+    typeof v.status === "string" &&
+    isStatus(v.status) &&
+    typeof v.retryable === "boolean"
+  );
+}
+
+/** Details must survive JSON; anything that does not is replaced by a description. */
+function safeDetails(details: unknown): unknown {
+  try {
+    return details === undefined ? undefined : JSON.parse(JSON.stringify(details));
+  } catch {
+    return String(details);
+  }
+}
+
+/** Shorthands for the common statuses. */
+export const errors = {
+  invalidArgument: (message: string, details?: unknown) => new FlotillaError("INVALID_ARGUMENT", message, { details }),
+  notFound: (message: string, details?: unknown) => new FlotillaError("NOT_FOUND", message, { details }),
+  unavailable: (message: string, details?: unknown) => new FlotillaError("UNAVAILABLE", message, { details }),
+  deadlineExceeded: (message: string, details?: unknown) =>
+    new FlotillaError("DEADLINE_EXCEEDED", message, { details }),
+  permissionDenied: (message: string, details?: unknown) =>
+    new FlotillaError("PERMISSION_DENIED", message, { details }),
+  unauthenticated: (message: string, details?: unknown) => new FlotillaError("UNAUTHENTICATED", message, { details }),
+  internal: (message: string, details?: unknown) => new FlotillaError("INTERNAL", message, { details }),
+};

@@ -1,0 +1,43 @@
+/** @module Flotilla core: contracts, services, the runtime host, context, errors, middleware, transports. */
+
+export type { CallOptions, Identity } from "./context.js";
+export { Context } from "./context.js";
+export type { ActionRef, Contract, EventDataOf, EventRef, InputOf, OutputOf, Schema } from "./contract.js";
+export { action, defineContract, event } from "./contract.js";
+export type { ErrorOptions, Status, WireError } from "./errors.js";
+export { errors, FlotillaCodes, FlotillaError, fromWire, isPoison, isStatus, STATUS, toWire } from "./errors.js";
+export type { EdgeContextOptions, HostOptions } from "./host.js";
+export { createHost, Host } from "./host.js";
+export { createLogger } from "./logger.js";
+export type { InboundAction, InboundEvent, Middleware, OutboundCall, OutboundEvent } from "./middleware.js";
+export { compose } from "./middleware.js";
+export type { ResourceHandle, ResourceOwner, ResourceProvider, ResourceSpec } from "./resources.js";
+export type { EventMeta, ServiceDefinition, ServiceOptions, SubscriptionOptions } from "./service.js";
+export { defineService } from "./service.js";
+export type { TraceContext } from "./trace-context.js";
+export {
+  childTraceContext,
+  formatTraceparent,
+  newSpanId,
+  newTraceContext,
+  newTraceId,
+  parseTraceparent,
+} from "./trace-context.js";
+export type { Delivery, EventEnvelope, HeaderMap, RequestEnvelope } from "./transport/envelope.js";
+export { Headers } from "./transport/envelope.js";
+export type { MemoryTransportOptions } from "./transport/memory-transport.js";
+export { MemoryTransport } from "./transport/memory-transport.js";
+export type { TransportFactory, TransportSpec } from "./transport/resolve-transport.js";
+export { resolveTransport } from "./transport/resolve-transport.js";
+export type {
+  DeadLetter,
+  EventHandler,
+  RequestHandler,
+  RequestOptions,
+  ServeOptions,
+  SubscribeOptions,
+  Subscription,
+  Transport,
+} from "./transport/transport.js";
+export type { FieldIssue } from "./validation.js";
+export { parseOrThrow } from "./validation.js";

@@ -1,0 +1,29 @@
+/** @module Per-service resources (a database, later caches): declared by services, opened by providers. */
+import type { Logger } from "pino";
+import type { Middleware } from "./middleware.js";
+
+/** What a service declares; `T` is the type handlers see (e.g. `Kysely<Schema>`). */
+export interface ResourceSpec<T = unknown> {
+  readonly kind: string;
+  /** Type carrier only; never set at run time. */
+  readonly __type?: T;
+}
+
+export interface ResourceOwner {
+  readonly service: string;
+  readonly instance: string;
+  readonly log: Logger;
+}
+
+export interface ResourceHandle {
+  readonly value: unknown;
+  /** Middleware that applies to the owning service only (e.g. a transaction around each handler). */
+  readonly middleware?: readonly Middleware[];
+  close(): Promise<void>;
+}
+
+/** Opens resources of one kind; the host is given providers and passes them each service's spec. */
+export interface ResourceProvider {
+  readonly kind: string;
+  open(spec: ResourceSpec, owner: ResourceOwner): Promise<ResourceHandle>;
+}

@@ -1,0 +1,219 @@
+/** @module One running instance of a service: its resources, request server, event subscriptions. */
+import type { Logger } from "pino";
+import { Context, type Dispatcher, type Identity } from "./context.js";
+import type { ActionRef } from "./contract.js";
+import { FlotillaCodes, FlotillaError } from "./errors.js";
+import { compose, type InboundAction, type InboundEvent, type Middleware } from "./middleware.js";
+import type { ResourceHandle, ResourceProvider } from "./resources.js";
+import type { ServiceDefinition, SubscriptionDefinition } from "./service.js";
+import { newTraceContext, parseTraceparent } from "./trace-context.js";
+import { type Delivery, type EventEnvelope, Headers, type RequestEnvelope } from "./transport/envelope.js";
+import type { Subscription, Transport } from "./transport/transport.js";
+import { parseOrThrow } from "./validation.js";
+
+export interface InstanceEnvironment {
+  readonly dispatcher: Dispatcher;
+  readonly transport: Transport;
+  readonly providers: readonly ResourceProvider[];
+  readonly middleware: readonly Middleware[];
+  readonly log: Logger;
+  readonly validateOutput: boolean;
+}
+
+const LIFECYCLE_TIMEOUT_MS = 5 * 60_000;
+const DEFAULT_EVENT_TIMEOUT_MS = 30_000;
+
+interface ActionEntry {
+  readonly ref: ActionRef;
+  readonly fn: ServiceDefinition["actions"][string];
+}
+
+export class ServiceInstance {
+  readonly log: Logger;
+  private resource: ResourceHandle | undefined;
+  private db: unknown;
+  private readonly actions = new Map<string, ActionEntry>();
+  private readonly subscriptionDefs = new Map<string, SubscriptionDefinition>();
+  private readonly subscriptions: Subscription[] = [];
+  private inboundAction: (inv: InboundAction) => Promise<unknown> = rejectNotStarted;
+  private inboundEvent: (inv: InboundEvent) => Promise<void> = rejectNotStarted;
+  started = false;
+
+  constructor(
+    readonly def: ServiceDefinition,
+    readonly instance: string,
+    private readonly env: InstanceEnvironment,
+  ) {
+    this.log = env.log.child({ service: def.name, instance });
+    for (const [name, ref] of Object.entries(def.contract.actions as Record<string, ActionRef>)) {
+      this.actions.set(ref.fqn, { ref, fn: def.actions[name] as ActionEntry["fn"] });
+    }
+    for (const sub of def.subscriptions) this.subscriptionDefs.set(this.subscriptionName(sub), sub);
+  }
+
+  /** Opens resources (running migrations), composes pipelines and runs the start hook. */
+  async start(): Promise<void> {
+    const middleware = [...this.env.middleware];
+    if (this.def.database !== undefined) {
+      const spec = this.def.database;
+      const provider = this.env.providers.find((p) => p.kind === spec.kind);
+      if (provider === undefined) {
+        throw FlotillaError.of(FlotillaCodes.CONFIG, `${this.def.name} needs a "${spec.kind}" resource provider`);
+      }
+      this.resource = await provider.open(spec, { service: this.def.name, instance: this.instance, log: this.log });
+      this.db = this.resource.value;
+      middleware.push(...(this.resource.middleware ?? []));
+    }
+    this.inboundAction = compose(middleware, "action", (inv: InboundAction) => this.runAction(inv));
+    this.inboundEvent = compose(middleware, "event", (inv: InboundEvent) => this.runEvent(inv));
+    await this.def.start?.(this.lifecycleContext());
+    this.started = true;
+  }
+
+  /** Starts taking traffic: subscriptions first, so events emitted by our own actions are not missed. */
+  async listen(): Promise<void> {
+    for (const sub of this.def.subscriptions) {
+      const subscription = await this.env.transport.subscribe(
+        {
+          types: [sub.event.type],
+          ...(sub.broadcast ? {} : { group: this.subscriptionName(sub) }),
+          instance: this.instance,
+          maxInFlight: sub.maxInFlight ?? 16,
+          maxDeliveries: sub.maxDeliveries ?? 5,
+          backoffMs: (attempt) => Math.min(30_000, 100 * 2 ** (attempt - 1)),
+        },
+        (event, delivery) => this.handleEvent(sub, event, delivery),
+      );
+      this.subscriptions.push(subscription);
+    }
+    if (this.actions.size > 0) {
+      const server = await this.env.transport.serve(
+        {
+          service: this.def.name,
+          instance: this.instance,
+          maxInFlight: this.def.maxInFlight,
+          maxQueued: this.def.maxQueued,
+        },
+        this.handleRequest,
+      );
+      this.subscriptions.push(server);
+    }
+  }
+
+  async isReady(): Promise<boolean> {
+    return this.started && ((await this.def.ready?.()) ?? true);
+  }
+
+  /** Stops taking new work and waits for in-flight requests and events. */
+  async drain(): Promise<void> {
+    await Promise.all(this.subscriptions.splice(0).map((s) => s.close()));
+  }
+
+  async close(): Promise<void> {
+    this.started = false;
+    try {
+      await this.def.stop?.(this.lifecycleContext());
+    } finally {
+      await this.resource?.close();
+    }
+  }
+
+  private readonly handleRequest = (req: RequestEnvelope): Promise<unknown> => {
+    const entry = this.actions.get(req.action);
+    if (entry === undefined) {
+      return Promise.reject(FlotillaError.of(FlotillaCodes.NO_HANDLER, `${this.def.name} has no action ${req.action}`));
+    }
+    const now = Date.now();
+    const timeout = Number(req.headers[Headers.timeout]);
+    if (!(timeout > 0)) {
+      return Promise.reject(new FlotillaError("DEADLINE_EXCEEDED", `${req.action} arrived after its deadline`));
+    }
+    const ctx = this.context(req.headers, now + timeout, req.id);
+    return this.inboundAction({ ref: entry.ref, ctx, request: req, input: req.payload });
+  };
+
+  private async runAction(inv: InboundAction): Promise<unknown> {
+    const entry = this.actions.get(inv.ref.fqn) as ActionEntry;
+    inv.input = parseOrThrow(inv.ref.input, inv.input, `input for ${inv.ref.fqn}`);
+    try {
+      const output = await entry.fn(inv.input, inv.ctx);
+      if (!this.env.validateOutput) return output;
+      const result = inv.ref.output.safeParse(output);
+      if (!result.success) {
+        throw FlotillaError.of(FlotillaCodes.INVALID_OUTPUT, `${inv.ref.fqn} returned output its contract rejects`, {
+          details: { issues: result.error.issues },
+        });
+      }
+      return result.data;
+    } catch (err) {
+      const fe = FlotillaError.from(err);
+      if (fe.status === "INTERNAL" || fe.status === "UNKNOWN") {
+        inv.ctx.log.error({ err, action: inv.ref.fqn }, "action failed");
+      }
+      throw fe;
+    }
+  }
+
+  private handleEvent(sub: SubscriptionDefinition, envelope: EventEnvelope, delivery: Delivery): Promise<void> {
+    const deadline = Date.now() + (sub.timeoutMs ?? DEFAULT_EVENT_TIMEOUT_MS);
+    const ctx = this.context(envelope.headers, deadline, envelope.id);
+    const subscription = this.subscriptionName(sub);
+    return this.inboundEvent({ ref: sub.event, ctx, envelope, delivery, subscription, data: envelope.data });
+  }
+
+  private async runEvent(inv: InboundEvent): Promise<void> {
+    const sub = this.subscriptionDefs.get(inv.subscription);
+    if (sub === undefined) throw FlotillaError.of(FlotillaCodes.NO_HANDLER, `no handler ${inv.subscription}`);
+    inv.data = parseOrThrow(inv.ref.schema, inv.data, `data of ${inv.envelope.type} event ${inv.envelope.id}`);
+    try {
+      await sub.handle(inv.data, inv.ctx, { envelope: inv.envelope, delivery: inv.delivery });
+    } catch (err) {
+      inv.ctx.log.warn({ err, event: inv.envelope.id, attempt: inv.delivery.attempt }, "event handler failed");
+      throw err;
+    }
+  }
+
+  private subscriptionName(s: SubscriptionDefinition): string {
+    return s.broadcast ? s.name : `${this.def.name}.${s.name}`;
+  }
+
+  private context(headers: Record<string, string>, deadline: number, fallbackCorrelation: string): Context {
+    const trace = parseTraceparent(headers[Headers.traceparent], headers[Headers.tracestate]) ?? newTraceContext();
+    const callerHeader = headers[Headers.caller];
+    return new Context(this.env.dispatcher, {
+      service: this.def.name,
+      instance: this.instance,
+      trace,
+      correlationId: headers[Headers.correlationId] ?? fallbackCorrelation,
+      caller: callerHeader === undefined ? undefined : parseCaller(callerHeader),
+      deadline,
+      db: this.db,
+    });
+  }
+
+  private lifecycleContext(): Context {
+    return new Context(this.env.dispatcher, {
+      service: this.def.name,
+      instance: this.instance,
+      trace: newTraceContext(),
+      correlationId: `${this.instance}.lifecycle`,
+      caller: undefined,
+      deadline: Date.now() + LIFECYCLE_TIMEOUT_MS,
+      db: this.db,
+    });
+  }
+}
+
+function parseCaller(header: string): Identity | undefined {
+  try {
+    const value = JSON.parse(header) as Partial<Identity>;
+    if (typeof value.subject !== "string" || !Array.isArray(value.roles)) return undefined;
+    return value as Identity;
+  } catch {
+    return undefined;
+  }
+}
+
+function rejectNotStarted(): Promise<never> {
+  return Promise.reject(FlotillaError.of(FlotillaCodes.NOT_STARTED, "service instance is not started"));
+}

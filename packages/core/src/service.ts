@@ -1,0 +1,112 @@
+/** @module Services: a contract's implementation, its event handlers, lifecycle hooks and resources. */
+import type { z } from "zod";
+import type { Context } from "./context.js";
+import type { Contract, EventRef, Schema } from "./contract.js";
+import { FlotillaCodes, FlotillaError } from "./errors.js";
+import type { ResourceSpec } from "./resources.js";
+import type { Delivery, EventEnvelope } from "./transport/envelope.js";
+
+type MaybePromise<T> = T | Promise<T>;
+
+type ActionImpls<C extends Contract, DB> = {
+  [K in keyof C["actions"]]: C["actions"][K] extends { input: infer I extends Schema; output: infer O extends Schema }
+    ? (input: z.output<I>, ctx: Context<DB>) => MaybePromise<z.input<O>>
+    : never;
+};
+
+export interface EventMeta {
+  readonly envelope: EventEnvelope;
+  readonly delivery: Delivery;
+}
+
+export interface SubscriptionOptions {
+  /** Every instance gets every event (e.g. to refresh a local cache), instead of one per service. */
+  broadcast?: boolean;
+  /** Events this instance handles at once for this subscription (default 16; 1 keeps strict order). */
+  maxInFlight?: number;
+  /** Deliveries before the event is dead-lettered (default 5). */
+  maxDeliveries?: number;
+  /** Time a handler may take before its context's deadline passes (default 30 s). */
+  timeoutMs?: number;
+}
+
+type SubscriptionDefs<Subs extends Record<string, EventRef>, DB> = {
+  [K in keyof Subs]: SubscriptionOptions & {
+    event: Subs[K];
+    handle(data: z.output<Subs[K]["schema"]>, ctx: Context<DB>, meta: EventMeta): Promise<void>;
+  };
+};
+
+export interface ServiceOptions<C extends Contract, DB, Subs extends Record<string, EventRef>> {
+  /** This service's own database; handlers see it as `ctx.db`. */
+  database?: ResourceSpec<DB>;
+  actions: ActionImpls<C, DB>;
+  /** Event handlers by name; the name keeps the durable consumer stable across deploys. */
+  subscriptions?: SubscriptionDefs<Subs, DB>;
+  /** Runs before the instance takes traffic (e.g. seed data, warm caches). */
+  start?(ctx: Context<DB>): Promise<void>;
+  /** Runs after the instance drained its in-flight work, before resources close. */
+  stop?(ctx: Context<DB>): Promise<void>;
+  /** Readiness beyond "started" (e.g. a dependency is reachable). */
+  ready?(): MaybePromise<boolean>;
+  /** Requests handled at once per instance (default 256); more wait. */
+  maxInFlight?: number;
+  /** Requests allowed to wait per instance before FLOTILLA_OVERLOADED (default 1024). */
+  maxQueued?: number;
+}
+
+export interface SubscriptionDefinition extends SubscriptionOptions {
+  readonly name: string;
+  readonly event: EventRef;
+  handle(data: unknown, ctx: Context<unknown>, meta: EventMeta): Promise<void>;
+}
+
+/** A service as the host sees it: type parameters erased. */
+export interface ServiceDefinition {
+  readonly kind: "service";
+  readonly name: string;
+  readonly contract: Contract;
+  readonly database: ResourceSpec | undefined;
+  readonly actions: Readonly<Record<string, (input: unknown, ctx: Context<unknown>) => MaybePromise<unknown>>>;
+  readonly subscriptions: readonly SubscriptionDefinition[];
+  readonly start: ((ctx: Context<unknown>) => Promise<void>) | undefined;
+  readonly stop: ((ctx: Context<unknown>) => Promise<void>) | undefined;
+  readonly ready: (() => MaybePromise<boolean>) | undefined;
+  readonly maxInFlight: number;
+  readonly maxQueued: number;
+}
+
+export function defineService<
+  C extends Contract,
+  DB = undefined,
+  Subs extends Record<string, EventRef> = Record<never, EventRef>,
+>(contract: C, options: ServiceOptions<C, DB, Subs>): ServiceDefinition {
+  const impls = options.actions as unknown as Record<string, ServiceDefinition["actions"][string]>;
+  for (const name of Object.keys(contract.actions)) {
+    if (typeof impls[name] !== "function") {
+      throw FlotillaError.of(FlotillaCodes.CONFIG, `${contract.service}: action "${name}" has no implementation`);
+    }
+  }
+  for (const name of Object.keys(impls)) {
+    if (!(name in contract.actions)) {
+      throw FlotillaError.of(FlotillaCodes.CONFIG, `${contract.service}: "${name}" is not an action of the contract`);
+    }
+  }
+  const subscriptions = Object.entries(options.subscriptions ?? {}).map(([name, def]) => {
+    const sub = def as SubscriptionDefinition;
+    return { ...sub, name };
+  });
+  return Object.freeze({
+    kind: "service",
+    name: contract.service,
+    contract,
+    database: options.database,
+    actions: impls,
+    subscriptions,
+    start: options.start as ServiceDefinition["start"],
+    stop: options.stop as ServiceDefinition["stop"],
+    ready: options.ready,
+    maxInFlight: options.maxInFlight ?? 256,
+    maxQueued: options.maxQueued ?? 1024,
+  });
+}

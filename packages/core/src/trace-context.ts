@@ -1,0 +1,53 @@
+/** @module W3C Trace Context (`traceparent`): parse, format and create ids. */
+import { randomUUID } from "node:crypto";
+
+export interface TraceContext {
+  /** 32 lowercase hex characters. */
+  readonly traceId: string;
+  /** 16 lowercase hex characters: the span that the next hop will see as its parent. */
+  readonly spanId: string;
+  /** Trace flags; bit 0 is "sampled". */
+  readonly flags: number;
+  readonly tracestate?: string;
+}
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$/;
+const ZERO_TRACE = "0".repeat(32);
+const ZERO_SPAN = "0".repeat(16);
+
+/** Parses a `traceparent` header; returns undefined for anything invalid (the spec says: start a new trace). */
+export function parseTraceparent(header: string | undefined, tracestate?: string): TraceContext | undefined {
+  if (!header || header.length > 512) return undefined;
+  const m = TRACEPARENT.exec(header.trim().toLowerCase());
+  if (!m) return undefined;
+  const [, version, traceId, spanId, flags] = m as unknown as [string, string, string, string, string];
+  // Version ff is forbidden; version 00 must have exactly four fields.
+  if (version === "ff" || (version === "00" && header.trim().length !== 55)) return undefined;
+  if (traceId === ZERO_TRACE || spanId === ZERO_SPAN) return undefined;
+  const ctx: TraceContext = { traceId, spanId, flags: Number.parseInt(flags, 16) };
+  return tracestate ? { ...ctx, tracestate } : ctx;
+}
+
+export function formatTraceparent(t: TraceContext): string {
+  return `00-${t.traceId}-${t.spanId}-${t.flags.toString(16).padStart(2, "0")}`;
+}
+
+// randomUUID draws from a cached entropy pool, so it is much cheaper than randomBytes per id.
+export function newTraceId(): string {
+  const u = randomUUID();
+  return u.slice(0, 8) + u.slice(9, 13) + u.slice(14, 18) + u.slice(19, 23) + u.slice(24);
+}
+
+export function newSpanId(): string {
+  const u = randomUUID();
+  return u.slice(0, 8) + u.slice(24, 32);
+}
+
+export function newTraceContext(sampled = true): TraceContext {
+  return { traceId: newTraceId(), spanId: newSpanId(), flags: sampled ? 1 : 0 };
+}
+
+/** The same trace with a new span id: what a hop that records a span hands to its children. */
+export function childTraceContext(parent: TraceContext): TraceContext {
+  return { ...parent, spanId: newSpanId() };
+}

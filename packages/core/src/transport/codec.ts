@@ -1,0 +1,38 @@
+/** @module JSON codec with a payload size limit, shared by the wire-faithful and network transports. */
+import { FlotillaCodes, FlotillaError } from "../errors.js";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+
+export function encode(value: unknown, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES): Uint8Array {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    throw new FlotillaError("INVALID_ARGUMENT", `payload cannot be serialized: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const bytes = encoder.encode(json ?? "null");
+  if (bytes.byteLength > maxBytes) {
+    throw FlotillaError.of(FlotillaCodes.PAYLOAD_TOO_LARGE, `payload is ${bytes.byteLength} bytes; limit ${maxBytes}`, {
+      details: { size: bytes.byteLength, limit: maxBytes },
+    });
+  }
+  return bytes;
+}
+
+export function decode(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(decoder.decode(bytes));
+  } catch (err) {
+    throw FlotillaError.of(FlotillaCodes.BAD_ENVELOPE, "payload is not valid JSON", { cause: err });
+  }
+}
+
+/** A deep copy made the way the network would make it. */
+export function roundTrip<T>(value: T, maxBytes?: number): T {
+  return value === undefined ? value : (decode(encode(value, maxBytes)) as T);
+}

@@ -1,0 +1,46 @@
+/** @module The messages every transport carries: requests and events, with their metadata headers. */
+
+/** Header names shared by every transport (lowercase; the NATS transport sends them as message headers). */
+export const Headers = {
+  traceparent: "traceparent",
+  tracestate: "tracestate",
+  correlationId: "flotilla-correlation-id",
+  /** Milliseconds the callee has left, relative, so clocks need not agree across machines. */
+  timeout: "flotilla-timeout-ms",
+  /** JSON of the caller identity, set by the edge after it authenticated the request. */
+  caller: "flotilla-caller",
+} as const;
+
+export type HeaderMap = Record<string, string>;
+
+export interface RequestEnvelope {
+  /** Request id, unique per attempt; also the correlation key between request and reply. */
+  readonly id: string;
+  /** `service.action`. */
+  readonly action: string;
+  /** Address of one instance when the caller balances client-side; absent for queue-group balancing. */
+  readonly instance?: string;
+  readonly headers: HeaderMap;
+  readonly payload: unknown;
+}
+
+/** An event as it travels, CloudEvents 1.0 attributes plus Flotilla's extensions in `headers`. */
+export interface EventEnvelope {
+  readonly id: string;
+  /** `service.EventName`. */
+  readonly type: string;
+  /** The emitting service. */
+  readonly source: string;
+  /** Schema version of `data`. */
+  readonly version: number;
+  /** ISO-8601 time of emission. */
+  readonly time: string;
+  readonly headers: HeaderMap;
+  readonly data: unknown;
+}
+
+/** Delivery metadata the transport adds when it hands an event to a handler. */
+export interface Delivery {
+  /** 1 for the first delivery, incremented on each redelivery. */
+  readonly attempt: number;
+}

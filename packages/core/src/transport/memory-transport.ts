@@ -1,0 +1,260 @@
+/** @module The in-process transport: the same semantics as the NATS one, with no network. */
+import { type DeadlineEntry, DeadlineTimer } from "../deadline-timer.js";
+import { FlotillaCodes, FlotillaError, fromWire, toWire } from "../errors.js";
+import { Queue } from "../queue.js";
+import { DEFAULT_MAX_PAYLOAD_BYTES, roundTrip } from "./codec.js";
+import type { EventEnvelope, RequestEnvelope } from "./envelope.js";
+import { ConsumerGroup } from "./memory-consumer-group.js";
+import type {
+  DeadLetter,
+  EventHandler,
+  RequestHandler,
+  RequestOptions,
+  ServeOptions,
+  SubscribeOptions,
+  Subscription,
+  Transport,
+} from "./transport.js";
+
+export interface MemoryTransportOptions {
+  /**
+   * Serialize every request, reply and event as the network would (JSON, size limit), so code that
+   * works embedded cannot rely on shared object references or values JSON cannot carry.
+   */
+  faithful?: boolean;
+  maxPayloadBytes?: number;
+  /** Events a consumer group may hold undelivered before publishes are refused. */
+  maxBacklog?: number;
+  /** Called for each event that exhausted its deliveries (they are also kept in `deadLetters`). */
+  onDeadLetter?: (letter: DeadLetter) => void;
+}
+
+class Call implements DeadlineEntry {
+  settled = false;
+  constructor(
+    readonly deadline: number,
+    readonly req: RequestEnvelope,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (err: unknown) => void,
+    readonly onTimeout: (call: Call) => void,
+  ) {}
+  onExpire(): void {
+    this.onTimeout(this);
+  }
+}
+
+class Server implements Subscription {
+  inFlight = 0;
+  closing = false;
+  readonly queue = new Queue<Call>();
+  private idle: (() => void) | undefined;
+
+  constructor(
+    readonly opts: ServeOptions,
+    readonly handler: RequestHandler,
+    private readonly detach: (s: Server) => void,
+  ) {}
+
+  checkIdle(): void {
+    if (this.inFlight === 0 && this.queue.length === 0 && this.idle) this.idle();
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.detach(this);
+    if (this.inFlight > 0 || this.queue.length > 0) await new Promise<void>((r) => (this.idle = r));
+  }
+}
+
+export class MemoryTransport implements Transport {
+  readonly name = "memory";
+  readonly deadLetters: DeadLetter[] = [];
+  private readonly services = new Map<string, { servers: Server[]; next: number }>();
+  private readonly groups = new Map<string, ConsumerGroup>();
+  private readonly timer = new DeadlineTimer();
+  private readonly pending = new Set<Call>();
+  private readonly faithful: boolean;
+  private readonly maxPayload: number;
+  private readonly maxBacklog: number;
+  private connected = false;
+  private broadcastSeq = 0;
+
+  constructor(private readonly options: MemoryTransportOptions = {}) {
+    this.faithful = options.faithful ?? false;
+    this.maxPayload = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    this.maxBacklog = options.maxBacklog ?? 100_000;
+  }
+
+  async connect(): Promise<void> {
+    this.connected = true;
+  }
+
+  async close(): Promise<void> {
+    this.connected = false;
+    for (const call of this.pending) this.fail(call, unavailable("transport closed"));
+  }
+
+  async isAvailable(service: string): Promise<boolean> {
+    return (this.services.get(service)?.servers.length ?? 0) > 0;
+  }
+
+  request(req: RequestEnvelope, opts: RequestOptions): Promise<unknown> {
+    if (!this.connected) return Promise.reject(unavailable("transport is not connected"));
+    const server = this.pickServer(req);
+    if (server instanceof FlotillaError) return Promise.reject(server);
+    let sent = req;
+    if (this.faithful) {
+      try {
+        sent = roundTrip(req, this.maxPayload);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return new Promise((resolve, reject) => {
+      const call = new Call(Date.now() + opts.timeoutMs, sent, resolve, reject, this.timedOut);
+      if (server.inFlight < server.opts.maxInFlight) {
+        this.track(call);
+        this.run(server, call);
+      } else if (server.queue.length < server.opts.maxQueued) {
+        this.track(call);
+        server.queue.push(call);
+      } else {
+        reject(FlotillaError.of(FlotillaCodes.OVERLOADED, `${server.opts.instance} has too many queued requests`));
+      }
+    });
+  }
+
+  async serve(opts: ServeOptions, handler: RequestHandler): Promise<Subscription> {
+    let entry = this.services.get(opts.service);
+    if (entry === undefined) {
+      entry = { servers: [], next: 0 };
+      this.services.set(opts.service, entry);
+    }
+    const server = new Server(opts, handler, (s) => {
+      const list = this.services.get(opts.service)?.servers;
+      const i = list?.indexOf(s) ?? -1;
+      if (list && i >= 0) list.splice(i, 1);
+    });
+    entry.servers.push(server);
+    return server;
+  }
+
+  async publish(event: EventEnvelope): Promise<void> {
+    if (!this.connected) throw unavailable("transport is not connected");
+    const stored = this.faithful ? roundTrip(event, this.maxPayload) : event;
+    const targets: ConsumerGroup[] = [];
+    for (const group of this.groups.values()) {
+      if (group.types.includes(event.type)) targets.push(group);
+    }
+    // All or nothing: a publish refused for one full group is not half-delivered to the others.
+    const full = targets.find((g) => g.depth >= this.maxBacklog);
+    if (full) throw FlotillaError.of(FlotillaCodes.OVERLOADED, `consumer group ${full.name} backlog is full`);
+    for (const group of targets) group.enqueue(stored);
+  }
+
+  async subscribe(opts: SubscribeOptions, handler: EventHandler): Promise<Subscription> {
+    const name = opts.group ?? `~broadcast.${opts.instance}.${++this.broadcastSeq}`;
+    let group = this.groups.get(name);
+    if (group === undefined) {
+      group = new ConsumerGroup(name, opts.types, opts.group === undefined, opts, {
+        copy: (e) => (this.faithful ? roundTrip(e) : e),
+        deadLetter: (letter) => {
+          this.deadLetters.push(letter);
+          this.options.onDeadLetter?.(letter);
+        },
+        dispose: (g) => this.groups.delete(g.name),
+      });
+      this.groups.set(name, group);
+    }
+    return group.join(opts, handler);
+  }
+
+  /** Undelivered events per consumer group (consumer lag). */
+  backlog(): Record<string, number> {
+    return Object.fromEntries([...this.groups.values()].map((g) => [g.name, g.depth]));
+  }
+
+  private pickServer(req: RequestEnvelope): Server | FlotillaError {
+    const dot = req.action.indexOf(".");
+    const service = dot > 0 ? req.action.slice(0, dot) : req.action;
+    const entry = this.services.get(service);
+    const servers = entry?.servers;
+    if (entry === undefined || servers === undefined || servers.length === 0) {
+      return FlotillaError.of(FlotillaCodes.NO_INSTANCE, `no instance of ${service} is available`);
+    }
+    if (req.instance !== undefined) {
+      const server = servers.find((s) => s.opts.instance === req.instance);
+      return server ?? FlotillaError.of(FlotillaCodes.NO_INSTANCE, `instance ${req.instance} is not available`);
+    }
+    entry.next = (entry.next + 1) % servers.length;
+    return servers[entry.next] as Server;
+  }
+
+  private track(call: Call): void {
+    this.pending.add(call);
+    this.timer.track(call);
+  }
+
+  private run(server: Server, call: Call): void {
+    server.inFlight++;
+    let result: Promise<unknown>;
+    try {
+      result = server.handler(call.req);
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    result.then(
+      (value) => {
+        this.next(server);
+        if (call.settled) return;
+        if (!this.faithful) return this.succeed(call, value);
+        try {
+          this.succeed(call, roundTrip(value, this.maxPayload));
+        } catch (err) {
+          this.fail(call, err);
+        }
+      },
+      (err: unknown) => {
+        this.next(server);
+        this.fail(call, err);
+      },
+    );
+  }
+
+  private next(server: Server): void {
+    server.inFlight--;
+    while (server.inFlight < server.opts.maxInFlight) {
+      const call = server.queue.shift();
+      if (call === undefined) break;
+      // A request whose caller already gave up is dropped without running the handler.
+      if (!call.settled) this.run(server, call);
+    }
+    server.checkIdle();
+  }
+
+  private readonly timedOut = (call: Call): void => {
+    this.fail(call, new FlotillaError("DEADLINE_EXCEEDED", `${call.req.action} did not answer in time`));
+  };
+
+  private succeed(call: Call, value: unknown): void {
+    if (call.settled) return;
+    call.settled = true;
+    this.pending.delete(call);
+    this.timer.untrack(call);
+    call.resolve(value);
+  }
+
+  private fail(call: Call, err: unknown): void {
+    if (call.settled) return;
+    call.settled = true;
+    this.pending.delete(call);
+    this.timer.untrack(call);
+    // Errors always cross as they would on the wire, so both modes hand callers the same shape.
+    call.reject(fromWire(toWire(err)));
+  }
+}
+
+function unavailable(message: string): FlotillaError {
+  return new FlotillaError("UNAVAILABLE", message);
+}

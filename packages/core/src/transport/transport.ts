@@ -1,0 +1,72 @@
+/** @module The transport interface: request/reply and events between service instances. */
+import type { Delivery, EventEnvelope, RequestEnvelope } from "./envelope.js";
+
+export interface RequestOptions {
+  /** Time the caller waits for the reply. */
+  timeoutMs: number;
+}
+
+/** Handles a request; resolves with the reply payload or throws (a FlotillaError ideally). */
+export type RequestHandler = (req: RequestEnvelope) => Promise<unknown>;
+
+/** Handles an event; resolving acknowledges it, throwing asks for a redelivery. */
+export type EventHandler = (event: EventEnvelope, delivery: Delivery) => Promise<void>;
+
+export interface ServeOptions {
+  /** Name of the service (its queue group). */
+  service: string;
+  /** This instance's id (its own address for client-side balancing). */
+  instance: string;
+  /** Requests handled at once by this instance; more wait in its queue. */
+  maxInFlight: number;
+  /** Requests allowed to wait; beyond that the transport answers FLOTILLA_OVERLOADED. */
+  maxQueued: number;
+}
+
+export interface SubscribeOptions {
+  /** Event types this subscription receives. */
+  types: readonly string[];
+  /**
+   * Durable consumer group, e.g. `orders.recordPlacement`: each event goes to one member of the
+   * group. Absent for broadcast: every subscriber sees every event while it is subscribed.
+   */
+  group?: string;
+  /** This instance's id. */
+  instance: string;
+  /** Events handled at once by this member. */
+  maxInFlight: number;
+  /** Deliveries before an event is dead-lettered. */
+  maxDeliveries: number;
+  /** Delay before the n-th redelivery (n starts at 1). */
+  backoffMs(attempt: number): number;
+}
+
+export interface Subscription {
+  /** Stops new deliveries and resolves when this member's in-flight work has finished. */
+  close(): Promise<void>;
+}
+
+export interface DeadLetter {
+  readonly event: EventEnvelope;
+  readonly group: string;
+  readonly attempts: number;
+  readonly error: unknown;
+  readonly failedAt: string;
+}
+
+export interface Transport {
+  /** `memory`, `nats`, …, for logs and metrics. */
+  readonly name: string;
+  connect(): Promise<void>;
+  /** Closes the connection; pending requests fail with UNAVAILABLE. */
+  close(): Promise<void>;
+
+  request(req: RequestEnvelope, opts: RequestOptions): Promise<unknown>;
+  serve(opts: ServeOptions, handler: RequestHandler): Promise<Subscription>;
+  /** Whether at least one instance of the service answers requests right now. */
+  isAvailable(service: string): Promise<boolean>;
+
+  /** Resolves once the transport has durably accepted the event. */
+  publish(event: EventEnvelope): Promise<void>;
+  subscribe(opts: SubscribeOptions, handler: EventHandler): Promise<Subscription>;
+}
