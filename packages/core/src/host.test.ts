@@ -1,0 +1,115 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { action, defineContract, event } from "./contract.js";
+import { createHost } from "./host.js";
+import type { Middleware } from "./middleware.js";
+import { defineService } from "./service.js";
+import { MemoryTransport } from "./transport/memory-transport.js";
+
+const box = defineContract({
+  service: "box",
+  actions: {
+    put: action({ input: z.object({ items: z.array(z.string()) }), output: z.object({ items: z.array(z.string()) }) }),
+    emitForeign: action({ input: z.object({}), output: z.object({}) }),
+    bad: action({ input: z.object({}), output: z.object({ n: z.number() }) }),
+  },
+  events: { Put: event({ schema: z.object({ n: z.number() }) }) },
+});
+const other = defineContract({ service: "other", events: { Thing: event({ schema: z.object({}) }) } });
+
+const kept: unknown[] = [];
+const boxService = defineService(box, {
+  actions: {
+    put: async (input) => {
+      kept.push(input);
+      return input;
+    },
+    emitForeign: async (_input, ctx) => {
+      await ctx.emit(other.Thing, {});
+      return {};
+    },
+    bad: async () => ({ n: "not a number" }) as unknown as { n: number },
+  },
+});
+
+describe("host", () => {
+  it("isolates caller and callee objects in wire-faithful mode", async () => {
+    const host = createHost({ services: [boxService], transport: "memory://?faithful=1" });
+    await host.start();
+    const input = { items: ["a"] };
+    const out = await host.call(box.put, input);
+    out.items.push("changed by caller");
+    input.items.push("changed too");
+    expect(kept.at(-1)).toEqual({ items: ["a"] });
+    await host.stop();
+  });
+
+  it("lets a service emit only its own events", async () => {
+    const host = createHost({ services: [boxService] });
+    await host.start();
+    await expect(host.call(box.emitForeign, {})).rejects.toMatchObject({ code: "FLOTILLA_CONFIG" });
+    await expect(host.context().emit(box.Put, { n: 1 })).rejects.toMatchObject({ code: "FLOTILLA_CONFIG" });
+    await host.stop();
+  });
+
+  it("checks outputs against the contract when asked", async () => {
+    const host = createHost({ services: [boxService], validateOutput: true });
+    await host.start();
+    await expect(host.call(box.bad, {})).rejects.toMatchObject({ code: "FLOTILLA_INVALID_OUTPUT", status: "INTERNAL" });
+    await host.stop();
+  });
+
+  it("runs middleware around calls and actions in order", async () => {
+    const order: string[] = [];
+    const mw = (name: string): Middleware => ({
+      name,
+      call: async (call, next) => {
+        order.push(`${name}:call`);
+        return next();
+      },
+      action: async (inv, next) => {
+        order.push(`${name}:action`);
+        return next();
+      },
+    });
+    const host = createHost({ services: [boxService], middleware: [mw("outer"), mw("inner")] });
+    await host.start();
+    await host.call(box.put, { items: [] });
+    expect(order).toEqual(["outer:call", "inner:call", "outer:action", "inner:action"]);
+    await host.stop();
+  });
+
+  it("rejects a service listed twice and undefined actions", () => {
+    expect(() => createHost({ services: [boxService, boxService] })).toThrow(/twice/);
+    expect(() => defineService(box, { actions: {} } as never)).toThrow(/no implementation/);
+  });
+
+  it("cleans up when a service fails to start, and does not own a transport it was given", async () => {
+    const transport = new MemoryTransport();
+    await transport.connect();
+    const failing = defineService(other, {
+      actions: {},
+      start: async () => {
+        throw new Error("cannot start");
+      },
+    });
+    const host = createHost({ services: [boxService, failing], transport });
+    await expect(host.start()).rejects.toThrow("cannot start");
+    expect(await transport.isAvailable("box")).toBe(false);
+    expect(await host.isReady()).toBe(false);
+    await transport.close();
+  });
+
+  it("reports readiness from service hooks", async () => {
+    let ready = false;
+    const svc = defineService(other, { actions: {}, ready: () => ready });
+    const host = createHost({ services: [svc] });
+    expect(await host.isReady()).toBe(false);
+    await host.start();
+    expect(await host.isReady()).toBe(false);
+    ready = true;
+    expect(await host.isReady()).toBe(true);
+    await host.stop();
+    expect(await host.isReady()).toBe(false);
+  });
+});
