@@ -63,11 +63,11 @@ describe("host", () => {
     const order: string[] = [];
     const mw = (name: string): Middleware => ({
       name,
-      call: async (call, next) => {
+      call: async (_call, next) => {
         order.push(`${name}:call`);
         return next();
       },
-      action: async (inv, next) => {
+      action: async (_inv, next) => {
         order.push(`${name}:action`);
         return next();
       },

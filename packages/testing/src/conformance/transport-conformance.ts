@@ -205,9 +205,12 @@ export function transportConformance(target: TransportTarget): void {
         expect(probe.handled.find((e) => e.seq === 0)?.attempt).toBe(3);
         expect(probe.handled.find((e) => e.seq === 2)?.attempt).toBe(1);
         const [letter] = await network.deadLetters("listener.ticks");
-        expect(letter).toMatchObject({ attempts: 3, group: "listener.ticks" });
-        expect((letter?.event.data as { seq: number }).seq).toBe(1);
-        expect(letter?.error).toMatchObject({ code: "INTERNAL", message: "always fails" });
+        expect(letter).toMatchObject({
+          attempts: 3,
+          group: "listener.ticks",
+          event: { data: { seq: 1 } },
+          error: { code: "INTERNAL", message: "always fails" },
+        });
       });
 
       it("dead-letters an event whose data fails the schema at once, without retries", async () => {
