@@ -82,6 +82,9 @@ export interface ContractMeta<A extends ActionSpecs, E extends EventSpecs, Er ex
   error(code: keyof Er & string, message: string, details?: unknown): FlotillaError;
 }
 
+/** Any contract, for constraints: the metadata without the top-level refs (their index signatures clash). */
+export type AnyContract = ContractMeta<ActionSpecs, EventSpecs, ErrorSpecs>;
+
 /** A contract: its metadata plus every action and event ref at the top level (`catalog.getProduct`). */
 export type Contract<
   A extends ActionSpecs = ActionSpecs,

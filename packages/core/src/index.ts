@@ -2,7 +2,7 @@
 
 export type { CallOptions, Identity } from "./context.js";
 export { Context } from "./context.js";
-export type { ActionRef, Contract, EventDataOf, EventRef, InputOf, OutputOf, Schema } from "./contract.js";
+export type { ActionRef, AnyContract, Contract, EventDataOf, EventRef, InputOf, OutputOf, Schema } from "./contract.js";
 export { action, defineContract, event } from "./contract.js";
 export type { ErrorOptions, Status, WireError } from "./errors.js";
 export { errors, FlotillaCodes, FlotillaError, fromWire, isPoison, isStatus, STATUS, toWire } from "./errors.js";

@@ -1,14 +1,14 @@
 /** @module Services: a contract's implementation, its event handlers, lifecycle hooks and resources. */
 import type { z } from "zod";
 import type { Context } from "./context.js";
-import type { Contract, EventRef, Schema } from "./contract.js";
+import type { AnyContract, EventRef, Schema } from "./contract.js";
 import { FlotillaCodes, FlotillaError } from "./errors.js";
 import type { ResourceSpec } from "./resources.js";
 import type { Delivery, EventEnvelope } from "./transport/envelope.js";
 
 type MaybePromise<T> = T | Promise<T>;
 
-type ActionImpls<C extends Contract, DB> = {
+type ActionImpls<C extends AnyContract, DB> = {
   [K in keyof C["actions"]]: C["actions"][K] extends { input: infer I extends Schema; output: infer O extends Schema }
     ? (input: z.output<I>, ctx: Context<DB>) => MaybePromise<z.input<O>>
     : never;
@@ -37,7 +37,7 @@ type SubscriptionDefs<Subs extends Record<string, EventRef>, DB> = {
   };
 };
 
-export interface ServiceOptions<C extends Contract, DB, Subs extends Record<string, EventRef>> {
+export interface ServiceOptions<C extends AnyContract, DB, Subs extends Record<string, EventRef>> {
   /** This service's own database; handlers see it as `ctx.db`. */
   database?: ResourceSpec<DB>;
   actions: ActionImpls<C, DB>;
@@ -65,7 +65,7 @@ export interface SubscriptionDefinition extends SubscriptionOptions {
 export interface ServiceDefinition {
   readonly kind: "service";
   readonly name: string;
-  readonly contract: Contract;
+  readonly contract: AnyContract;
   readonly database: ResourceSpec | undefined;
   readonly actions: Readonly<Record<string, (input: unknown, ctx: Context<unknown>) => MaybePromise<unknown>>>;
   readonly subscriptions: readonly SubscriptionDefinition[];
@@ -77,7 +77,7 @@ export interface ServiceDefinition {
 }
 
 export function defineService<
-  C extends Contract,
+  C extends AnyContract,
   DB = undefined,
   Subs extends Record<string, EventRef> = Record<never, EventRef>,
 >(contract: C, options: ServiceOptions<C, DB, Subs>): ServiceDefinition {

@@ -1,0 +1,6 @@
+/** @module Test support: real-server launchers, the transport conformance suite, waiting helpers. */
+export { echo, listener, relay } from "./conformance/fixtures.js";
+export type { TransportNetwork, TransportTarget } from "./conformance/transport-conformance.js";
+export { transportConformance } from "./conformance/transport-conformance.js";
+export * from "./servers/index.js";
+export { rejectionOf, sleep, waitFor } from "./wait-for.js";

@@ -1,0 +1,10 @@
+/** @module Real-server launchers (NATS, PostgreSQL) for Flotilla's integration tests. */
+
+export { freePort } from "./free-port.js";
+export {
+  type NatsServerHandle,
+  type NatsServerOptions,
+  resolveNatsServerBinary,
+  startNatsServer,
+} from "./nats-server.js";
+export { type PostgresHandle, type PostgresOptions, resolvePgBinDir, startPostgres } from "./postgres-server.js";
