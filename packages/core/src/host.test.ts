@@ -100,6 +100,59 @@ describe("host", () => {
     await transport.close();
   });
 
+  it("runs stop hooks only for services that started", async () => {
+    const stopped: string[] = [];
+    const first = defineService(box, {
+      actions: boxService.actions as never,
+      stop: async () => {
+        stopped.push("box");
+      },
+    });
+    const failing = defineService(other, {
+      actions: {},
+      start: async () => {
+        throw new Error("cannot start");
+      },
+      stop: async () => {
+        stopped.push("other");
+      },
+    });
+    await expect(createHost({ services: [first, failing] }).start()).rejects.toThrow("cannot start");
+    expect(stopped).toEqual(["box"]);
+  });
+
+  it("runs a resource's middleware around its own service's emits only", async () => {
+    const seen: string[] = [];
+    const tap: Middleware = {
+      name: "tap",
+      emit: async (e, next) => {
+        seen.push(`emit ${e.envelope.type}`);
+        return next();
+      },
+      call: async (c, next) => {
+        seen.push(`call ${c.ref.fqn}`);
+        return next();
+      },
+    };
+    // The edge call below belongs to no service, so the tap must not see it.
+    const provider = {
+      kind: "database",
+      open: async () => ({ value: "db", middleware: [tap], close: async () => {} }),
+    };
+    const emitter = defineService(other, {
+      database: { kind: "database" },
+      actions: {},
+      start: async (ctx) => {
+        await ctx.emit(other.Thing, {});
+      },
+    });
+    const host = createHost({ services: [boxService, emitter], resources: [provider] });
+    await host.start();
+    await host.call(box.put, { items: [] });
+    expect(seen).toEqual(["emit other.Thing"]);
+    await host.stop();
+  });
+
   it("reports readiness from service hooks", async () => {
     let ready = false;
     const svc = defineService(other, { actions: {}, ready: () => ready });

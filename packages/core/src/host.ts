@@ -53,8 +53,8 @@ export class Host implements Dispatcher {
   readonly defaultCallTimeoutMs: number;
   private readonly ownsTransport: boolean;
   private readonly instances: ServiceInstance[];
+  private readonly byName = new Map<string, ServiceInstance>();
   private readonly outboundCall: (call: OutboundCall) => Promise<unknown>;
-  private readonly outboundEmit: (e: OutboundEvent) => Promise<void>;
   private readonly callerHeaders = new WeakMap<Identity, string>();
   private state: State = "new";
   private seq = 0;
@@ -67,20 +67,25 @@ export class Host implements Dispatcher {
     this.transport = resolveTransport(spec, options.transports);
     this.ownsTransport = typeof spec === "string";
     const middleware = options.middleware ?? [];
-    this.outboundCall = compose(middleware, "call", (call: OutboundCall) => this.send(call));
-    this.outboundEmit = compose(middleware, "emit", (e: OutboundEvent) => this.transport.publish(e.envelope));
-    const names = new Set<string>();
+    const send = (call: OutboundCall) => this.send(call);
+    const publish = (e: OutboundEvent) => this.transport.publish(e.envelope);
+    this.outboundCall = compose(middleware, "call", send);
     this.instances = (options.services ?? []).map((def) => {
-      if (names.has(def.name)) throw FlotillaError.of(FlotillaCodes.CONFIG, `service ${def.name} is listed twice`);
-      names.add(def.name);
-      return new ServiceInstance(def, `${def.name}-${this.id}`, {
+      if (this.byName.has(def.name)) {
+        throw FlotillaError.of(FlotillaCodes.CONFIG, `service ${def.name} is listed twice`);
+      }
+      const instance = new ServiceInstance(def, `${def.name}-${this.id}`, {
         dispatcher: this,
         transport: this.transport,
         providers: options.resources ?? [],
         middleware,
         log: this.log,
         validateOutput: options.validateOutput ?? false,
+        send,
+        publish,
       });
+      this.byName.set(def.name, instance);
+      return instance;
     });
   }
 
@@ -169,11 +174,14 @@ export class Host implements Dispatcher {
     if (timeoutMs > remaining) timeoutMs = remaining;
     const call: OutboundCall = { ref, ctx, input, trace: ctx.trace, timeoutMs };
     if (opts?.instance !== undefined) call.instance = opts.instance;
-    return this.outboundCall(call);
+    // A service's calls run through its own pipeline, which includes its resource's middleware.
+    const pipeline = ctx.service === undefined ? this.outboundCall : this.byName.get(ctx.service)?.outboundCall;
+    return (pipeline ?? this.outboundCall)(call);
   }
 
   async emit(ctx: Context, ref: EventRef, data: unknown): Promise<void> {
-    if (ctx.service !== ref.service) {
+    const instance = ctx.service === undefined ? undefined : this.byName.get(ctx.service);
+    if (instance === undefined || ctx.service !== ref.service) {
       throw FlotillaError.of(
         FlotillaCodes.CONFIG,
         `${ctx.service ?? "the edge"} cannot emit ${ref.type}: a service emits only its own events`,
@@ -188,11 +196,11 @@ export class Host implements Dispatcher {
       headers: this.headers(ctx, ctx.trace),
       data: parseOrThrow(ref.schema, data, `data of ${ref.type}`),
     };
-    await this.outboundEmit({ ref, ctx, envelope });
+    await instance.outboundEmit({ ref, ctx, envelope });
   }
 
   logger(ctx: Context): Logger {
-    const base = this.instances.find((i) => i.def.name === ctx.service)?.log ?? this.log;
+    const base = (ctx.service === undefined ? undefined : this.byName.get(ctx.service))?.log ?? this.log;
     return base.child({ traceId: ctx.trace.traceId, spanId: ctx.trace.spanId, correlationId: ctx.correlationId });
   }
 

@@ -3,7 +3,14 @@ import type { Logger } from "pino";
 import { Context, type Dispatcher, type Identity } from "./context.js";
 import type { ActionRef } from "./contract.js";
 import { FlotillaCodes, FlotillaError } from "./errors.js";
-import { compose, type InboundAction, type InboundEvent, type Middleware } from "./middleware.js";
+import {
+  compose,
+  type InboundAction,
+  type InboundEvent,
+  type Middleware,
+  type OutboundCall,
+  type OutboundEvent,
+} from "./middleware.js";
 import type { ResourceHandle, ResourceProvider } from "./resources.js";
 import type { ServiceDefinition, SubscriptionDefinition } from "./service.js";
 import { newTraceContext, parseTraceparent } from "./trace-context.js";
@@ -18,6 +25,9 @@ export interface InstanceEnvironment {
   readonly middleware: readonly Middleware[];
   readonly log: Logger;
   readonly validateOutput: boolean;
+  /** The terminal steps of the outbound pipelines: put a request or an event on the transport. */
+  send(call: OutboundCall): Promise<unknown>;
+  publish(event: OutboundEvent): Promise<void>;
 }
 
 const LIFECYCLE_TIMEOUT_MS = 5 * 60_000;
@@ -37,6 +47,9 @@ export class ServiceInstance {
   private readonly subscriptions: Subscription[] = [];
   private inboundAction: (inv: InboundAction) => Promise<unknown> = rejectNotStarted;
   private inboundEvent: (inv: InboundEvent) => Promise<void> = rejectNotStarted;
+  /** Calls and emits made by this service's handlers; they include the resource's middleware once open. */
+  outboundCall: (call: OutboundCall) => Promise<unknown>;
+  outboundEmit: (event: OutboundEvent) => Promise<void>;
   started = false;
 
   constructor(
@@ -49,6 +62,8 @@ export class ServiceInstance {
       this.actions.set(ref.fqn, { ref, fn: def.actions[name] as ActionEntry["fn"] });
     }
     for (const sub of def.subscriptions) this.subscriptionDefs.set(this.subscriptionName(sub), sub);
+    this.outboundCall = compose(env.middleware, "call", env.send);
+    this.outboundEmit = compose(env.middleware, "emit", env.publish);
   }
 
   /** Opens resources (running migrations), composes pipelines and runs the start hook. */
@@ -66,6 +81,8 @@ export class ServiceInstance {
     }
     this.inboundAction = compose(middleware, "action", (inv: InboundAction) => this.runAction(inv));
     this.inboundEvent = compose(middleware, "event", (inv: InboundEvent) => this.runEvent(inv));
+    this.outboundCall = compose(middleware, "call", this.env.send);
+    this.outboundEmit = compose(middleware, "emit", this.env.publish);
     await this.def.start?.(this.lifecycleContext());
     this.started = true;
   }
@@ -109,12 +126,16 @@ export class ServiceInstance {
     await Promise.all(this.subscriptions.splice(0).map((s) => s.close()));
   }
 
+  /** Runs the stop hook if the instance had started, then closes whatever resource was opened. */
   async close(): Promise<void> {
+    const wasStarted = this.started;
     this.started = false;
     try {
-      await this.def.stop?.(this.lifecycleContext());
+      if (wasStarted) await this.def.stop?.(this.lifecycleContext());
     } finally {
-      await this.resource?.close();
+      const resource = this.resource;
+      this.resource = undefined;
+      await resource?.close();
     }
   }
 

@@ -1,0 +1,50 @@
+/** @module The catalog's contract: products and search. Other services import this, never the implementation. */
+import { action, defineContract, event } from "@flotilla/core";
+import { z } from "zod";
+
+export const Product = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  /** Minor units of `currency` (cents), so sums are exact. */
+  price: z.number().int().nonnegative(),
+  currency: z.string().length(3),
+});
+export type Product = z.infer<typeof Product>;
+
+const ProductId = z.string().min(1).max(100);
+
+export const catalog = defineContract({
+  service: "catalog",
+  version: "1.0.0",
+  actions: {
+    listProducts: action({
+      description: "Products, optionally filtered by a search text, in pages",
+      input: z.object({
+        q: z.string().trim().max(200).optional(),
+        limit: z.coerce.number().int().min(1).max(100).default(20),
+        cursor: z.string().max(200).optional(),
+      }),
+      output: z.object({ items: z.array(Product), nextCursor: z.string().nullable() }),
+      idempotent: true,
+    }),
+    getProduct: action({
+      input: z.object({ id: ProductId }),
+      output: Product,
+      idempotent: true,
+    }),
+    getProducts: action({
+      description: "Several products at once; fails with PRODUCT_NOT_FOUND naming every unknown id",
+      input: z.object({ ids: z.array(ProductId).min(1).max(100) }),
+      output: z.object({ items: z.array(Product) }),
+      idempotent: true,
+    }),
+  },
+  events: {
+    ProductCreated: event({ schema: Product }),
+  },
+  errors: {
+    PRODUCT_NOT_FOUND: "NOT_FOUND",
+    INVALID_CURSOR: "INVALID_ARGUMENT",
+  },
+});

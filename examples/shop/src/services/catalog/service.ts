@@ -1,0 +1,89 @@
+/** @module The catalog service: products, search and cursor pagination over its own database. */
+import { defineService } from "@flotilla/core";
+import { database } from "@flotilla/data";
+import { type Kysely, sql } from "kysely";
+import { catalog, type Product } from "./contract.js";
+import { type CatalogTables, catalogMigrations } from "./schema.js";
+import { demoProducts } from "./seed.js";
+
+const columns = ["id", "name", "description", "price", "currency"] as const;
+
+export const catalogService = defineService(catalog, {
+  database: database<CatalogTables>({ migrations: catalogMigrations }),
+
+  async start(ctx) {
+    const { count } = await ctx.db
+      .selectFrom("products")
+      .select((eb) => eb.fn.countAll<number>().as("count"))
+      .executeTakeFirstOrThrow();
+    if (Number(count) > 0) return;
+    await seed(ctx.db, demoProducts);
+    for (const product of demoProducts) await ctx.emit(catalog.ProductCreated, product);
+    ctx.log.info({ products: demoProducts.length }, "seeded the demo catalog");
+  },
+
+  actions: {
+    async listProducts({ q, limit, cursor }, ctx) {
+      let query = ctx.db
+        .selectFrom("products")
+        .select(columns)
+        .orderBy("id")
+        .limit(limit + 1);
+      if (q) {
+        // Portable case-insensitive substring match (SQLite and PostgreSQL), with LIKE wildcards escaped.
+        const pattern = `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        query = query.where((eb) =>
+          eb.or([
+            eb(sql`lower(name)`, "like", sql`${pattern} escape '\\'`),
+            eb(sql`lower(description)`, "like", sql`${pattern} escape '\\'`),
+          ]),
+        );
+      }
+      if (cursor !== undefined) query = query.where("id", ">", decodeCursor(cursor));
+      const rows = await query.execute();
+      const items = rows.slice(0, limit);
+      const last = items.at(-1);
+      return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+    },
+
+    async getProduct({ id }, ctx) {
+      const product = await ctx.db.selectFrom("products").select(columns).where("id", "=", id).executeTakeFirst();
+      if (product === undefined) throw catalog.error("PRODUCT_NOT_FOUND", `product ${id} does not exist`, { id });
+      return product;
+    },
+
+    async getProducts({ ids }, ctx) {
+      const unique = [...new Set(ids)];
+      const items = await ctx.db.selectFrom("products").select(columns).where("id", "in", unique).execute();
+      const found = new Set(items.map((p) => p.id));
+      const missing = unique.filter((id) => !found.has(id));
+      if (missing.length > 0) {
+        throw catalog.error("PRODUCT_NOT_FOUND", `unknown products: ${missing.join(", ")}`, { ids: missing });
+      }
+      return { items };
+    },
+  },
+});
+
+async function seed(db: Kysely<CatalogTables>, products: Product[]): Promise<void> {
+  const now = new Date().toISOString();
+  await db
+    .insertInto("products")
+    .values(products.map((p) => ({ ...p, created_at: now })))
+    .execute();
+}
+
+// Cursors are opaque to clients: base64url of the last id seen, so the encoding can change later.
+function encodeCursor(id: string): string {
+  return Buffer.from(JSON.stringify({ after: id })).toString("base64url");
+}
+
+function decodeCursor(cursor: string): string {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { after?: unknown };
+    if (typeof value.after === "string") return value.after;
+  } catch {
+    // fall through to the error below
+  }
+  throw catalog.error("INVALID_CURSOR", "cursor is not one this service issued", { cursor });
+}

@@ -1,0 +1,65 @@
+/** @module The orders contract: placing and reading orders, and the OrderPlaced event. */
+import { action, defineContract, event } from "@flotilla/core";
+import { z } from "zod";
+
+export const OrderStatus = z.enum(["pending", "confirmed", "rejected", "cancelled", "shipped"]);
+
+const OrderLine = z.object({
+  productId: z.string().min(1).max(100),
+  quantity: z.number().int().min(1).max(100),
+});
+
+const PricedLine = OrderLine.extend({ name: z.string(), unitPrice: z.number().int() });
+
+export const Order = z.object({
+  id: z.string(),
+  status: OrderStatus,
+  items: z.array(PricedLine),
+  /** Minor units of `currency`. */
+  total: z.number().int(),
+  currency: z.string(),
+  failureReason: z.string().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Order = z.infer<typeof Order>;
+
+export const orders = defineContract({
+  service: "orders",
+  version: "1.0.0",
+  actions: {
+    createOrder: action({
+      input: z.object({
+        items: z.array(OrderLine).min(1).max(50),
+        payment: z.object({ card: z.string().regex(/^\d{12,19}$/) }).optional(),
+        shipping: z
+          .object({
+            name: z.string().min(1).max(200),
+            street: z.string().min(1).max(200),
+            city: z.string().min(1).max(100),
+            country: z.string().length(2),
+          })
+          .optional(),
+        /** Same key again returns the first order instead of placing a second one. */
+        idempotencyKey: z.string().min(1).max(200).optional(),
+      }),
+      output: z.object({ orderId: z.string(), status: OrderStatus }),
+    }),
+    getOrder: action({ input: z.object({ id: z.string().min(1).max(100) }), output: Order, idempotent: true }),
+  },
+  events: {
+    OrderPlaced: event({
+      schema: z.object({
+        orderId: z.string(),
+        customerId: z.string().nullable(),
+        items: z.array(PricedLine),
+        total: z.number().int(),
+        currency: z.string(),
+      }),
+    }),
+  },
+  errors: {
+    ORDER_NOT_FOUND: "NOT_FOUND",
+    MIXED_CURRENCIES: "INVALID_ARGUMENT",
+  },
+});

@@ -1,0 +1,15 @@
+/** @module The plug point for SQL engines: one implementation per file beside this one. */
+import type { ResourceOwner } from "@flotilla/core";
+import type { Dialect } from "kysely";
+
+/**
+ * An engine that gives each service its own database. The provider wraps the result in a Kysely
+ * instance, migrates it and destroys it on close, so a dialect must release everything it opened
+ * when Kysely's driver is destroyed (and open nothing until the driver initializes).
+ */
+export interface DatabaseDialect {
+  /** The engine, in logs and errors (`sqlite`, `postgres`). */
+  readonly name: string;
+  /** A Kysely dialect for `owner.service`'s own database, created if missing; never another's. */
+  open(owner: ResourceOwner): Dialect;
+}

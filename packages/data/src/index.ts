@@ -1,0 +1,20 @@
+/** @module Flotilla data: each service's own database (Kysely over SQLite now, PostgreSQL next) and its migrations. */
+
+// Re-exported so services and this package share one Kysely: two copies' `Kysely` types do not mix.
+export type {
+  ColumnType,
+  Generated,
+  Insertable,
+  Kysely,
+  Migration,
+  Selectable,
+  Transaction,
+  Updateable,
+} from "kysely";
+export { sql } from "kysely";
+export type { DatabaseOptions, DatabaseSpec } from "./database.js";
+export { database } from "./database.js";
+export { databaseProvider, sqliteDatabases } from "./database-provider.js";
+export type { DatabaseDialect } from "./dialects/dialect.js";
+export type { DialectSpec } from "./dialects/resolve-dialect.js";
+export type { SqliteOptions } from "./dialects/sqlite-dialect.js";
