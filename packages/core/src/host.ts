@@ -25,7 +25,7 @@ export interface HostOptions {
   resources?: readonly ResourceProvider[];
   middleware?: readonly Middleware[];
   logger?: Logger;
-  /** Identifies this process in instance ids; defaults to hostname-pid-random. */
+  /** Identifies this process in instance ids; defaults to hostname-pid-random (other characters become '-'). */
   id?: string;
   /** Default timeout of a call when neither the caller nor the action sets one (10 s). */
   callTimeoutMs?: number;
@@ -60,7 +60,9 @@ export class Host implements Dispatcher {
   private seq = 0;
 
   constructor(private readonly options: HostOptions = {}) {
-    this.id = options.id ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
+    // Ids become parts of NATS subjects and KV keys: letters, digits, '-' and '_' only.
+    const id = options.id ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
+    this.id = id.replace(/[^A-Za-z0-9_-]/g, "-");
     this.log = options.logger ?? createLogger();
     this.defaultCallTimeoutMs = options.callTimeoutMs ?? 10_000;
     const spec = options.transport ?? "memory://";
