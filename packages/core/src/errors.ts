@@ -51,12 +51,16 @@ export const FlotillaCodes = {
   NO_HANDLER: { code: "FLOTILLA_NO_HANDLER", status: "UNIMPLEMENTED" },
   NO_INSTANCE: { code: "FLOTILLA_NO_INSTANCE", status: "UNAVAILABLE" },
   PAYLOAD_TOO_LARGE: { code: "FLOTILLA_PAYLOAD_TOO_LARGE", status: "RESOURCE_EXHAUSTED" },
-  OVERLOADED: { code: "FLOTILLA_OVERLOADED", status: "RESOURCE_EXHAUSTED" },
+  /** The callee's answer exceeded the limit: the callee's fault, not the caller's. */
+  REPLY_TOO_LARGE: { code: "FLOTILLA_REPLY_TOO_LARGE", status: "INTERNAL" },
+  /** An instance out of capacity: another instance, or the same one later, may take it. */
+  OVERLOADED: { code: "FLOTILLA_OVERLOADED", status: "UNAVAILABLE" },
   BAD_ENVELOPE: { code: "FLOTILLA_BAD_ENVELOPE", status: "INVALID_ARGUMENT" },
   INVALID_OUTPUT: { code: "FLOTILLA_INVALID_OUTPUT", status: "INTERNAL" },
   SHUTTING_DOWN: { code: "FLOTILLA_SHUTTING_DOWN", status: "UNAVAILABLE" },
-  NOT_STARTED: { code: "FLOTILLA_NOT_STARTED", status: "FAILED_PRECONDITION" },
-  CONFIG: { code: "FLOTILLA_CONFIG", status: "FAILED_PRECONDITION" },
+  NOT_STARTED: { code: "FLOTILLA_NOT_STARTED", status: "UNAVAILABLE" },
+  /** A definition or configuration the code itself got wrong: a bug, never the caller's input. */
+  CONFIG: { code: "FLOTILLA_CONFIG", status: "INTERNAL" },
   MIGRATION_FAILED: { code: "FLOTILLA_MIGRATION_FAILED", status: "INTERNAL" },
 } as const satisfies Record<string, { code: string; status: Status }>;
 

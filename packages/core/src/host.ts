@@ -10,7 +10,7 @@ import { compose, type Middleware, type OutboundCall, type OutboundEvent } from 
 import type { ResourceProvider } from "./resources.js";
 import type { ServiceDefinition } from "./service.js";
 import { ServiceInstance } from "./service-instance.js";
-import { formatTraceparent, newTraceContext, parseTraceparent } from "./trace-context.js";
+import { formatTraceparent, newTraceContext, parseTraceparent, type TraceContext } from "./trace-context.js";
 import { type EventEnvelope, type HeaderMap, Headers, type RequestEnvelope } from "./transport/envelope.js";
 import { resolveTransport, type TransportFactory, type TransportSpec } from "./transport/resolve-transport.js";
 import type { Transport } from "./transport/transport.js";
@@ -37,6 +37,8 @@ export interface HostOptions {
 
 /** What an edge (the gateway, a CLI, a test) knows about the request it is turning into calls. */
 export interface EdgeContextOptions {
+  /** The trace this work belongs to, already parsed (wins over `traceparent`). */
+  trace?: TraceContext;
   traceparent?: string;
   tracestate?: string;
   correlationId?: string;
@@ -144,7 +146,7 @@ export class Host implements Dispatcher {
 
   /** A context for work that starts outside any service: an HTTP request, a CLI command, a test. */
   context(opts: EdgeContextOptions = {}): Context {
-    const trace = parseTraceparent(opts.traceparent, opts.tracestate) ?? newTraceContext();
+    const trace = opts.trace ?? parseTraceparent(opts.traceparent, opts.tracestate) ?? newTraceContext();
     return new Context(this, {
       service: undefined,
       instance: undefined,

@@ -212,7 +212,7 @@ export class MemoryTransport implements Transport {
         try {
           this.succeed(call, roundTrip(value, this.maxPayload));
         } catch (err) {
-          this.fail(call, err);
+          this.fail(call, replyError(err));
         }
       },
       (err: unknown) => {
@@ -253,6 +253,14 @@ export class MemoryTransport implements Transport {
     // Errors always cross as they would on the wire, so both modes hand callers the same shape.
     call.reject(fromWire(toWire(err)));
   }
+}
+
+/** A reply that cannot cross the wire is the callee's fault: say so, rather than blame the caller's payload. */
+function replyError(err: unknown): unknown {
+  if (err instanceof FlotillaError && err.code === FlotillaCodes.PAYLOAD_TOO_LARGE.code) {
+    return FlotillaError.of(FlotillaCodes.REPLY_TOO_LARGE, `reply ${err.message}`, { details: err.details });
+  }
+  return err;
 }
 
 function unavailable(message: string): FlotillaError {

@@ -87,7 +87,7 @@ export function transportConformance(target: TransportTarget): void {
           const err = await rejectionOf(() => h.call(echo.echo, { text: "y".repeat(limit + 1) }));
           expect(err.code).toBe("FLOTILLA_PAYLOAD_TOO_LARGE");
           const reply = await rejectionOf(() => h.call(echo.blob, { size: limit + 1 }));
-          expect(reply.code).toBe("FLOTILLA_PAYLOAD_TOO_LARGE");
+          expect(reply).toMatchObject({ code: "FLOTILLA_REPLY_TOO_LARGE", status: "INTERNAL" });
         });
       }
     });
@@ -130,7 +130,9 @@ export function transportConformance(target: TransportTarget): void {
         const refused = results.filter((r) => r.status === "rejected");
         expect(probe.maxRunning).toBeLessThanOrEqual(2);
         expect(refused.length).toBeGreaterThan(0);
-        for (const r of refused) expect((r as PromiseRejectedResult).reason.status).toBe("RESOURCE_EXHAUSTED");
+        for (const r of refused) {
+          expect((r as PromiseRejectedResult).reason).toMatchObject({ code: "FLOTILLA_OVERLOADED", retryable: true });
+        }
         expect(results.filter((r) => r.status === "fulfilled").length).toBeGreaterThanOrEqual(4);
       });
     });

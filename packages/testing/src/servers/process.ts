@@ -2,7 +2,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants, rmSync, statSync } from "node:fs";
-import { connect, createServer, type Socket } from "node:net";
+import { connect, type Socket } from "node:net";
 import { delimiter, join } from "node:path";
 
 /** Resolves true if something accepts a TCP connection on 127.0.0.1:port right now. */

@@ -1,0 +1,38 @@
+/** @module Answers for requests Node cannot even parse (bad header bytes, oversized headers, timeouts). */
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
+import { FlotillaError, type Host } from "@flotilla/core";
+import { edgeIds, responseHeaders } from "./edge-ids.js";
+import { errorBody, GatewayCodes, httpStatusOf } from "./http-errors.js";
+
+type ConnectionError = Error & { code?: string };
+
+/** There is no request to read ids from, so the answer gets a fresh trace and correlation id. */
+export function clientErrorHandler(log: Host["log"]) {
+  return (err: ConnectionError, socket: Socket): void => {
+    if (err.code === "ECONNRESET" || socket.destroyed) return;
+    const fe =
+      err.code === "HPE_HEADER_OVERFLOW"
+        ? FlotillaError.of(GatewayCodes.HEADERS_TOO_LARGE, "request headers are too large")
+        : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? FlotillaError.of(GatewayCodes.REQUEST_TIMEOUT, "the request took too long to arrive")
+          : FlotillaError.of(GatewayCodes.BAD_REQUEST, "the request is not valid HTTP", {
+              details: { reason: err.code ?? "unknown" },
+            });
+    const ids = edgeIds({});
+    const status = httpStatusOf(fe);
+    const body = JSON.stringify(errorBody(fe, status, ids.trace.traceId));
+    log.debug({ reason: err.code, traceId: ids.trace.traceId, status }, "unparseable request");
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const headers = Object.entries(responseHeaders(ids))
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join("");
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\n${headers}\r\n${body}`,
+    );
+  };
+}

@@ -1,0 +1,54 @@
+/** @module Policies: small composable pieces of cross-cutting gateway behaviour, global or per route. */
+import type { Host, Identity, TraceContext } from "@flotilla/core";
+import type { RequestView, Route } from "./route.js";
+
+/** One request on its way to an action, as policies see and shape it. */
+export interface Exchange {
+  readonly request: RequestView;
+  readonly route: Route;
+  /** The gateway's span; its trace id is the one every hop and log line of this request carries. */
+  readonly trace: TraceContext;
+  readonly correlationId: string;
+  /** A logger carrying the trace and correlation ids. */
+  readonly log: Host["log"];
+  /** Who is calling; an authentication policy sets it and services see it as `ctx.caller`. */
+  caller: Identity | undefined;
+  /** The call's timeout; starts as the route's. */
+  timeoutMs: number | undefined;
+  /** The action input: built by the route's `input` after `onRequest` hooks, before `around` hooks. */
+  input: unknown;
+  /** Sets a header on whatever answer this request gets, success or error (e.g. rate-limit headers). */
+  setHeader(name: string, value: string): void;
+}
+
+/**
+ * Cross-cutting behaviour (authentication, limits, caching, …). Policies run in order: the gateway's
+ * global ones, then the route's. Throw a FlotillaError from either hook to answer with that error.
+ */
+export interface Policy {
+  readonly name: string;
+  /** Inspects the request before its input is built: authenticate, check a limit, set the caller. */
+  onRequest?(exchange: Exchange): void | Promise<void>;
+  /** Wraps the call: return without calling `next` to answer from elsewhere (a cache), or change the output. */
+  around?(exchange: Exchange, next: () => Promise<unknown>): Promise<unknown>;
+}
+
+/** Runs a route's policies around `call`, composed once per route rather than per request. */
+export function composePolicies(
+  policies: readonly Policy[],
+  call: (exchange: Exchange) => Promise<unknown>,
+): (exchange: Exchange) => Promise<unknown> {
+  const onRequest = policies.filter((p) => p.onRequest !== undefined);
+  let chain = call;
+  for (const policy of [...policies].reverse()) {
+    if (policy.around === undefined) continue;
+    const next = chain;
+    chain = (exchange) => policy.around!(exchange, () => next(exchange));
+  }
+  const wrapped = chain;
+  return async (exchange) => {
+    for (const policy of onRequest) await policy.onRequest!(exchange);
+    exchange.input = exchange.route.input(exchange.request);
+    return wrapped(exchange);
+  };
+}

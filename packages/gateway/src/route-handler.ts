@@ -1,0 +1,91 @@
+/** @module Turns a route into a fastify handler: exchange, policies, the action call, the JSON answer. */
+import { validateHeaderName, validateHeaderValue } from "node:http";
+import type { Host, Identity, TraceContext } from "@flotilla/core";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { EdgeIds } from "./edge-ids.js";
+import { composePolicies, type Exchange, type Policy } from "./policy.js";
+import type { RequestView, Route } from "./route.js";
+
+export interface HandlerDeps {
+  readonly host: Host;
+  readonly log: Host["log"];
+  readonly policies: readonly Policy[];
+  readonly idsOf: (req: FastifyRequest) => EdgeIds;
+}
+
+const JSON_TYPE = "application/json; charset=utf-8";
+
+export function routeHandler(route: Route, deps: HandlerDeps) {
+  const { host } = deps;
+  const run = composePolicies([...deps.policies, ...route.policies], (ex) =>
+    host
+      .context({
+        trace: ex.trace,
+        correlationId: ex.correlationId,
+        caller: ex.caller,
+        timeoutMs: ex.timeoutMs,
+      })
+      .call(route.action, ex.input as never),
+  );
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const exchange = new HttpExchange(requestView(req), route, deps.idsOf(req), reply, deps.log);
+    const output = await run(exchange);
+    if (route.headers !== undefined) {
+      for (const [name, value] of Object.entries(route.headers(output, exchange.request))) {
+        exchange.setHeader(name, value);
+      }
+    }
+    if (output === undefined || route.status === 204) {
+      return reply.code(route.status === 200 ? 204 : route.status).send();
+    }
+    // Serialized here, not by fastify, so a string output is sent as a JSON string, not as text/plain.
+    return reply.code(route.status).header("content-type", JSON_TYPE).send(JSON.stringify(output));
+  };
+}
+
+function requestView(req: FastifyRequest): RequestView {
+  return {
+    method: req.method,
+    params: (req.params ?? {}) as RequestView["params"],
+    query: (req.query ?? {}) as RequestView["query"],
+    body: req.body,
+    headers: req.headers,
+  };
+}
+
+class HttpExchange implements Exchange {
+  caller: Identity | undefined = undefined;
+  timeoutMs: number | undefined;
+  input: unknown = undefined;
+  private _log: Host["log"] | undefined;
+
+  constructor(
+    readonly request: RequestView,
+    readonly route: Route,
+    readonly ids: EdgeIds,
+    private readonly reply: FastifyReply,
+    private readonly baseLog: Host["log"],
+  ) {
+    this.timeoutMs = route.timeoutMs;
+  }
+
+  get trace(): TraceContext {
+    return this.ids.trace;
+  }
+
+  get correlationId(): string {
+    return this.ids.correlationId;
+  }
+
+  get log(): Host["log"] {
+    this._log ??= this.baseLog.child({ traceId: this.ids.trace.traceId, correlationId: this.ids.correlationId });
+    return this._log;
+  }
+
+  setHeader(name: string, value: string): void {
+    // Throws on CR/LF and other invalid characters, so a header built from data cannot split the response.
+    validateHeaderName(name);
+    validateHeaderValue(name, value);
+    this.reply.header(name, value);
+  }
+}

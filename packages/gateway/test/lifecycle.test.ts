@@ -1,0 +1,103 @@
+/** @module Graceful shutdown and the access log. */
+import { once } from "node:events";
+import { connect } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { describe, expect, it, vi } from "vitest";
+import { route } from "../src/index.js";
+import { postJson, startGateway } from "./support/harness.js";
+import { probe, started, testRoutes } from "./support/services.js";
+
+describe("shutdown", () => {
+  it("lets in-flight requests finish and answers new ones with 503 FLOTILLA_SHUTTING_DOWN", async () => {
+    const t = await startGateway({
+      routes: [route({ method: "GET", path: "/slow-ok", action: probe.slow, timeoutMs: 5000 }), ...testRoutes],
+    });
+    const running = once(started, "slow");
+    const inFlight = fetch(`${t.url}/slow-ok?ms=150`);
+    await running;
+    const closed = t.gateway.close();
+    const late = await t.gateway.app.inject({ method: "GET", url: "/api/v1/products/p1" });
+    expect(late.statusCode).toBe(503);
+    expect(late.headers["x-trace-id"]).toMatch(/^[0-9a-f]{32}$/);
+    expect(late.json().error.code).toBe("FLOTILLA_SHUTTING_DOWN");
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(res.headers.get("connection")).toBe("close");
+    expect(await res.json()).toEqual({ slept: 150 });
+    await closed;
+    await t.host.stop();
+  });
+
+  it("does not wait for connections that are idle or never sent a request", async () => {
+    const t = await startGateway();
+    const { port } = new URL(t.url);
+    const silent = connect(Number(port), "127.0.0.1");
+    await once(silent, "connect");
+    const silentClosed = once(silent, "close");
+    await (await fetch(`${t.url}/healthz`)).text(); // leaves a keep-alive connection in fetch's pool
+    await t.gateway.close();
+    await silentClosed;
+    await t.host.stop();
+  });
+});
+
+describe("access log", () => {
+  it("logs a request the client abandoned as 499", async () => {
+    const t = await startGateway({
+      routes: [route({ method: "GET", path: "/slow-ok", action: probe.slow, timeoutMs: 5000 }), ...testRoutes],
+    });
+    try {
+      const abort = new AbortController();
+      const running = once(started, "slow");
+      const request = fetch(`${t.url}/slow-ok?ms=100`, { signal: abort.signal }).catch(() => "aborted");
+      await running;
+      abort.abort();
+      expect(await request).toBe("aborted");
+      await vi.waitFor(() => expect(t.logs.filter((l) => l.msg === "request")).toHaveLength(1));
+      await sleep(150); // the action finishes; its late answer must not log the request twice
+      const lines = t.logs.filter((l) => l.msg === "request");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ route: "/slow-ok", status: 499 });
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it("writes one line per request with method, path template, status, duration and ids", async () => {
+    const t = await startGateway();
+    try {
+      const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+      const requests: [string, RequestInit?][] = [
+        [`/api/v1/products/p1?secret=token`, { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } }],
+        [`/api/v1/products/nope`, { headers: { "x-correlation-id": "corr-1" } }],
+        [`/no/such/route?access_token=secret`],
+        [`/api/v1/products/%ZZ`],
+        [`/healthz`],
+      ];
+      for (const [path, init] of requests) await fetch(`${t.url}${path}`, init);
+      await postJson(`${t.url}/api/v1/products`, "{");
+      await sleep(10);
+      const lines = t.logs.filter((l) => l.msg === "request");
+      expect(lines).toHaveLength(requests.length + 1);
+      for (const line of lines) {
+        expect(line).toMatchObject({ component: "gateway", level: 30 });
+        expect(typeof line.method).toBe("string");
+        expect(typeof line.status).toBe("number");
+        expect(typeof line.durationMs).toBe("number");
+        expect(line.traceId).toMatch(/^[0-9a-f]{32}$/);
+        expect(typeof line.correlationId).toBe("string");
+      }
+      expect(lines[0]).toMatchObject({ method: "GET", route: "/api/v1/products/:id", status: 200, traceId });
+      expect(lines[1]).toMatchObject({ route: "/api/v1/products/:id", status: 404, correlationId: "corr-1" });
+      expect(lines[2]).toMatchObject({ route: null, path: "/no/such/route", status: 404 });
+      expect(lines[3]).toMatchObject({ status: 400 });
+      expect(lines[4]).toMatchObject({ route: "/healthz", status: 200 });
+      expect(lines[5]).toMatchObject({ method: "POST", route: "/api/v1/products", status: 400 });
+      expect(JSON.stringify(lines)).not.toContain("secret");
+      // fastify's own request logging is off: every line the gateway wrote is ours.
+      expect(t.logs.filter((l) => l.reqId !== undefined || l.req !== undefined)).toEqual([]);
+    } finally {
+      await t.stop();
+    }
+  });
+});
