@@ -1,0 +1,149 @@
+/** End to end: starts the shop as `npm start` does (a real child process) and drives it over HTTP. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { freePort, waitFor } from "@flotilla/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const root = resolve(import.meta.dirname, "../../..");
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+async function startNpm(env: Record<string, string>): Promise<Running> {
+  // detached: the test signals the whole process group (npm → tsx → node), as a terminal's Ctrl-C would.
+  const child = spawn("npm", ["start", "--silent"], { cwd: root, env: { ...process.env, ...env }, detached: true });
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  await waitFor(() => /listening on (http:\/\/\S+?) /.test(out) || child.exitCode !== null, {
+    timeoutMs: 30_000,
+    what: "the shop to listen",
+  });
+  const match = /listening on (http:\/\/\S+?) /.exec(out);
+  if (!match) throw new Error(`shop did not start:\n${out}`);
+  return { child, url: match[1] as string, output: () => out, exited };
+}
+
+/** Sends SIGTERM to the process group; resolves with what the shop printed. */
+async function stop(running: Running): Promise<string> {
+  if (running.child.pid !== undefined && running.child.exitCode === null) process.kill(-running.child.pid, "SIGTERM");
+  await running.exited;
+  return running.output();
+}
+
+async function json(res: Response): Promise<Record<string, unknown>> {
+  return (await res.json()) as Record<string, unknown>;
+}
+
+describe("the shop, started as npm start", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "flotilla-shop-"));
+  let shop: Running;
+  let port: number;
+
+  beforeAll(async () => {
+    port = await freePort();
+    shop = await startNpm({ PORT: String(port), FLOTILLA_DATA_DIR: dataDir, FLOTILLA_LOG_LEVEL: "warn" });
+  }, 60_000);
+  afterAll(async () => {
+    if (shop) await stop(shop);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("prints where it listens, on the PORT it was given", () => {
+    expect(shop.url).toBe(`http://localhost:${port}`);
+  });
+
+  it("answers health and readiness", async () => {
+    expect((await fetch(`${shop.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${shop.url}/readyz`)).status).toBe(200);
+  });
+
+  it("serves the seeded catalog with cursor pagination and search", async () => {
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await fetch(`${shop.url}/api/v1/products?limit=8${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(res.status).toBe(200);
+      const page = (await res.json()) as { items: Array<{ id: string; price: number }>; nextCursor: string | null };
+      ids.push(...page.items.map((p) => p.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(ids.length).toBeGreaterThanOrEqual(20);
+    const search = (await json(await fetch(`${shop.url}/api/v1/products?q=grinder`))) as { items: unknown[] };
+    expect(search.items).toHaveLength(1);
+    const one = await fetch(`${shop.url}/api/v1/products/${ids[0]}`);
+    expect(await one.json()).toMatchObject({ id: ids[0], currency: "EUR" });
+  });
+
+  it("places an order (202 + Location) and reads it back", async () => {
+    const res = await fetch(`${shop.url}/api/v1/orders`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-correlation-id": "e2e-order-1" },
+      body: JSON.stringify({ items: [{ productId: "prod-french-press", quantity: 2 }] }),
+    });
+    expect(res.status).toBe(202);
+    expect(res.headers.get("x-correlation-id")).toBe("e2e-order-1");
+    expect(res.headers.get("x-trace-id")).toMatch(/^[0-9a-f]{32}$/);
+    const { orderId, status } = (await res.json()) as { orderId: string; status: string };
+    expect(status).toBe("pending");
+    expect(res.headers.get("location")).toBe(`/api/v1/orders/${orderId}`);
+    const order = await json(await fetch(`${shop.url}${res.headers.get("location")}`));
+    expect(order).toMatchObject({ id: orderId, status: "pending", total: 6800, currency: "EUR" });
+  });
+
+  it("gives the same order for the same Idempotency-Key", async () => {
+    const place = () =>
+      fetch(`${shop.url}/api/v1/orders`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "idempotency-key": "e2e-key" },
+        body: JSON.stringify({ items: [{ productId: "prod-tamper", quantity: 1 }] }),
+      }).then(json);
+    const [a, b] = await Promise.all([place(), place()]);
+    expect(a.orderId).toBe(b.orderId);
+  });
+
+  it("answers bad input with stable codes and never crashes", async () => {
+    const post = (body: string) =>
+      fetch(`${shop.url}/api/v1/orders`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const invalid = await post(JSON.stringify({ items: [{ productId: "prod-tamper", quantity: -1 }] }));
+    expect(invalid.status).toBe(400);
+    const body = (await invalid.json()) as { error: { code: string; details: { issues: Array<{ path: string }> } } };
+    expect(body.error.code).toBe("INVALID_ARGUMENT");
+    expect(body.error.details.issues.map((i) => i.path)).toContain("items.0.quantity");
+    const malformed = await post("{not json");
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { error: { code: string } }).error.code).toBe("FLOTILLA_MALFORMED_JSON");
+    const unknown = await post(JSON.stringify({ items: [{ productId: "prod-nope", quantity: 1 }] }));
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe("PRODUCT_NOT_FOUND");
+    const missing = await fetch(`${shop.url}/api/v1/products/nope`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string; traceId: string } }).error).toMatchObject({
+      code: "PRODUCT_NOT_FOUND",
+      traceId: missing.headers.get("x-trace-id"),
+    });
+    expect((await fetch(`${shop.url}/api/v1/nowhere`)).status).toBe(404);
+    expect((await fetch(`${shop.url}/healthz`)).status).toBe(200);
+  });
+
+  it("stops gracefully on SIGTERM and keeps its data across a restart", async () => {
+    const placed = await fetch(`${shop.url}/api/v1/orders`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ items: [{ productId: "prod-moka-pot", quantity: 1 }] }),
+    }).then(json);
+    expect(await stop(shop)).toContain("Flotilla shop stopped");
+    shop = await startNpm({ PORT: String(port), FLOTILLA_DATA_DIR: dataDir, FLOTILLA_LOG_LEVEL: "warn" });
+    const order = await json(await fetch(`${shop.url}/api/v1/orders/${placed.orderId}`));
+    expect(order).toMatchObject({ id: placed.orderId, status: "pending" });
+    const page = (await json(await fetch(`${shop.url}/api/v1/products?limit=100`))) as { items: unknown[] };
+    expect(page.items).toHaveLength(24);
+  }, 60_000);
+});
