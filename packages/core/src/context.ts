@@ -16,8 +16,12 @@ export interface Identity {
 export interface CallOptions {
   /** Upper bound for this call; the context's remaining deadline still applies. */
   timeoutMs?: number;
-  /** Address one instance directly (client-side balancing). */
+  /** Address one instance directly (bypasses balancing). */
   instance?: string;
+  /** Affinity key (e.g. an order id): key-affinity balancing sends equal keys to the same instance. */
+  key?: string;
+  /** Balancing strategy for this call, by name; overrides the service's configured one. */
+  strategy?: string;
 }
 
 /** What a context needs from the host; kept narrow so contexts stay cheap to create. */

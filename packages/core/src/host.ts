@@ -176,8 +176,12 @@ export class Host implements Dispatcher {
     }
     let timeoutMs = opts?.timeoutMs ?? ref.timeoutMs ?? this.defaultCallTimeoutMs;
     if (timeoutMs > remaining) timeoutMs = remaining;
-    const call: OutboundCall = { ref, ctx, input, trace: ctx.trace, timeoutMs };
-    if (opts?.instance !== undefined) call.instance = opts.instance;
+    const call: OutboundCall = { ref, ctx, input, trace: ctx.trace, timeoutMs, attempt: 1 };
+    if (opts !== undefined) {
+      if (opts.instance !== undefined) call.instance = opts.instance;
+      if (opts.key !== undefined) call.key = opts.key;
+      if (opts.strategy !== undefined) call.strategy = opts.strategy;
+    }
     // A service's calls run through its own pipeline, which includes its resource's middleware.
     const pipeline = ctx.service === undefined ? this.outboundCall : this.byName.get(ctx.service)?.outboundCall;
     return (pipeline ?? this.outboundCall)(call);

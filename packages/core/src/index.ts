@@ -11,6 +11,7 @@ export { createHost, Host } from "./host.js";
 export { createLogger } from "./logger.js";
 export type { InboundAction, InboundEvent, Middleware, OutboundCall, OutboundEvent } from "./middleware.js";
 export { compose } from "./middleware.js";
+export type { InstanceInfo, Registration, Registry, RegistryTiming } from "./registry/registry.js";
 export type { ResourceHandle, ResourceOwner, ResourceProvider, ResourceSpec } from "./resources.js";
 export type { EventMeta, ServiceDefinition, ServiceOptions, SubscriptionOptions } from "./service.js";
 export { defineService } from "./service.js";

@@ -15,6 +15,12 @@ export interface OutboundCall {
   timeoutMs: number;
   /** Target one instance (client-side balancing); absent lets the transport balance. */
   instance?: string;
+  /** Affinity key from the call options. */
+  key?: string;
+  /** Strategy name from the call options. */
+  strategy?: string;
+  /** 1 for the first attempt; a retrying middleware increments it. */
+  attempt: number;
   /** Extra headers for the request. */
   headers?: Record<string, string>;
 }
