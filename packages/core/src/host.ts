@@ -7,6 +7,7 @@ import type { ActionRef, EventRef, InputOf, OutputOf } from "./contract.js";
 import { FlotillaCodes, FlotillaError } from "./errors.js";
 import { createLogger } from "./logger.js";
 import { compose, type Middleware, type OutboundCall, type OutboundEvent } from "./middleware.js";
+import type { Registry } from "./registry/registry.js";
 import type { ResourceProvider } from "./resources.js";
 import type { ServiceDefinition } from "./service.js";
 import { ServiceInstance } from "./service-instance.js";
@@ -33,6 +34,10 @@ export interface HostOptions {
   validateOutput?: boolean;
   /** How long stop() waits for in-flight work before closing anyway (10 s). */
   drainTimeoutMs?: number;
+  /** Service discovery: each instance registers here once it takes traffic, and reports its load. */
+  registry?: Registry;
+  /** How often instances report load and readiness to the registry (1 s). */
+  loadReportMs?: number;
 }
 
 /** What an edge (the gateway, a CLI, a test) knows about the request it is turning into calls. */
@@ -59,6 +64,7 @@ export class Host implements Dispatcher {
   private readonly outboundCall: (call: OutboundCall) => Promise<unknown>;
   private readonly callerHeaders = new WeakMap<Identity, string>();
   private state: State = "new";
+  private loadReports: NodeJS.Timeout | undefined;
   private seq = 0;
 
   constructor(private readonly options: HostOptions = {}) {
@@ -85,6 +91,7 @@ export class Host implements Dispatcher {
         middleware,
         log: this.log,
         validateOutput: options.validateOutput ?? false,
+        registry: options.registry,
         send,
         publish,
       });
@@ -104,6 +111,7 @@ export class Host implements Dispatcher {
       if (this.ownsTransport) await this.transport.connect();
       for (const instance of this.instances) await instance.start();
       for (const instance of this.instances) await instance.listen();
+      if (this.options.registry !== undefined) this.startLoadReports(this.options.loadReportMs ?? 1_000);
       this.state = "running";
       this.log.info({ services: this.services, transport: this.transport.name }, "host started");
     } catch (err) {
@@ -117,6 +125,7 @@ export class Host implements Dispatcher {
   async stop(): Promise<void> {
     if (this.state === "stopping" || this.state === "stopped") return;
     this.state = "stopping";
+    clearInterval(this.loadReports);
     const drainMs = this.options.drainTimeoutMs ?? 10_000;
     let timer: NodeJS.Timeout | undefined;
     const drained = await Promise.race([
@@ -210,6 +219,15 @@ export class Host implements Dispatcher {
   logger(ctx: Context): Logger {
     const base = (ctx.service === undefined ? undefined : this.byName.get(ctx.service))?.log ?? this.log;
     return base.child({ traceId: ctx.trace.traceId, spanId: ctx.trace.spanId, correlationId: ctx.correlationId });
+  }
+
+  private startLoadReports(everyMs: number): void {
+    this.loadReports = setInterval(() => {
+      for (const instance of this.instances) {
+        instance.reportLoad().catch((err: unknown) => instance.log.warn({ err }, "load report failed"));
+      }
+    }, everyMs);
+    this.loadReports.unref();
   }
 
   private send(call: OutboundCall): Promise<unknown> {

@@ -1,4 +1,5 @@
 /** @module One running instance of a service: its resources, request server, event subscriptions. */
+import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { Context, type Dispatcher, type Identity } from "./context.js";
 import type { ActionRef } from "./contract.js";
@@ -11,6 +12,7 @@ import {
   type OutboundCall,
   type OutboundEvent,
 } from "./middleware.js";
+import type { Registration, Registry } from "./registry/registry.js";
 import type { ResourceHandle, ResourceProvider } from "./resources.js";
 import type { ServiceDefinition, SubscriptionDefinition } from "./service.js";
 import { newTraceContext, parseTraceparent } from "./trace-context.js";
@@ -25,6 +27,8 @@ export interface InstanceEnvironment {
   readonly middleware: readonly Middleware[];
   readonly log: Logger;
   readonly validateOutput: boolean;
+  /** Where the instance announces itself once it takes traffic (absent: no discovery). */
+  readonly registry: Registry | undefined;
   /** The terminal steps of the outbound pipelines: put a request or an event on the transport. */
   send(call: OutboundCall): Promise<unknown>;
   publish(event: OutboundEvent): Promise<void>;
@@ -51,6 +55,9 @@ export class ServiceInstance {
   outboundCall: (call: OutboundCall) => Promise<unknown>;
   outboundEmit: (event: OutboundEvent) => Promise<void>;
   started = false;
+  /** Requests this instance is running now: the load it reports to the registry. */
+  inFlight = 0;
+  private registration: Registration | undefined;
 
   constructor(
     readonly def: ServiceDefinition,
@@ -115,6 +122,29 @@ export class ServiceInstance {
       );
       this.subscriptions.push(server);
     }
+    await this.register();
+  }
+
+  /** Refreshes what the registry's next heartbeat reports. */
+  async reportLoad(): Promise<void> {
+    this.registration?.update({ ready: await this.isReady(), load: { inFlight: this.inFlight } });
+  }
+
+  private async register(): Promise<void> {
+    const registry = this.env.registry;
+    if (registry === undefined) return;
+    this.registration = await registry.register({
+      service: this.def.name,
+      instance: this.instance,
+      version: this.def.contract.version,
+      host: hostname(),
+      pid: process.pid,
+      actions: [...this.actions.keys()],
+      events: this.def.subscriptions.map((s) => s.event.type),
+      startedAt: new Date().toISOString(),
+      ready: await this.isReady(),
+      load: { inFlight: 0 },
+    });
   }
 
   async isReady(): Promise<boolean> {
@@ -123,6 +153,10 @@ export class ServiceInstance {
 
   /** Stops taking new work and waits for in-flight requests and events. */
   async drain(): Promise<void> {
+    // Leave the registry first, so balancing callers stop choosing this instance while it drains.
+    const registration = this.registration;
+    this.registration = undefined;
+    await registration?.deregister();
     await Promise.all(this.subscriptions.splice(0).map((s) => s.close()));
   }
 
@@ -156,6 +190,7 @@ export class ServiceInstance {
   private async runAction(inv: InboundAction): Promise<unknown> {
     const entry = this.actions.get(inv.ref.fqn) as ActionEntry;
     inv.input = parseOrThrow(inv.ref.input, inv.input, `input for ${inv.ref.fqn}`);
+    this.inFlight++;
     try {
       const output = await entry.fn(inv.input, inv.ctx);
       if (!this.env.validateOutput) return output;
@@ -172,6 +207,8 @@ export class ServiceInstance {
         inv.ctx.log.error({ err, action: inv.ref.fqn }, "action failed");
       }
       throw fe;
+    } finally {
+      this.inFlight--;
     }
   }
 
