@@ -21,7 +21,9 @@ async function startNpm(env: Record<string, string>): Promise<Running> {
   let out = "";
   child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  // "close", not "exit": npm may die of the signal while the shop it started is still stopping and
+  // holding the output pipe; "close" waits for every holder of the pipe.
+  const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
   await waitFor(() => /listening on (http:\/\/\S+?) /.test(out) || child.exitCode !== null, {
     timeoutMs: 30_000,
     what: "the shop to listen",

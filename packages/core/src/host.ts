@@ -53,6 +53,8 @@ export interface EdgeContextOptions {
 
 type State = "new" | "starting" | "running" | "stopping" | "stopped";
 
+const NO_HEADERS: HeaderMap = Object.freeze({});
+
 export class Host implements Dispatcher {
   readonly id: string;
   readonly log: Logger;
@@ -231,15 +233,28 @@ export class Host implements Dispatcher {
   }
 
   private send(call: OutboundCall): Promise<unknown> {
-    const headers = this.headers(call.ctx, call.trace);
-    headers[Headers.timeout] = String(call.timeoutMs);
-    if (call.headers) Object.assign(headers, call.headers);
+    const ctx = call.ctx;
     const req: { -readonly [K in keyof RequestEnvelope]: RequestEnvelope[K] } = {
       id: `${this.id}.${++this.seq}`,
+      service: call.ref.service,
       action: call.ref.fqn,
-      headers,
+      headers: call.headers ?? NO_HEADERS,
       payload: call.input,
     };
+    if (this.transport.passesObjects) {
+      // Same process, objects passed through: skip formatting headers the callee would only parse again.
+      req.meta = {
+        trace: call.trace,
+        correlationId: ctx.correlationId,
+        caller: ctx.caller,
+        deadline: Date.now() + call.timeoutMs,
+      };
+    } else {
+      const headers = this.headers(ctx, call.trace);
+      headers[Headers.timeout] = String(call.timeoutMs);
+      if (call.headers) Object.assign(headers, call.headers);
+      req.headers = headers;
+    }
     if (call.instance !== undefined) req.instance = call.instance;
     return this.transport.request(req, { timeoutMs: call.timeoutMs });
   }

@@ -178,38 +178,79 @@ export class ServiceInstance {
     if (entry === undefined) {
       return Promise.reject(FlotillaError.of(FlotillaCodes.NO_HANDLER, `${this.def.name} has no action ${req.action}`));
     }
-    const now = Date.now();
-    const timeout = Number(req.headers[Headers.timeout]);
-    if (!(timeout > 0)) {
-      return Promise.reject(new FlotillaError("DEADLINE_EXCEEDED", `${req.action} arrived after its deadline`));
+    const meta = req.meta;
+    let ctx: Context;
+    if (meta !== undefined) {
+      ctx = new Context(this.env.dispatcher, {
+        service: this.def.name,
+        instance: this.instance,
+        trace: meta.trace,
+        correlationId: meta.correlationId,
+        caller: meta.caller,
+        deadline: meta.deadline,
+        db: this.db,
+      });
+    } else {
+      const timeout = Number(req.headers[Headers.timeout]);
+      if (!(timeout > 0)) {
+        return Promise.reject(new FlotillaError("DEADLINE_EXCEEDED", `${req.action} arrived after its deadline`));
+      }
+      ctx = this.context(req.headers, Date.now() + timeout, req.id);
     }
-    const ctx = this.context(req.headers, now + timeout, req.id);
     return this.inboundAction({ ref: entry.ref, ctx, request: req, input: req.payload });
   };
 
-  private async runAction(inv: InboundAction): Promise<unknown> {
+  // Not async: a handler that returns a plain value costs no extra promise hop.
+  private runAction(inv: InboundAction): Promise<unknown> {
     const entry = this.actions.get(inv.ref.fqn) as ActionEntry;
-    inv.input = parseOrThrow(inv.ref.input, inv.input, `input for ${inv.ref.fqn}`);
-    this.inFlight++;
+    let output: unknown;
     try {
-      const output = await entry.fn(inv.input, inv.ctx);
-      if (!this.env.validateOutput) return output;
-      const result = inv.ref.output.safeParse(output);
-      if (!result.success) {
-        throw FlotillaError.of(FlotillaCodes.INVALID_OUTPUT, `${inv.ref.fqn} returned output its contract rejects`, {
-          details: { issues: result.error.issues },
-        });
+      inv.input = parseOrThrow(inv.ref.input, inv.input, `input for ${inv.ref.fqn}`);
+      this.inFlight++;
+      try {
+        output = entry.fn(inv.input, inv.ctx);
+      } finally {
+        if (!isPromise(output)) this.inFlight--;
       }
-      return result.data;
     } catch (err) {
-      const fe = FlotillaError.from(err);
-      if (fe.status === "INTERNAL" || fe.status === "UNKNOWN") {
-        inv.ctx.log.error({ err, action: inv.ref.fqn }, "action failed");
-      }
-      throw fe;
-    } finally {
-      this.inFlight--;
+      return Promise.reject(this.failure(inv, err));
     }
+    if (isPromise(output)) {
+      return output.then(
+        (value) => {
+          this.inFlight--;
+          return this.checkOutput(inv, value);
+        },
+        (err: unknown) => {
+          this.inFlight--;
+          throw this.failure(inv, err);
+        },
+      );
+    }
+    try {
+      return Promise.resolve(this.checkOutput(inv, output));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private checkOutput(inv: InboundAction, output: unknown): unknown {
+    if (!this.env.validateOutput) return output;
+    const result = inv.ref.output.safeParse(output);
+    if (result.success) return result.data;
+    const err = FlotillaError.of(FlotillaCodes.INVALID_OUTPUT, `${inv.ref.fqn} returned output its contract rejects`, {
+      details: { issues: result.error.issues },
+    });
+    throw this.failure(inv, err);
+  }
+
+  /** Wraps what a handler threw; unexpected failures are logged once, here, where the stack is. */
+  private failure(inv: InboundAction, err: unknown): FlotillaError {
+    const fe = FlotillaError.from(err);
+    if (fe.status === "INTERNAL" || fe.status === "UNKNOWN") {
+      inv.ctx.log.error({ err, action: inv.ref.fqn }, "action failed");
+    }
+    return fe;
   }
 
   private handleEvent(sub: SubscriptionDefinition, envelope: EventEnvelope, delivery: Delivery): Promise<void> {
@@ -270,6 +311,10 @@ function parseCaller(header: string): Identity | undefined {
   } catch {
     return undefined;
   }
+}
+
+function isPromise(value: unknown): value is Promise<unknown> {
+  return typeof (value as Promise<unknown> | undefined)?.then === "function";
 }
 
 function rejectNotStarted(): Promise<never> {

@@ -16,11 +16,7 @@ export function encode(value: unknown, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES): Ui
     });
   }
   const bytes = encoder.encode(json ?? "null");
-  if (bytes.byteLength > maxBytes) {
-    throw FlotillaError.of(FlotillaCodes.PAYLOAD_TOO_LARGE, `payload is ${bytes.byteLength} bytes; limit ${maxBytes}`, {
-      details: { size: bytes.byteLength, limit: maxBytes },
-    });
-  }
+  if (bytes.byteLength > maxBytes) throw tooLarge(bytes.byteLength, maxBytes);
   return bytes;
 }
 
@@ -32,7 +28,31 @@ export function decode(bytes: Uint8Array): unknown {
   }
 }
 
-/** A deep copy made the way the network would make it. */
-export function roundTrip<T>(value: T, maxBytes?: number): T {
-  return value === undefined ? value : (decode(encode(value, maxBytes)) as T);
+/**
+ * A deep copy made the way the network would make it, with the same size limit; one stringify and
+ * one parse, no byte buffers.
+ */
+export function roundTrip<T>(value: T, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES): T {
+  if (value === undefined) return value;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    throw new FlotillaError("INVALID_ARGUMENT", `payload cannot be serialized: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  if (json === undefined) return undefined as T;
+  // UTF-16 length bounds UTF-8 size from below; count bytes only when it might matter.
+  if (json.length * 3 > maxBytes) {
+    const size = Buffer.byteLength(json);
+    if (size > maxBytes) throw tooLarge(size, maxBytes);
+  }
+  return JSON.parse(json) as T;
+}
+
+function tooLarge(size: number, limit: number): FlotillaError {
+  return FlotillaError.of(FlotillaCodes.PAYLOAD_TOO_LARGE, `payload is ${size} bytes; limit ${limit}`, {
+    details: { size, limit },
+  });
 }

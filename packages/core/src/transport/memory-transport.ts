@@ -1,5 +1,5 @@
 /** @module The in-process transport: the same semantics as the NATS one, with no network. */
-import { type DeadlineEntry, DeadlineTimer } from "../deadline-timer.js";
+import { DeadlineEntry, DeadlineTimer } from "../deadline-timer.js";
 import { FlotillaCodes, FlotillaError, fromWire, toWire } from "../errors.js";
 import { Queue } from "../queue.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, roundTrip } from "./codec.js";
@@ -29,15 +29,17 @@ export interface MemoryTransportOptions {
   onDeadLetter?: (letter: DeadLetter) => void;
 }
 
-class Call implements DeadlineEntry {
+class Call extends DeadlineEntry {
   settled = false;
   constructor(
-    readonly deadline: number,
+    deadline: number,
     readonly req: RequestEnvelope,
     readonly resolve: (value: unknown) => void,
     readonly reject: (err: unknown) => void,
     readonly onTimeout: (call: Call) => void,
-  ) {}
+  ) {
+    super(deadline);
+  }
   onExpire(): void {
     this.onTimeout(this);
   }
@@ -69,11 +71,11 @@ class Server implements Subscription {
 
 export class MemoryTransport implements Transport {
   readonly name = "memory";
+  readonly passesObjects: boolean;
   readonly deadLetters: DeadLetter[] = [];
   private readonly services = new Map<string, { servers: Server[]; next: number }>();
   private readonly groups = new Map<string, ConsumerGroup>();
   private readonly timer = new DeadlineTimer();
-  private readonly pending = new Set<Call>();
   private readonly faithful: boolean;
   private readonly maxPayload: number;
   private readonly maxBacklog: number;
@@ -82,6 +84,7 @@ export class MemoryTransport implements Transport {
 
   constructor(private readonly options: MemoryTransportOptions = {}) {
     this.faithful = options.faithful ?? false;
+    this.passesObjects = !this.faithful;
     this.maxPayload = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.maxBacklog = options.maxBacklog ?? 100_000;
   }
@@ -92,7 +95,7 @@ export class MemoryTransport implements Transport {
 
   async close(): Promise<void> {
     this.connected = false;
-    for (const call of this.pending) this.fail(call, unavailable("transport closed"));
+    for (const call of this.timer.drain() as Call[]) this.fail(call, unavailable("transport closed"));
   }
 
   async isAvailable(service: string): Promise<boolean> {
@@ -106,7 +109,7 @@ export class MemoryTransport implements Transport {
     let sent = req;
     if (this.faithful) {
       try {
-        sent = roundTrip(req, this.maxPayload);
+        sent = { ...req, headers: { ...req.headers }, payload: roundTrip(req.payload, this.maxPayload) };
       } catch (err) {
         return Promise.reject(err);
       }
@@ -176,8 +179,7 @@ export class MemoryTransport implements Transport {
   }
 
   private pickServer(req: RequestEnvelope): Server | FlotillaError {
-    const dot = req.action.indexOf(".");
-    const service = dot > 0 ? req.action.slice(0, dot) : req.action;
+    const service = req.service;
     const entry = this.services.get(service);
     const servers = entry?.servers;
     if (entry === undefined || servers === undefined || servers.length === 0) {
@@ -192,7 +194,6 @@ export class MemoryTransport implements Transport {
   }
 
   private track(call: Call): void {
-    this.pending.add(call);
     this.timer.track(call);
   }
 
@@ -240,7 +241,6 @@ export class MemoryTransport implements Transport {
   private succeed(call: Call, value: unknown): void {
     if (call.settled) return;
     call.settled = true;
-    this.pending.delete(call);
     this.timer.untrack(call);
     call.resolve(value);
   }
@@ -248,7 +248,6 @@ export class MemoryTransport implements Transport {
   private fail(call: Call, err: unknown): void {
     if (call.settled) return;
     call.settled = true;
-    this.pending.delete(call);
     this.timer.untrack(call);
     // Errors always cross as they would on the wire, so both modes hand callers the same shape.
     call.reject(fromWire(toWire(err)));

@@ -1,0 +1,5 @@
+/** @module For sibling packages (gateway, data, cli): building blocks that are not public API. */
+
+export type { Failure } from "./outcome.js";
+export { failureOf, OK } from "./outcome.js";
+export { parentContext } from "./trace-bridge.js";
