@@ -9,6 +9,7 @@ export { errors, FlotillaCodes, FlotillaError, fromWire, isPoison, isStatus, STA
 export type { EdgeContextOptions, HostOptions } from "./host.js";
 export { createHost, Host } from "./host.js";
 export { createLogger } from "./logger.js";
+export type { Logger } from "pino";
 export type { InboundAction, InboundEvent, Middleware, OutboundCall, OutboundEvent } from "./middleware.js";
 export { compose } from "./middleware.js";
 export type { InstanceInfo, Registration, Registry, RegistryTiming } from "./registry/registry.js";

@@ -1,0 +1,96 @@
+/** @module Runs a chosen set of an app's services (and optionally its gateway) over a chosen transport. */
+import { createHost, FlotillaCodes, FlotillaError, type Host, type Logger, type Registry } from "@flotilla/core";
+import { sqliteDatabases } from "@flotilla/data";
+import { createGateway, type Gateway } from "@flotilla/gateway";
+import { natsTransport } from "@flotilla/nats";
+import { metrics } from "@flotilla/telemetry";
+import type { FlotillaApp } from "./app.js";
+import { type OpsServer, startOpsServer } from "./ops-server.js";
+
+export interface RunOptions {
+  /** Service names to run here; all of the app's by default. An empty list runs none (a gateway alone). */
+  services?: readonly string[];
+  /** `memory://` (default: wire-faithful in-process) or `nats://host:port`. */
+  transport?: string;
+  /** Serve the app's gateway on this port (0 picks one); absent: no gateway. */
+  gatewayPort?: number;
+  /** Interface the gateway and the ops port listen on (default `localhost`). */
+  listenHost?: string;
+  /** Serve /livez, /readyz and /metrics on this port (0 picks one); absent: none. */
+  opsPort?: number;
+  dataDir?: string;
+  registry?: Registry;
+  logger?: Logger;
+}
+
+export interface RunningApp {
+  readonly host: Host;
+  readonly gateway: Gateway | undefined;
+  /** The gateway's URL, when it runs. */
+  readonly url: string | undefined;
+  readonly ops: OpsServer | undefined;
+  /** Stops the gateway (finishing requests in flight), then the services, then the ops port. */
+  stop(): Promise<void>;
+}
+
+export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promise<RunningApp> {
+  const services = pickServices(app, options.services);
+  const telemetry = metrics();
+  const host = createHost({
+    services,
+    transport: options.transport ?? "memory://?faithful=1",
+    transports: { nats: natsTransport },
+    resources: [sqliteDatabases(options.dataDir === undefined ? {} : { dataDir: options.dataDir })],
+    middleware: [...(app.middleware ?? []), telemetry],
+    ...(options.registry ? { registry: options.registry } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  await host.start();
+  const listenHost = options.listenHost ?? "localhost";
+  let gateway: Gateway | undefined;
+  let url: string | undefined;
+  let ops: OpsServer | undefined;
+  try {
+    if (options.gatewayPort !== undefined) {
+      if (app.gateway === undefined) {
+        throw FlotillaError.of(FlotillaCodes.CONFIG, `${app.name} declares no gateway routes`);
+      }
+      gateway = createGateway({ host, routes: app.gateway.routes, policies: app.gateway.policies ?? [] });
+      const address = new URL(await gateway.listen({ port: options.gatewayPort, host: listenHost }));
+      // Show the name asked for (localhost), not whichever of its addresses bound first.
+      const shown = listenHost === "0.0.0.0" || listenHost === "::" ? "localhost" : listenHost;
+      url = `http://${shown.includes(":") ? `[${shown}]` : shown}:${address.port}`;
+    }
+    if (options.opsPort !== undefined) {
+      ops = await startOpsServer(host, telemetry, { port: options.opsPort, host: listenHost });
+    }
+  } catch (err) {
+    await gateway?.close();
+    await host.stop();
+    throw err;
+  }
+  return {
+    host,
+    gateway,
+    url,
+    ops,
+    async stop() {
+      await gateway?.close();
+      await host.stop();
+      await ops?.close();
+    },
+  };
+}
+
+function pickServices(app: FlotillaApp, names: readonly string[] | undefined) {
+  if (names === undefined) return app.services;
+  const known = new Map(app.services.map((s) => [s.name, s]));
+  return names.map((name) => {
+    const service = known.get(name);
+    if (service === undefined) {
+      const list = [...known.keys()].join(", ");
+      throw FlotillaError.of(FlotillaCodes.CONFIG, `${app.name} has no service "${name}" (it has: ${list})`);
+    }
+    return service;
+  });
+}

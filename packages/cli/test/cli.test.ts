@@ -1,0 +1,85 @@
+/** The `flotilla` command as a user runs it: a child process, its output and its HTTP ports. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { freePort, waitFor } from "@flotilla/testing";
+import { afterEach, describe, expect, it } from "vitest";
+
+const root = resolve(import.meta.dirname, "../../..");
+const bin = join(root, "packages/cli/bin/flotilla.js");
+
+export interface Cli {
+  child: ChildProcess;
+  output(): string;
+  closed: Promise<number | null>;
+}
+
+export function runCli(args: string[], env: Record<string, string> = {}): Cli {
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd: root,
+    env: { ...process.env, FLOTILLA_LOG_LEVEL: "warn", ...env },
+  });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  const closed = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
+  return { child, output: () => out, closed };
+}
+
+describe("flotilla CLI", () => {
+  const running: Cli[] = [];
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const cli of running.splice(0)) {
+      cli.child.kill("SIGTERM");
+      await cli.closed;
+    }
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("prints usage and refuses unknown commands", async () => {
+    const help = runCli(["--help"]);
+    expect(await help.closed).toBe(0);
+    expect(help.output()).toContain("usage: flotilla start");
+    const bad = runCli(["launch"]);
+    expect(await bad.closed).toBe(2);
+  });
+
+  it("names the services an app has when asked for one it lacks", async () => {
+    const cli = runCli(["start", "--services", "catalog,nope"]);
+    expect(await cli.closed).toBe(1);
+    expect(cli.output()).toMatch(/shop has no service "nope" \(it has: catalog, orders\) \[FLOTILLA_CONFIG\]/);
+  });
+
+  it("runs the app found through package.json, with its gateway and ops port, and stops on SIGTERM", async () => {
+    const [port, opsPort] = [await freePort(), await freePort()];
+    const dataDir = mkdtempSync(join(tmpdir(), "flotilla-cli-"));
+    dirs.push(dataDir);
+    const cli = runCli([
+      "start",
+      "--gateway",
+      "--port",
+      String(port),
+      "--ops-port",
+      String(opsPort),
+      "--data-dir",
+      dataDir,
+    ]);
+    running.push(cli);
+    await waitFor(() => cli.output().includes("listening on"), { timeoutMs: 30_000, what: "the gateway" });
+    expect(cli.output()).toContain("running catalog, orders over memory");
+    const products = (await (await fetch(`http://localhost:${port}/api/v1/products`)).json()) as { items: unknown[] };
+    expect(products.items.length).toBeGreaterThan(0);
+    expect((await fetch(`http://localhost:${opsPort}/livez`)).status).toBe(200);
+    expect((await fetch(`http://localhost:${opsPort}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`http://localhost:${opsPort}/metrics`)).text();
+    expect(metrics).toMatch(
+      /flotilla_action_duration_seconds_count\{service="catalog",action="listProducts",status="OK"\} 1/,
+    );
+    running.pop();
+    cli.child.kill("SIGTERM");
+    await cli.closed;
+    expect(cli.output()).toContain("Flotilla shop stopped");
+  });
+});
