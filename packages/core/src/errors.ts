@@ -58,6 +58,10 @@ export const FlotillaCodes = {
   BAD_ENVELOPE: { code: "FLOTILLA_BAD_ENVELOPE", status: "INVALID_ARGUMENT" },
   INVALID_OUTPUT: { code: "FLOTILLA_INVALID_OUTPUT", status: "INTERNAL" },
   SHUTTING_DOWN: { code: "FLOTILLA_SHUTTING_DOWN", status: "UNAVAILABLE" },
+  /** A circuit breaker is open for the target: the call was not attempted. */
+  CIRCUIT_OPEN: { code: "FLOTILLA_CIRCUIT_OPEN", status: "UNAVAILABLE" },
+  /** A bulkhead's compartment for the action is full. */
+  BULKHEAD_FULL: { code: "FLOTILLA_BULKHEAD_FULL", status: "UNAVAILABLE" },
   NOT_STARTED: { code: "FLOTILLA_NOT_STARTED", status: "UNAVAILABLE" },
   /** A definition or configuration the code itself got wrong: a bug, never the caller's input. */
   CONFIG: { code: "FLOTILLA_CONFIG", status: "INTERNAL" },

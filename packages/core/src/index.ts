@@ -1,5 +1,18 @@
 /** @module Flotilla core: contracts, services, the runtime host, context, errors, middleware, transports. */
 
+export type { Logger } from "pino";
+export { isInstanceFailure } from "./balancing/instance-failure.js";
+export { KeyAffinityStrategy } from "./balancing/key-affinity-strategy.js";
+export type { LatencyAwareOptions } from "./balancing/latency-aware-strategy.js";
+export { LatencyAwareStrategy } from "./balancing/latency-aware-strategy.js";
+export { LeastInFlightStrategy } from "./balancing/least-in-flight-strategy.js";
+export type { LoadBalancingOptions } from "./balancing/load-balancing.js";
+export { loadBalancing } from "./balancing/load-balancing.js";
+export { RandomStrategy } from "./balancing/random-strategy.js";
+export type { StrategyFactory, StrategySpec } from "./balancing/resolve-strategy.js";
+export { builtinStrategies, resolveStrategy } from "./balancing/resolve-strategy.js";
+export { RoundRobinStrategy } from "./balancing/round-robin-strategy.js";
+export type { PickContext, Random, Strategy } from "./balancing/strategy.js";
 export type { CallOptions, Identity } from "./context.js";
 export { Context } from "./context.js";
 export type { ActionRef, AnyContract, Contract, EventDataOf, EventRef, InputOf, OutputOf, Schema } from "./contract.js";
@@ -9,10 +22,12 @@ export { errors, FlotillaCodes, FlotillaError, fromWire, isPoison, isStatus, STA
 export type { EdgeContextOptions, HostOptions } from "./host.js";
 export { createHost, Host } from "./host.js";
 export { createLogger } from "./logger.js";
-export type { Logger } from "pino";
 export type { InboundAction, InboundEvent, Middleware, OutboundCall, OutboundEvent } from "./middleware.js";
 export { compose } from "./middleware.js";
+export { MemoryRegistry } from "./registry/memory-registry.js";
 export type { InstanceInfo, Registration, Registry, RegistryTiming } from "./registry/registry.js";
+export type { RegistryFactory, RegistrySpec } from "./registry/resolve-registry.js";
+export { resolveRegistry } from "./registry/resolve-registry.js";
 export type { ResourceHandle, ResourceOwner, ResourceProvider, ResourceSpec } from "./resources.js";
 export type { EventMeta, ServiceDefinition, ServiceOptions, SubscriptionOptions } from "./service.js";
 export { defineService } from "./service.js";

@@ -1,6 +1,5 @@
 /** @module For sibling packages (transports, data, gateway): building blocks that are not public API. */
 
-export type { DeadlineEntry } from "./deadline-timer.js";
-export { DeadlineTimer } from "./deadline-timer.js";
+export { DeadlineEntry, DeadlineTimer } from "./deadline-timer.js";
 export { Queue } from "./queue.js";
 export { DEFAULT_MAX_PAYLOAD_BYTES, decode, encode, roundTrip } from "./transport/codec.js";

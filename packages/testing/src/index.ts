@@ -1,5 +1,7 @@
 /** @module Test support: real-server launchers, the transport conformance suite, waiting helpers. */
 export { echo, listener, relay } from "./conformance/fixtures.js";
+export type { RegistryNetwork, RegistryTarget } from "./conformance/registry-conformance.js";
+export { registryConformance } from "./conformance/registry-conformance.js";
 export type { TransportNetwork, TransportTarget } from "./conformance/transport-conformance.js";
 export { transportConformance } from "./conformance/transport-conformance.js";
 export * from "./servers/index.js";

@@ -1,0 +1,154 @@
+/** @module Caller side of request/reply: one reply subscription per connection and one shared deadline timer. */
+import { FlotillaCodes, FlotillaError, fromWire, type RequestEnvelope } from "@flotilla/core";
+import { DEFAULT_MAX_PAYLOAD_BYTES, DeadlineEntry, DeadlineTimer, decode, encode } from "@flotilla/core/internal";
+import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { NatsHeaders, toNatsHeaders } from "./headers.js";
+import { instanceSubject, PING_ACTION, rpcSubject } from "./subjects.js";
+
+const UNSAFE_SUBJECT = /[\s*>]/;
+
+class Call extends DeadlineEntry {
+  constructor(
+    readonly token: string,
+    deadline: number,
+    readonly req: RequestEnvelope,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (err: unknown) => void,
+    readonly client: RpcClient,
+  ) {
+    super(deadline);
+  }
+
+  onExpire(): void {
+    this.client.expire(this);
+  }
+}
+
+/**
+ * Sends requests with a reply subject `<inbox>.<token>` under one wildcard subscription and matches
+ * replies through a map, so a call costs one publish and one map entry, not a subscription and a timer.
+ */
+export class RpcClient {
+  private readonly pending = new Map<string, Call>();
+  private readonly timer = new DeadlineTimer();
+  private readonly inbox = createInbox();
+  private readonly sub: Subscription;
+  private seq = 0;
+  /** False while the connection is down: calls fail at once instead of queueing in the client's buffer. */
+  online = true;
+
+  constructor(private readonly nc: NatsConnection) {
+    this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (_err, msg) => this.onReply(msg) });
+  }
+
+  request(req: RequestEnvelope, timeoutMs: number): Promise<unknown> {
+    if (!this.online) return Promise.reject(unavailable("not connected to NATS"));
+    if (UNSAFE_SUBJECT.test(req.action) || (req.instance !== undefined && UNSAFE_SUBJECT.test(req.instance))) {
+      return Promise.reject(new FlotillaError("INVALID_ARGUMENT", `"${req.action}" cannot be used as a NATS subject`));
+    }
+    const subject = req.instance === undefined ? rpcSubject(req.action) : instanceSubject(req.instance, req.action);
+    let data: Uint8Array;
+    let headers: ReturnType<typeof toNatsHeaders>;
+    try {
+      data = encode(req.payload, this.maxPayload());
+      headers = toNatsHeaders(req.headers, { [NatsHeaders.requestId]: req.id });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const token = (++this.seq).toString(36);
+    return new Promise((resolve, reject) => {
+      const call = new Call(token, Date.now() + timeoutMs, req, resolve, reject, this);
+      this.pending.set(token, call);
+      this.timer.track(call);
+      try {
+        this.nc.publish(subject, data, { reply: `${this.inbox}.${token}`, headers });
+      } catch (err) {
+        this.fail(call, publishError(err, this.maxPayload()));
+      }
+    });
+  }
+
+  /** Whether some instance of the service answers right now (a ping its servers answer outside their queue). */
+  async ping(service: string, timeoutMs: number): Promise<boolean> {
+    try {
+      const action = `${service}.${PING_ACTION}`;
+      await this.request({ id: `ping.${service}`, service, action, headers: {}, payload: null }, timeoutMs);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Fails every pending call, e.g. when the connection drops: their replies can no longer arrive. */
+  failAll(err: FlotillaError): void {
+    for (const call of [...this.pending.values()]) this.fail(call, err);
+  }
+
+  close(): void {
+    this.online = false;
+    this.failAll(unavailable("transport closed"));
+    this.sub.unsubscribe();
+  }
+
+  expire(call: Call): void {
+    this.fail(call, new FlotillaError("DEADLINE_EXCEEDED", `${call.req.action} did not answer in time`));
+  }
+
+  private onReply(msg: Msg): void {
+    const call = this.pending.get(msg.subject.slice(this.inbox.length + 1));
+    if (call === undefined) return; // late: the caller already gave up
+    const headers = msg.headers;
+    if (headers !== undefined && headers.code === 503 && msg.data.length === 0) {
+      const { req } = call;
+      const message =
+        req.instance === undefined
+          ? `no instance of ${req.service} is available`
+          : `instance ${req.instance} is not available`;
+      this.fail(call, FlotillaError.of(FlotillaCodes.NO_INSTANCE, message));
+      return;
+    }
+    let body: unknown;
+    try {
+      body = decode(msg.data);
+    } catch (err) {
+      this.fail(call, err);
+      return;
+    }
+    if (headers?.has(NatsHeaders.error)) this.fail(call, fromWire(body));
+    else if (this.settle(call)) call.resolve(body);
+  }
+
+  private fail(call: Call, err: unknown): void {
+    if (this.settle(call)) call.reject(err);
+  }
+
+  private settle(call: Call): boolean {
+    if (!this.pending.delete(call.token)) return false;
+    this.timer.untrack(call);
+    return true;
+  }
+
+  private maxPayload(): number {
+    return this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  }
+}
+
+export function unavailable(message: string, cause?: unknown): FlotillaError {
+  return new FlotillaError("UNAVAILABLE", message, cause === undefined ? {} : { cause });
+}
+
+/** nats.js refuses a message whose headers push it past max_payload; anything else means the link is gone. */
+export function publishError(err: unknown, limit: number): FlotillaError {
+  if (err instanceof FlotillaError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (message.includes("max_payload")) {
+    return FlotillaError.of(
+      FlotillaCodes.PAYLOAD_TOO_LARGE,
+      `message with headers exceeds the limit of ${limit} bytes`,
+      {
+        details: { limit },
+      },
+    );
+  }
+  return unavailable(`NATS refused the message: ${message}`, err);
+}

@@ -1,0 +1,198 @@
+/** @module Serving side of request/reply: queue-group and instance subscriptions with bounded concurrency. */
+import {
+  FlotillaCodes,
+  FlotillaError,
+  Headers,
+  type RequestEnvelope,
+  type RequestHandler,
+  type ServeOptions,
+  type Subscription,
+  toWire,
+} from "@flotilla/core";
+import { DEFAULT_MAX_PAYLOAD_BYTES, decode, encode, Queue } from "@flotilla/core/internal";
+import type { Msg, NatsConnection, Subscription as NatsSubscription } from "@nats-io/transport-node";
+import { errorHeaders, fromNatsHeaders, NatsHeaders } from "./headers.js";
+import { INSTANCE_PREFIX, instanceWildcard, PING_ACTION, RPC_PREFIX, rpcServiceSubject } from "./subjects.js";
+
+interface Pending {
+  readonly msg: Msg;
+  readonly action: string;
+  queuedAt: number | undefined;
+}
+
+const PING_REPLY = new TextEncoder().encode("true");
+const DRAIN_WAIT_MS = 5_000;
+
+/**
+ * One instance's server: NATS balances requests over the queue group (named after the service), the
+ * instance subject reaches this instance only. At most `maxInFlight` handlers run, `maxQueued` wait,
+ * and the rest are answered at once with FLOTILLA_OVERLOADED so the caller can go elsewhere.
+ */
+export class RpcServer implements Subscription {
+  private inFlight = 0;
+  private readonly queue = new Queue<Pending>();
+  private readonly subs: NatsSubscription[];
+  private readonly instancePrefixLength: number;
+  private closing: Promise<void> | undefined;
+  private idle: (() => void) | undefined;
+  private seq = 0;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly opts: ServeOptions,
+    private readonly handler: RequestHandler,
+  ) {
+    this.instancePrefixLength = INSTANCE_PREFIX.length + opts.instance.length + 1;
+    this.subs = [
+      nc.subscribe(rpcServiceSubject(opts.service), {
+        queue: opts.service,
+        callback: (_err, msg) => this.receive(msg, RPC_PREFIX.length),
+      }),
+      nc.subscribe(instanceWildcard(opts.instance), {
+        callback: (_err, msg) => this.receive(msg, this.instancePrefixLength),
+      }),
+    ];
+  }
+
+  /** Leaves the queue group (new requests go to other instances), then finishes in-flight and queued work. */
+  close(): Promise<void> {
+    this.closing ??= this.drain();
+    return this.closing;
+  }
+
+  private async drain(): Promise<void> {
+    // drain() lets requests already routed to us arrive; bounded, as it needs a round trip to the server.
+    await Promise.all(
+      this.subs.map((sub) =>
+        withTimeout(
+          Promise.resolve().then(() => sub.drain()),
+          DRAIN_WAIT_MS,
+        ).catch(() => {
+          if (!sub.isClosed()) sub.unsubscribe();
+        }),
+      ),
+    );
+    if (this.inFlight > 0 || this.queue.length > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+  }
+
+  private receive(msg: Msg, prefixLength: number): void {
+    if (!msg.reply) return; // nobody waits for an answer
+    const action = msg.subject.slice(prefixLength);
+    if (action.endsWith(`.${PING_ACTION}`)) {
+      respond(msg, PING_REPLY);
+      return;
+    }
+    const item: Pending = { msg, action, queuedAt: undefined };
+    if (this.inFlight < this.opts.maxInFlight) this.run(item);
+    else if (this.queue.length < this.opts.maxQueued) {
+      item.queuedAt = Date.now();
+      this.queue.push(item);
+    } else {
+      const err = FlotillaError.of(FlotillaCodes.OVERLOADED, `${this.opts.instance} has too many queued requests`);
+      this.replyError(msg, err);
+    }
+  }
+
+  private run(item: Pending): void {
+    this.inFlight++;
+    let result: Promise<unknown>;
+    try {
+      result = this.handler(this.envelope(item));
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    result.then(
+      (value) => {
+        this.reply(item.msg, value);
+        this.next();
+      },
+      (err: unknown) => {
+        this.replyError(item.msg, err);
+        this.next();
+      },
+    );
+  }
+
+  private envelope(item: Pending): RequestEnvelope {
+    const { msg, action } = item;
+    const headers = fromNatsHeaders(msg.headers);
+    const id = headers[NatsHeaders.requestId] || `${this.opts.instance}.${++this.seq}`;
+    delete headers[NatsHeaders.requestId];
+    const timeout = headers[Headers.timeout];
+    // Time spent in our queue comes off the caller's budget, so the handler sees the real deadline.
+    if (item.queuedAt !== undefined && timeout !== undefined) {
+      headers[Headers.timeout] = String(Number(timeout) - (Date.now() - item.queuedAt));
+    }
+    const req: { -readonly [K in keyof RequestEnvelope]: RequestEnvelope[K] } = {
+      id,
+      service: this.opts.service,
+      action,
+      headers,
+      payload: decode(msg.data),
+    };
+    if (msg.subject.startsWith(INSTANCE_PREFIX)) req.instance = this.opts.instance;
+    return req;
+  }
+
+  private next(): void {
+    this.inFlight--;
+    while (this.inFlight < this.opts.maxInFlight) {
+      const item = this.queue.shift();
+      if (item === undefined) break;
+      this.run(item);
+    }
+    if (this.inFlight === 0 && this.queue.length === 0) this.idle?.();
+  }
+
+  private reply(msg: Msg, value: unknown): void {
+    let data: Uint8Array;
+    try {
+      data = encode(value, this.maxPayload());
+    } catch (err) {
+      this.replyError(msg, replyError(err));
+      return;
+    }
+    respond(msg, data);
+  }
+
+  private replyError(msg: Msg, err: unknown): void {
+    let wire = toWire(err);
+    let data: Uint8Array;
+    try {
+      data = encode(wire, this.maxPayload() - 1024);
+    } catch {
+      // Details too big for one message: keep what the caller needs to decide.
+      wire = { code: wire.code, status: wire.status, message: wire.message.slice(0, 1024), retryable: wire.retryable };
+      data = encode(wire);
+    }
+    respond(msg, data, errorHeaders(wire));
+  }
+
+  private maxPayload(): number {
+    return this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  }
+}
+
+/** A reply that cannot cross the wire is the callee's fault, not the caller's payload. */
+function replyError(err: unknown): unknown {
+  if (err instanceof FlotillaError && err.code === FlotillaCodes.PAYLOAD_TOO_LARGE.code) {
+    return FlotillaError.of(FlotillaCodes.REPLY_TOO_LARGE, `reply ${err.message}`, { details: err.details });
+  }
+  return err;
+}
+
+function respond(msg: Msg, data: Uint8Array, headers?: ReturnType<typeof errorHeaders>): void {
+  try {
+    msg.respond(data, headers === undefined ? undefined : { headers });
+  } catch {
+    // The connection is gone; the caller sees UNAVAILABLE or its own timeout.
+  }
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

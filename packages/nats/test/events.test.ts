@@ -1,0 +1,124 @@
+import { FlotillaError } from "@flotilla/core";
+import { sleep, waitFor } from "@flotilla/testing";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { event, type Network, network, subscribeDefaults } from "./helpers.js";
+
+describe("nats transport: JetStream events", () => {
+  let net: Network;
+  beforeEach(async () => {
+    net = await network();
+  });
+  afterEach(() => net.close());
+
+  it("gives a consumer slower than the publisher every event exactly once", async () => {
+    const sink = await net.connect();
+    const seen: number[] = [];
+    await sink.subscribe(
+      { ...subscribeDefaults, types: ["src.Ticked"], group: "sink.slow", maxInFlight: 2 },
+      async (e) => {
+        await sleep(10);
+        seen.push((e.data as { seq: number }).seq);
+      },
+    );
+    const source = await net.connect();
+    await Promise.all(Array.from({ length: 150 }, (_, seq) => source.publish(event("src.Ticked", { seq }))));
+    await waitFor(() => seen.length >= 150, { what: "150 events", timeoutMs: 15_000 });
+    await sleep(200);
+    expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 150 }, (_, i) => i));
+  });
+
+  it("keeps a handler that outlives ack_wait from being redelivered", async () => {
+    const sink = await net.connect({ ackWaitMs: 1_000 });
+    const attempts: number[] = [];
+    await sink.subscribe({ ...subscribeDefaults, types: ["src.Ticked"], group: "sink.long" }, async (_e, delivery) => {
+      attempts.push(delivery.attempt);
+      await sleep(2_500);
+    });
+    const source = await net.connect();
+    await source.publish(event("src.Ticked", { seq: 1 }));
+    await waitFor(() => attempts.length > 0, { what: "the delivery" });
+    await sleep(3_000);
+    expect(attempts).toEqual([1]);
+  });
+
+  it("dead-letters with the error, the attempts and the event, and terminates the message", async () => {
+    const sink = await net.connect();
+    let calls = 0;
+    const group = "sink.refuses";
+    await sink.subscribe({ ...subscribeDefaults, types: ["src.Ticked"], group, maxDeliveries: 2 }, async () => {
+      calls++;
+      throw new FlotillaError("FAILED_PRECONDITION", "not today", { details: { why: "test" } });
+    });
+    const source = await net.connect();
+    const sent = event("src.Ticked", { seq: 7 }, { headers: { "x-custom": "kept" } });
+    await source.publish(sent);
+    await waitFor(async () => (await source.deadLetters(group)).length > 0, { what: "a dead letter" });
+    await sleep(300);
+    expect(calls).toBe(2);
+    const [letter, ...rest] = await source.deadLetters(group);
+    expect(rest).toHaveLength(0);
+    expect(letter).toMatchObject({
+      group,
+      attempts: 2,
+      error: { code: "FAILED_PRECONDITION", message: "not today", details: { why: "test" }, retryable: false },
+      event: { id: sent.id, type: "src.Ticked", source: "src", version: 1, data: { seq: 7 } },
+    });
+    expect(letter?.event.headers).toEqual({ "x-custom": "kept" });
+    expect(Number.isNaN(Date.parse(letter?.failedAt ?? ""))).toBe(false);
+    expect(await source.deadLetters("sink.other")).toEqual([]);
+    expect((await source.deadLetters()).map((l) => l.group)).toEqual([group]);
+
+    const jsm = await jetstreamManager(source.connection!);
+    const stored = await jsm.streams.getMessage("FLOTILLA_DLQ", { seq: 1 });
+    expect(stored?.subject).toBe("flotilla.dlq.sink.refuses");
+    expect(stored?.header.get("flotilla-dlq-attempts")).toBe("2");
+    expect(stored?.header.get("flotilla-error")).toBe("FAILED_PRECONDITION");
+    const consumer = await jsm.consumers.info("FLOTILLA_EVT_SRC", "sink_refuses");
+    expect(consumer.num_ack_pending + consumer.num_pending).toBe(0);
+  });
+
+  it("dead-letters a message that is not an event at once", async () => {
+    const sink = await net.connect();
+    let calls = 0;
+    await sink.subscribe({ ...subscribeDefaults, types: ["src.Ticked"], group: "sink.strict" }, async () => {
+      calls++;
+    });
+    const source = await net.connect();
+    await source.publish(event("src.Ticked", { seq: 1 })); // creates the stream
+    await waitFor(() => calls === 1, { what: "the valid event" });
+    const jsm = await jetstreamManager(source.connection!);
+    await jsm.jetstream().publish("flotilla.evt.src.Ticked", "not json");
+    await waitFor(async () => (await source.deadLetters("sink.strict")).length > 0, { what: "a dead letter" });
+    const [letter] = await source.deadLetters("sink.strict");
+    expect(letter).toMatchObject({
+      attempts: 1,
+      error: { code: "FLOTILLA_BAD_ENVELOPE" },
+      event: { type: "src.Ticked" },
+    });
+    expect(calls).toBe(1);
+  });
+
+  it("drops a republished event id (Nats-Msg-Id) and lets broadcast see only later events", async () => {
+    const source = await net.connect();
+    const early = event("src.Ticked", { seq: 0 });
+    await source.publish(early);
+    const group: number[] = [];
+    const broadcast: number[] = [];
+    const sink = await net.connect();
+    await sink.subscribe({ ...subscribeDefaults, types: ["src.Ticked"], group: "sink.dedupe" }, async (e) => {
+      group.push((e.data as { seq: number }).seq);
+    });
+    await sink.subscribe({ ...subscribeDefaults, types: ["src.Ticked"] }, async (e) => {
+      broadcast.push((e.data as { seq: number }).seq);
+    });
+    const once = event("src.Ticked", { seq: 1 });
+    await source.publish(once);
+    await source.publish(once);
+    await source.publish(event("src.Ticked", { seq: 2 }));
+    await waitFor(() => group.length >= 2 && broadcast.length >= 2, { what: "two events each" });
+    await sleep(200);
+    expect(group).toEqual([1, 2]);
+    expect(broadcast).toEqual([1, 2]);
+  });
+});

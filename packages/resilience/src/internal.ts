@@ -1,0 +1,2 @@
+/** @module For sibling packages: how resilience classifies failures. */
+export { countsAgainstInstance, isDependencyFailure } from "./failures.js";
