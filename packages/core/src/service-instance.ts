@@ -117,6 +117,8 @@ export class ServiceInstance {
           instance: this.instance,
           maxInFlight: this.def.maxInFlight,
           maxQueued: this.def.maxQueued,
+          version: this.def.contract.version,
+          actions: [...this.actions.keys()],
         },
         this.handleRequest,
       );

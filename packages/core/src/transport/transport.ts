@@ -21,6 +21,10 @@ export interface ServeOptions {
   maxInFlight: number;
   /** Requests allowed to wait; beyond that the transport answers FLOTILLA_OVERLOADED. */
   maxQueued: number;
+  /** The service contract's version, for discovery protocols (e.g. NATS's `$SRV.INFO`). */
+  version?: string;
+  /** The actions (`service.action`) served, for discovery protocols. */
+  actions?: readonly string[];
 }
 
 export interface SubscribeOptions {
