@@ -1,8 +1,18 @@
 /** @module Runs a chosen set of an app's services (and optionally its gateway) over a chosen transport. */
-import { createHost, FlotillaCodes, FlotillaError, type Host, type Logger, type Registry } from "@flotilla/core";
+import {
+  createHost,
+  FlotillaCodes,
+  FlotillaError,
+  type Host,
+  type Logger,
+  loadBalancing,
+  type Middleware,
+  type Registry,
+} from "@flotilla/core";
 import { sqliteDatabases } from "@flotilla/data";
 import { createGateway, type Gateway } from "@flotilla/gateway";
 import { natsTransport } from "@flotilla/nats";
+import { circuitBreakers, retries } from "@flotilla/resilience";
 import { metrics } from "@flotilla/telemetry";
 import type { FlotillaApp } from "./app.js";
 import { type OpsServer, startOpsServer } from "./ops-server.js";
@@ -19,6 +29,7 @@ export interface RunOptions {
   /** Serve /livez, /readyz and /metrics on this port (0 picks one); absent: none. */
   opsPort?: number;
   dataDir?: string;
+  /** Service discovery; with one, calls are balanced client-side over its ready instances. */
   registry?: Registry;
   logger?: Logger;
 }
@@ -41,7 +52,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
     transport: options.transport ?? "memory://?faithful=1",
     transports: { nats: natsTransport },
     resources: [sqliteDatabases(options.dataDir === undefined ? {} : { dataDir: options.dataDir })],
-    middleware: [...(app.middleware ?? []), telemetry],
+    middleware: [...(app.middleware ?? []), telemetry, ...resilience(options.registry)],
     ...(options.registry ? { registry: options.registry } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
@@ -80,6 +91,17 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
       await ops?.close();
     },
   };
+}
+
+/**
+ * The default call pipeline: retries for idempotent actions on retryable errors, then the balancer
+ * (when there is a registry) steering around instances whose breaker is open, then per-instance
+ * circuit breakers. The order is explained in @flotilla/resilience's README.
+ */
+function resilience(registry: Registry | undefined): Middleware[] {
+  const breakers = circuitBreakers();
+  const balancer = registry === undefined ? [] : [loadBalancing({ registry, avoid: breakers.rejects })];
+  return [retries(), ...balancer, breakers];
 }
 
 function pickServices(app: FlotillaApp, names: readonly string[] | undefined) {
