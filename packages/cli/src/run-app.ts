@@ -9,7 +9,8 @@ import {
   type Middleware,
   type Registry,
 } from "@flotilla/core";
-import { sqliteDatabases } from "@flotilla/data";
+import { databaseProviderFromEnv } from "@flotilla/data";
+import { sqliteDialect } from "@flotilla/data/internal";
 import { createGateway, type Gateway } from "@flotilla/gateway";
 import { natsTransport } from "@flotilla/nats";
 import { circuitBreakers, retries } from "@flotilla/resilience";
@@ -51,7 +52,12 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
     services,
     transport: options.transport ?? "memory://?faithful=1",
     transports: { nats: natsTransport },
-    resources: [sqliteDatabases(options.dataDir === undefined ? {} : { dataDir: options.dataDir })],
+    // Each service's database: FLOTILLA_DB_<SERVICE> or FLOTILLA_DB (e.g. postgres://…), else a SQLite file.
+    resources: [
+      databaseProviderFromEnv({
+        fallback: sqliteDialect(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+      }),
+    ],
     middleware: [...(app.middleware ?? []), telemetry, ...resilience(options.registry)],
     ...(options.registry ? { registry: options.registry } : {}),
     ...(options.logger ? { logger: options.logger } : {}),

@@ -10,12 +10,14 @@ import {
 import { Kysely, sql } from "kysely";
 import { isDatabaseSpec } from "./database.js";
 import type { DatabaseDialect } from "./dialects/dialect.js";
+import { type PostgresOptions, postgresDialect } from "./dialects/postgres-dialect.js";
 import { type DialectSpec, resolveDialect } from "./dialects/resolve-dialect.js";
 import { type SqliteOptions, sqliteDialect } from "./dialects/sqlite-dialect.js";
 import { migrateToLatest } from "./migrate.js";
 
 /**
- * A provider for `createHost({ resources: [...] })`, from a URL (`sqlite:.flotilla/data`) or a dialect.
+ * A provider for `createHost({ resources: [...] })`, from a URL (`sqlite:.flotilla/data`,
+ * `postgres://…`) or a dialect.
  * Each service gets its own database, migrated before the service starts; `ctx.db` is that database only.
  */
 export function databaseProvider(spec: DialectSpec): ResourceProvider {
@@ -26,6 +28,11 @@ export function databaseProvider(spec: DialectSpec): ResourceProvider {
 /** One SQLite file per service, `<dataDir>/<service>.sqlite`, or private in-memory databases. */
 export function sqliteDatabases(options: SqliteOptions = {}): ResourceProvider {
   return databaseProvider(sqliteDialect(options));
+}
+
+/** PostgreSQL: a database per service, or a schema and role per service on a shared database. */
+export function postgresDatabases(options: PostgresOptions): ResourceProvider {
+  return databaseProvider(postgresDialect(options));
 }
 
 async function openDatabase(
@@ -42,7 +49,7 @@ async function openDatabase(
   const db = new Kysely<unknown>({ dialect: dialect.open(owner) });
   try {
     await connect(db, dialect, owner);
-    await migrateToLatest(db, spec.migrations, owner);
+    await migrateToLatest(db, spec.migrations, owner, dialect.migrationTableSchema?.(owner));
   } catch (err) {
     await db.destroy().catch((closeErr: unknown) => owner.log.warn({ err: closeErr }, "database failed to close"));
     throw err;
@@ -55,6 +62,7 @@ async function connect(db: Kysely<unknown>, dialect: DatabaseDialect, owner: Res
   try {
     await sql`select 1`.execute(db);
   } catch (err) {
+    if (err instanceof FlotillaError) throw err;
     const reason = err instanceof Error ? err.message : String(err);
     throw new FlotillaError("UNAVAILABLE", `${owner.service}: cannot open its ${dialect.name} database: ${reason}`, {
       cause: err,

@@ -1,4 +1,4 @@
-/** @module Flotilla data: each service's own database (Kysely over SQLite now, PostgreSQL next) and its migrations. */
+/** @module Flotilla data: each service's own database (Kysely over SQLite or PostgreSQL) and its migrations. */
 
 // Re-exported so services and this package share one Kysely: two copies' `Kysely` types do not mix.
 export type {
@@ -14,7 +14,11 @@ export type {
 export { sql } from "kysely";
 export type { DatabaseOptions, DatabaseSpec } from "./database.js";
 export { database } from "./database.js";
-export { databaseProvider, sqliteDatabases } from "./database-provider.js";
+export { databaseProvider, postgresDatabases, sqliteDatabases } from "./database-provider.js";
+export type { DatabaseEnvOptions } from "./database-provider-from-env.js";
+export { databaseEnvVar, databaseProviderFromEnv } from "./database-provider-from-env.js";
 export type { DatabaseDialect } from "./dialects/dialect.js";
+export type { PostgresIsolation, PostgresOptions } from "./dialects/postgres-dialect.js";
 export type { DialectSpec } from "./dialects/resolve-dialect.js";
 export type { SqliteOptions } from "./dialects/sqlite-dialect.js";
+export { isUniqueViolation } from "./unique-violation.js";

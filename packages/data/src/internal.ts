@@ -1,6 +1,9 @@
 /** @module For sibling packages (outbox, inbox, projections, testing): building blocks that are not public API. */
 
 export { isDatabaseSpec } from "./database.js";
+export type { PostgresDatabaseDialect } from "./dialects/postgres-dialect.js";
+export { postgresDialect, postgresNames } from "./dialects/postgres-dialect.js";
+export { derivedPassword, ensureDatabase, provisionRoleAndSchema } from "./dialects/postgres-provisioning.js";
 export { resolveDialect } from "./dialects/resolve-dialect.js";
 export type { SqliteDatabaseDialect } from "./dialects/sqlite-dialect.js";
 export { MEMORY, sqliteDialect } from "./dialects/sqlite-dialect.js";

@@ -7,9 +7,11 @@ export async function migrateToLatest(
   db: Kysely<unknown>,
   migrations: Readonly<Record<string, Migration>>,
   owner: ResourceOwner,
+  migrationTableSchema?: string,
 ): Promise<string[]> {
   const migrator = new Migrator({
     db,
+    ...(migrationTableSchema === undefined ? {} : { migrationTableSchema }),
     provider: { getMigrations: async () => ({ ...migrations }) },
     // Not localeCompare (Kysely's default): every machine must agree on the order already applied.
     nameComparator: (a, b) => (a < b ? -1 : a > b ? 1 : 0),

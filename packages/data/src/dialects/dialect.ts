@@ -12,4 +12,9 @@ export interface DatabaseDialect {
   readonly name: string;
   /** A Kysely dialect for `owner.service`'s own database, created if missing; never another's. */
   open(owner: ResourceOwner): Dialect;
+  /**
+   * The schema holding the migrator's tables, for engines whose catalogs show a service other
+   * services' tables too (PostgreSQL with a schema per service); default: the connection's own.
+   */
+  migrationTableSchema?(owner: ResourceOwner): string | undefined;
 }

@@ -1,19 +1,23 @@
-/** @module Resolves a database dialect from a URL (`sqlite:.flotilla/data`, `sqlite::memory:`) or passes one through. */
+/** @module Resolves a database dialect from a URL (`sqlite:.flotilla/data`, `postgres://…`) or passes one through. */
 import { FlotillaCodes, FlotillaError } from "@flotilla/core";
 import type { DatabaseDialect } from "./dialect.js";
+import { postgresDialect } from "./postgres-dialect.js";
 import { sqliteDialect } from "./sqlite-dialect.js";
 
 export type DialectSpec = string | DatabaseDialect;
 
-/** Builds a dialect from everything after `scheme:` (and an optional `//`). */
-const schemes: Readonly<Record<string, (rest: string) => DatabaseDialect>> = {
+/** Builds a dialect from everything after `scheme:` (and an optional `//`), or from the whole URL. */
+const schemes: Readonly<Record<string, (rest: string, url: string) => DatabaseDialect>> = {
   // `sqlite:` alone means the default data directory; the rest is a directory path, not a file.
   sqlite: (rest) => sqliteDialect(rest === "" ? {} : { dataDir: rest }),
+  postgres: (_, url) => postgresDialect({ url }),
+  postgresql: (_, url) => postgresDialect({ url }),
 };
 
 /**
  * `sqlite:<dir>`, `sqlite:///abs/dir` and `sqlite::memory:` give SQLite files (or in-memory databases)
- * per service. Paths are not percent-decoded.
+ * per service; paths are not percent-decoded. `postgres://` and `postgresql://` give PostgreSQL (see
+ * `postgresDialect` for `{service}` and `?isolation=schema`).
  */
 export function resolveDialect(spec: DialectSpec): DatabaseDialect {
   if (typeof spec !== "string") return spec;
@@ -30,5 +34,5 @@ export function resolveDialect(spec: DialectSpec): DatabaseDialect {
     const known = Object.keys(schemes).join(", ");
     throw FlotillaError.of(FlotillaCodes.CONFIG, `no database dialect for scheme "${scheme}" (known: ${known})`);
   }
-  return factory(match[2] as string);
+  return factory(match[2] as string, spec);
 }

@@ -1,7 +1,7 @@
 /** @module The orders service: prices orders from the catalog, stores them and announces them. */
 import { randomUUID } from "node:crypto";
 import { type Context, defineService, type Identity } from "@flotilla/core";
-import { database } from "@flotilla/data";
+import { database, isUniqueViolation } from "@flotilla/data";
 import type { Kysely } from "kysely";
 import { catalog } from "../catalog/contract.js";
 import { type Order, orders } from "./contract.js";
@@ -71,9 +71,10 @@ export const ordersService = defineService(orders, {
         });
       } catch (err) {
         // Two requests with one idempotency key raced; the loser answers with the winner's order.
-        const winner = idempotencyKey === undefined ? undefined : await findByKey(ctx.db, customerId, idempotencyKey);
-        if (winner) return { orderId: winner.id, status: winner.status as Order["status"] };
-        throw err;
+        if (idempotencyKey === undefined || !isUniqueViolation(err)) throw err;
+        const winner = await findByKey(ctx.db, customerId, idempotencyKey);
+        if (winner === undefined) throw err;
+        return { orderId: winner.id, status: winner.status as Order["status"] };
       }
       // Until the transactional outbox lands, the event is emitted after the commit.
       await ctx.emit(orders.OrderPlaced, {
