@@ -11,6 +11,7 @@ Runs services of an app in this process.
   --app PATH          the app module (default: package.json "flotilla": { "app": PATH })
   --services A,B      services to run here (default: all; "none" for a gateway alone)
   --transport URL     memory:// (default) or nats://host:4222
+  --registry URL      service discovery for client-side balancing: nats://host:4222 (NATS KV) or memory://
   --gateway           serve the app's HTTP gateway on --port
   --port N            gateway port (default: PORT or 8080)
   --host NAME         interface to listen on (default: HOST or localhost)
@@ -28,6 +29,7 @@ async function main(argv: string[]): Promise<void> {
       app: { type: "string" },
       services: { type: "string" },
       transport: { type: "string" },
+      registry: { type: "string" },
       gateway: { type: "boolean" },
       port: { type: "string" },
       host: { type: "string" },
@@ -48,6 +50,7 @@ async function main(argv: string[]): Promise<void> {
     transport: values.transport ?? process.env.FLOTILLA_TRANSPORT ?? "memory://?faithful=1",
     ...(values.gateway ? { gatewayPort: port(values.port ?? process.env.PORT ?? "8080", "--port") } : {}),
     listenHost: values.host ?? process.env.HOST ?? "localhost",
+    ...(values.registry ? { registry: values.registry } : {}),
     ...(values["ops-port"] ? { opsPort: port(values["ops-port"], "--ops-port") } : {}),
     ...(values["data-dir"] ? { dataDir: values["data-dir"] } : {}),
   });

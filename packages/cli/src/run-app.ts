@@ -8,11 +8,12 @@ import {
   loadBalancing,
   type Middleware,
   type Registry,
+  resolveRegistry,
 } from "@flotilla/core";
 import { databaseProviderFromEnv } from "@flotilla/data";
 import { sqliteDialect } from "@flotilla/data/internal";
 import { createGateway, type Gateway } from "@flotilla/gateway";
-import { natsTransport } from "@flotilla/nats";
+import { natsRegistry, natsTransport } from "@flotilla/nats";
 import { circuitBreakers, retries } from "@flotilla/resilience";
 import { metrics } from "@flotilla/telemetry";
 import type { FlotillaApp } from "./app.js";
@@ -30,8 +31,11 @@ export interface RunOptions {
   /** Serve /livez, /readyz and /metrics on this port (0 picks one); absent: none. */
   opsPort?: number;
   dataDir?: string;
-  /** Service discovery; with one, calls are balanced client-side over its ready instances. */
-  registry?: Registry;
+  /**
+   * Service discovery, as a registry or its URL (`memory://`, `nats://host:4222?bucket=…`); with one,
+   * calls are balanced client-side over its ready instances. A registry made from a URL is closed on stop.
+   */
+  registry?: Registry | string;
   logger?: Logger;
 }
 
@@ -48,6 +52,9 @@ export interface RunningApp {
 export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promise<RunningApp> {
   const services = pickServices(app, options.services);
   const telemetry = metrics();
+  const registry =
+    typeof options.registry === "string" ? resolveRegistry(options.registry, { nats: natsRegistry }) : options.registry;
+  const ownsRegistry = typeof options.registry === "string";
   const host = createHost({
     services,
     transport: options.transport ?? "memory://?faithful=1",
@@ -58,11 +65,16 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
         fallback: sqliteDialect(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
       }),
     ],
-    middleware: [...(app.middleware ?? []), telemetry, ...resilience(options.registry)],
-    ...(options.registry ? { registry: options.registry } : {}),
+    middleware: [...(app.middleware ?? []), telemetry, ...resilience(registry)],
+    ...(registry ? { registry } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
-  await host.start();
+  try {
+    await host.start();
+  } catch (err) {
+    if (ownsRegistry) await registry?.close();
+    throw err;
+  }
   const listenHost = options.listenHost ?? "localhost";
   let gateway: Gateway | undefined;
   let url: string | undefined;
@@ -84,6 +96,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
   } catch (err) {
     await gateway?.close();
     await host.stop();
+    if (ownsRegistry) await registry?.close();
     throw err;
   }
   return {
@@ -94,20 +107,22 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
     async stop() {
       await gateway?.close();
       await host.stop();
+      if (ownsRegistry) await registry?.close();
       await ops?.close();
     },
   };
 }
 
 /**
- * The default call pipeline: retries for idempotent actions on retryable errors, then the balancer
- * (when there is a registry) steering around instances whose breaker is open, then per-instance
- * circuit breakers. The order is explained in @flotilla/resilience's README.
+ * The default call pipeline: retries for idempotent actions on retryable errors; with a registry, the
+ * balancer steering around instances whose breaker is open, then per-instance circuit breakers. No
+ * breaker without a registry: it would cover the whole service, and a few calls lost with one dead
+ * instance would shut out the healthy ones. The order is explained in @flotilla/resilience's README.
  */
 function resilience(registry: Registry | undefined): Middleware[] {
+  if (registry === undefined) return [retries()];
   const breakers = circuitBreakers();
-  const balancer = registry === undefined ? [] : [loadBalancing({ registry, avoid: breakers.rejects })];
-  return [retries(), ...balancer, breakers];
+  return [retries(), loadBalancing({ registry, avoid: breakers.rejects }), breakers];
 }
 
 function pickServices(app: FlotillaApp, names: readonly string[] | undefined) {

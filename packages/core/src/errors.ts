@@ -50,6 +50,8 @@ export function isStatus(value: string): value is Status {
 export const FlotillaCodes = {
   NO_HANDLER: { code: "FLOTILLA_NO_HANDLER", status: "UNIMPLEMENTED" },
   NO_INSTANCE: { code: "FLOTILLA_NO_INSTANCE", status: "UNAVAILABLE" },
+  /** This process's own link to the broker is down: says nothing about the target service. */
+  DISCONNECTED: { code: "FLOTILLA_DISCONNECTED", status: "UNAVAILABLE" },
   PAYLOAD_TOO_LARGE: { code: "FLOTILLA_PAYLOAD_TOO_LARGE", status: "RESOURCE_EXHAUSTED" },
   /** The callee's answer exceeded the limit: the callee's fault, not the caller's. */
   REPLY_TOO_LARGE: { code: "FLOTILLA_REPLY_TOO_LARGE", status: "INTERNAL" },

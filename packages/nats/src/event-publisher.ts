@@ -4,7 +4,7 @@ import { DEFAULT_MAX_PAYLOAD_BYTES } from "@flotilla/core/internal";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { encodeEvent } from "./event-messages.js";
-import { publishError, unavailable } from "./rpc-client.js";
+import { disconnected, publishError, unavailable } from "./rpc-client.js";
 import { isNoStream, type Streams } from "./streams.js";
 import { eventStream, eventSubject, isSubjectSafe, serviceOf } from "./subjects.js";
 
@@ -21,7 +21,7 @@ export class EventPublisher {
   ) {}
 
   async publish(event: EventEnvelope): Promise<void> {
-    if (!this.online) throw unavailable("not connected to NATS");
+    if (!this.online) throw disconnected("not connected to NATS");
     if (!isSubjectSafe(event.type)) {
       throw new FlotillaError("INVALID_ARGUMENT", `event type "${event.type}" cannot be used as a NATS subject`);
     }

@@ -20,10 +20,11 @@ import { readDeadLetters, writeDeadLetter } from "./dead-letters.js";
 import { EventMember } from "./event-consumer.js";
 import { EventPublisher } from "./event-publisher.js";
 import { type NatsTransportOptions, resolveOptions, sourcesFor } from "./options.js";
-import { RpcClient, unavailable } from "./rpc-client.js";
-import { RpcServer, withTimeout } from "./rpc-server.js";
+import { disconnected, RpcClient, unavailable } from "./rpc-client.js";
+import { RpcServer } from "./rpc-server.js";
 import { Streams } from "./streams.js";
 import { isSubjectSafe } from "./subjects.js";
+import { withTimeout } from "./with-timeout.js";
 
 const CLOSE_WAIT_MS = 5_000;
 const PING_TIMEOUT_MS = 1_000;
@@ -74,12 +75,12 @@ export class NatsTransport implements Transport {
     this.connecting = undefined;
     link.rpc.close();
     link.events.online = false;
-    link.events.failAll(unavailable("transport closed"));
+    link.events.failAll(disconnected("transport closed"));
     await withTimeout(link.nc.drain(), CLOSE_WAIT_MS).catch(() => link.nc.close());
   }
 
   request(req: RequestEnvelope, opts: RequestOptions): Promise<unknown> {
-    if (this.link === undefined) return Promise.reject(unavailable("transport is not connected"));
+    if (this.link === undefined) return Promise.reject(disconnected("transport is not connected"));
     return this.link.rpc.request(req, opts.timeoutMs);
   }
 
@@ -100,7 +101,7 @@ export class NatsTransport implements Transport {
   }
 
   publish(event: EventEnvelope): Promise<void> {
-    if (this.link === undefined) return Promise.reject(unavailable("transport is not connected"));
+    if (this.link === undefined) return Promise.reject(disconnected("transport is not connected"));
     return this.link.events.publish(event);
   }
 
@@ -190,7 +191,7 @@ export class NatsTransport implements Transport {
       if (status.type === "disconnect") {
         link.rpc.online = false;
         link.events.online = false;
-        const lost = unavailable("connection to NATS lost");
+        const lost = disconnected("connection to NATS lost");
         link.rpc.failAll(lost);
         link.events.failAll(lost);
         for (const member of this.members) member.disconnected();
@@ -209,7 +210,7 @@ export class NatsTransport implements Transport {
   }
 
   private required(): Link {
-    if (this.link === undefined) throw unavailable("transport is not connected");
+    if (this.link === undefined) throw disconnected("transport is not connected");
     return this.link;
   }
 }

@@ -42,7 +42,7 @@ export class RpcClient {
   }
 
   request(req: RequestEnvelope, timeoutMs: number): Promise<unknown> {
-    if (!this.online) return Promise.reject(unavailable("not connected to NATS"));
+    if (!this.online) return Promise.reject(disconnected("not connected to NATS"));
     if (UNSAFE_SUBJECT.test(req.action) || (req.instance !== undefined && UNSAFE_SUBJECT.test(req.instance))) {
       return Promise.reject(new FlotillaError("INVALID_ARGUMENT", `"${req.action}" cannot be used as a NATS subject`));
     }
@@ -135,6 +135,11 @@ export class RpcClient {
 
 export function unavailable(message: string, cause?: unknown): FlotillaError {
   return new FlotillaError("UNAVAILABLE", message, cause === undefined ? {} : { cause });
+}
+
+/** This process is not connected: the target may be healthy (circuit breakers must not count it). */
+export function disconnected(message: string): FlotillaError {
+  return FlotillaError.of(FlotillaCodes.DISCONNECTED, message);
 }
 
 /** nats.js refuses a message whose headers push it past max_payload; anything else means the link is gone. */

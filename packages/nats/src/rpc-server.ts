@@ -8,11 +8,14 @@ import {
   type ServeOptions,
   type Subscription,
   toWire,
+  type WireError,
 } from "@flotilla/core";
 import { DEFAULT_MAX_PAYLOAD_BYTES, decode, encode, Queue } from "@flotilla/core/internal";
 import type { Msg, NatsConnection, Subscription as NatsSubscription } from "@nats-io/transport-node";
 import { errorHeaders, fromNatsHeaders, NatsHeaders } from "./headers.js";
+import { ServiceApi } from "./service-api.js";
 import { INSTANCE_PREFIX, instanceWildcard, PING_ACTION, RPC_PREFIX, rpcServiceSubject } from "./subjects.js";
+import { withTimeout } from "./with-timeout.js";
 
 interface Pending {
   readonly msg: Msg;
@@ -32,6 +35,8 @@ export class RpcServer implements Subscription {
   private inFlight = 0;
   private readonly queue = new Queue<Pending>();
   private readonly subs: NatsSubscription[];
+  /** ADR-32 discovery and per-action stats for NATS tooling. */
+  private readonly api: ServiceApi;
   private readonly instancePrefixLength: number;
   private closing: Promise<void> | undefined;
   private idle: (() => void) | undefined;
@@ -43,6 +48,7 @@ export class RpcServer implements Subscription {
     private readonly handler: RequestHandler,
   ) {
     this.instancePrefixLength = INSTANCE_PREFIX.length + opts.instance.length + 1;
+    this.api = new ServiceApi(nc, opts);
     this.subs = [
       nc.subscribe(rpcServiceSubject(opts.service), {
         queue: opts.service,
@@ -61,6 +67,7 @@ export class RpcServer implements Subscription {
   }
 
   private async drain(): Promise<void> {
+    this.api.close(); // tooling stops listing this instance at once
     // drain() lets requests already routed to us arrive; bounded, as it needs a round trip to the server.
     await Promise.all(
       this.subs.map((sub) =>
@@ -89,12 +96,17 @@ export class RpcServer implements Subscription {
       this.queue.push(item);
     } else {
       const err = FlotillaError.of(FlotillaCodes.OVERLOADED, `${this.opts.instance} has too many queued requests`);
-      this.replyError(msg, err);
+      this.api.record(action, 0, this.replyError(msg, err));
     }
   }
 
   private run(item: Pending): void {
     this.inFlight++;
+    const started = process.hrtime.bigint();
+    const done = (error: WireError | undefined) => {
+      this.api.record(item.action, Number(process.hrtime.bigint() - started), error);
+      this.next();
+    };
     let result: Promise<unknown>;
     try {
       result = this.handler(this.envelope(item));
@@ -102,14 +114,8 @@ export class RpcServer implements Subscription {
       result = Promise.reject(err);
     }
     result.then(
-      (value) => {
-        this.reply(item.msg, value);
-        this.next();
-      },
-      (err: unknown) => {
-        this.replyError(item.msg, err);
-        this.next();
-      },
+      (value) => done(this.reply(item.msg, value)),
+      (err: unknown) => done(this.replyError(item.msg, err)),
     );
   }
 
@@ -144,18 +150,19 @@ export class RpcServer implements Subscription {
     if (this.inFlight === 0 && this.queue.length === 0) this.idle?.();
   }
 
-  private reply(msg: Msg, value: unknown): void {
+  /** Sends the reply; returns the error sent instead if it cannot be. */
+  private reply(msg: Msg, value: unknown): WireError | undefined {
     let data: Uint8Array;
     try {
       data = encode(value, this.maxPayload());
     } catch (err) {
-      this.replyError(msg, replyError(err));
-      return;
+      return this.replyError(msg, replyError(err));
     }
     respond(msg, data);
+    return undefined;
   }
 
-  private replyError(msg: Msg, err: unknown): void {
+  private replyError(msg: Msg, err: unknown): WireError {
     let wire = toWire(err);
     let data: Uint8Array;
     try {
@@ -166,6 +173,7 @@ export class RpcServer implements Subscription {
       data = encode(wire);
     }
     respond(msg, data, errorHeaders(wire));
+    return wire;
   }
 
   private maxPayload(): number {
@@ -187,12 +195,4 @@ function respond(msg: Msg, data: Uint8Array, headers?: ReturnType<typeof errorHe
   } catch {
     // The connection is gone; the caller sees UNAVAILABLE or its own timeout.
   }
-}
-
-export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -2,7 +2,11 @@
 import { FlotillaCodes, FlotillaError, isInstanceFailure } from "@flotilla/core";
 
 /** Raised on this side before anything was sent: they say nothing about the instance. */
-const LOCAL: ReadonlySet<string> = new Set([FlotillaCodes.CIRCUIT_OPEN.code, FlotillaCodes.BULKHEAD_FULL.code]);
+const LOCAL: ReadonlySet<string> = new Set([
+  FlotillaCodes.CIRCUIT_OPEN.code,
+  FlotillaCodes.BULKHEAD_FULL.code,
+  FlotillaCodes.DISCONNECTED.code,
+]);
 
 /**
  * Unreachable, overloaded, too slow or crashing (the same set as core's `isInstanceFailure`). Domain
