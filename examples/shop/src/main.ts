@@ -1,4 +1,5 @@
 /** @module `npm start`: runs the whole shop in one process, embedded, with no servers to install. */
+import { stopOnSignals } from "@flotilla/cli";
 import { startShop } from "./app.js";
 
 const port = Number(process.env.PORT ?? 8080);
@@ -14,26 +15,4 @@ const shop = await startShop({
 });
 console.log(`Flotilla shop listening on ${shop.url} (try ${shop.url}/api/v1/products)`);
 
-const STOP_TIMEOUT_MS = 20_000;
-let stopping = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    // npm and the terminal each deliver the signal, so repeats are expected: one stop, bounded in time.
-    if (stopping) return;
-    stopping = true;
-    setTimeout(() => {
-      console.error(`shop did not stop within ${STOP_TIMEOUT_MS} ms; exiting`);
-      process.exit(1);
-    }, STOP_TIMEOUT_MS).unref();
-    shop.stop().then(
-      () => {
-        console.log("Flotilla shop stopped");
-        process.exit(0);
-      },
-      (err: unknown) => {
-        console.error("shop failed to stop cleanly", err);
-        process.exit(1);
-      },
-    );
-  });
-}
+stopOnSignals(shop, "shop");

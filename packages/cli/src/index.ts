@@ -4,3 +4,4 @@ export type { FlotillaApp } from "./app.js";
 export { defineApp } from "./app.js";
 export type { RunningApp, RunOptions } from "./run-app.js";
 export { runApp } from "./run-app.js";
+export { stopOnSignals } from "./stop-on-signals.js";

@@ -2,7 +2,8 @@
 import { parseArgs } from "node:util";
 import { FlotillaError } from "@flotilla/core";
 import { loadApp } from "./load-app.js";
-import { type RunningApp, runApp } from "./run-app.js";
+import { runApp } from "./run-app.js";
+import { stopOnSignals } from "./stop-on-signals.js";
 
 const USAGE = `usage: flotilla start [options]
 
@@ -18,8 +19,6 @@ Runs services of an app in this process.
   --ops-port N        serve /livez, /readyz, /metrics on this port
   --data-dir DIR      where services keep their SQLite files (default: FLOTILLA_DATA_DIR or .flotilla/data)
 `;
-
-const STOP_TIMEOUT_MS = 20_000;
 
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -74,31 +73,6 @@ function port(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${flag} must be a port number, got "${value}"`);
   return n;
-}
-
-function stopOnSignals(running: RunningApp, name: string): void {
-  let stopping = false;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.on(signal, () => {
-      // npm and the terminal each deliver the signal, so repeats are expected: one stop, bounded in time.
-      if (stopping) return;
-      stopping = true;
-      setTimeout(() => {
-        console.error(`${name} did not stop within ${STOP_TIMEOUT_MS} ms; exiting`);
-        process.exit(1);
-      }, STOP_TIMEOUT_MS).unref();
-      running.stop().then(
-        () => {
-          console.log(`Flotilla ${name} stopped`);
-          process.exit(0);
-        },
-        (err: unknown) => {
-          console.error(`${name} failed to stop cleanly`, err);
-          process.exit(1);
-        },
-      );
-    });
-  }
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
