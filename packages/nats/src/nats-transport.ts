@@ -161,6 +161,8 @@ export class NatsTransport implements Transport {
         ...(o.user === undefined ? {} : { user: o.user, pass: o.pass }),
         ...(o.token === undefined ? {} : { token: o.token }),
         timeout: o.connectTimeoutMs,
+        // nats.js otherwise captures a stack (an Error) for every request and publish: ~4 µs each.
+        noAsyncTraces: true,
         maxReconnectAttempts: -1,
         reconnectTimeWait: o.reconnectWaitMs,
         reconnectJitter: Math.round(o.reconnectWaitMs / 4),
