@@ -17,7 +17,9 @@ describe("nats transport: server outage", () => {
 
   it("fails calls and publishes fast with UNAVAILABLE while the server is down, then recovers", async () => {
     net = await network();
-    const service = await net.connect();
+    // A message on its way to the consumer when the server stops counts as delivered and comes back
+    // only after ack_wait: keep it short so the wait below covers one redelivery.
+    const service = await net.connect({ ackWaitMs: 3_000 });
     await service.serve({ service: "svc", instance: "svc-1", ...serveDefaults }, async (req) => ({
       echo: req.payload,
     }));
@@ -71,7 +73,7 @@ describe("nats transport: server outage", () => {
     const acked = outcomes.filter((o) => o.op === "publish" && o.ok).map((o) => o.seq);
     await waitFor(() => [...acked, ...later].every((s) => received.has(s)), {
       what: "every acknowledged event after the restart",
-      timeoutMs: 10_000,
+      timeoutMs: 15_000,
     });
   });
 });
