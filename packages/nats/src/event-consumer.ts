@@ -1,4 +1,5 @@
 /** @module One member of a consumer group: pulls at most `maxInFlight` events, acks, naks or dead-letters. */
+
 import {
   type DeadLetter,
   type EventEnvelope,
@@ -17,6 +18,7 @@ import type {
   JsMsg,
 } from "@nats-io/jetstream";
 import { decodeEvent } from "./event-messages.js";
+import { Pauses } from "./pauses.js";
 import { type ConsumerSettings, ensureConsumer, type Streams } from "./streams.js";
 import { EVENT_PREFIX } from "./subjects.js";
 
@@ -50,7 +52,7 @@ export class EventMember implements Subscription {
   private closed: Promise<void> | undefined;
   private loops: Promise<void>[] = [];
   private readonly waiters = new Set<() => void>();
-  private readonly sleepers = new Set<() => void>();
+  private readonly pauses = new Pauses();
   private readonly fetches = new Set<ConsumerMessages>();
   private readonly running = new Set<JsMsg>();
   private progress: NodeJS.Timeout | undefined;
@@ -82,7 +84,7 @@ export class EventMember implements Subscription {
    */
   reconnected(): void {
     this.offline = false;
-    for (const wake of this.sleepers) wake();
+    this.pauses.wakeAll();
     for (const batch of this.fetches) void batch.close();
   }
 
@@ -98,8 +100,8 @@ export class EventMember implements Subscription {
 
   private async shutdown(): Promise<void> {
     this.closing = true;
-    this.wakeAll();
-    for (const wake of this.sleepers) wake();
+    this.wakeWaiters();
+    this.pauses.wakeAll();
     for (const batch of this.fetches) void batch.close();
     await Promise.all(this.loops);
     while (this.running.size > 0) await new Promise<void>((resolve) => this.waiters.add(resolve));
@@ -122,7 +124,7 @@ export class EventMember implements Subscription {
     let failures = 0;
     while (!this.closing) {
       if (this.offline) {
-        await this.pause(60_000); // until reconnected() or close()
+        await this.pauses.pause(60_000); // until reconnected() or close()
         continue;
       }
       const want = await this.capacity(source);
@@ -148,7 +150,7 @@ export class EventMember implements Subscription {
         failures++;
         source.consumer = undefined;
         if (source.stream) this.env.streams.forget(source.stream);
-        await this.pause(Math.min(5_000, 100 * 2 ** failures));
+        await this.pauses.pause(Math.min(5_000, 100 * 2 ** failures));
       } finally {
         source.busy -= want - received;
       }
@@ -192,7 +194,7 @@ export class EventMember implements Subscription {
       .finally(() => {
         this.running.delete(msg);
         source.busy--;
-        this.wakeAll();
+        this.wakeWaiters();
       });
   }
 
@@ -211,20 +213,8 @@ export class EventMember implements Subscription {
     }
   }
 
-  /** A backoff that close() cuts short. */
-  private pause(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.sleepers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.sleepers.add(done);
-    });
-  }
-
-  private wakeAll(): void {
+  /** Wakes whoever waits for a free slot or for the in-flight handlers to finish. */
+  private wakeWaiters(): void {
     const waiters = [...this.waiters];
     this.waiters.clear();
     for (const wake of waiters) wake();

@@ -3,6 +3,7 @@ import type { KV, KvWatchEntry } from "@nats-io/kv";
 import type { NatsConnection, QueuedIterator, Status } from "@nats-io/transport-node";
 import { decodeInstance } from "./kv-registration.js";
 import type { RegistryCache } from "./kv-registry-cache.js";
+import { Pauses } from "./pauses.js";
 
 export interface WatcherEnv {
   readonly nc: NatsConnection;
@@ -18,7 +19,7 @@ export class RegistryWatcher {
   private watcher: QueuedIterator<KvWatchEntry> | undefined;
   private status: QueuedIterator<Status> | undefined;
   private pruner: NodeJS.Timeout | undefined;
-  private readonly sleepers = new Set<() => void>();
+  private readonly pauses = new Pauses();
   private offlineSince: number | undefined;
   private resyncing = false;
   private stopped = false;
@@ -45,7 +46,7 @@ export class RegistryWatcher {
     clearInterval(this.pruner);
     this.watcher?.stop();
     this.status?.stop();
-    this.wakeAll();
+    this.pauses.wakeAll();
   }
 
   /** Watches every key's last value, then live changes; starts over (a full resync) when the watcher ends. */
@@ -53,7 +54,7 @@ export class RegistryWatcher {
     let failures = 0;
     while (!this.stopped) {
       if (this.offlineSince !== undefined) {
-        await this.pause(60_000); // until reconnected or stopped
+        await this.pauses.pause(60_000); // until reconnected or stopped
         continue;
       }
       try {
@@ -67,7 +68,7 @@ export class RegistryWatcher {
         failures++;
         if (!this.stopped) await this.env.recreate().catch(() => undefined);
       }
-      if (failures > 0 && !this.stopped) await this.pause(Math.min(5_000, 100 * 2 ** failures));
+      if (failures > 0 && !this.stopped) await this.pauses.pause(Math.min(5_000, 100 * 2 ** failures));
     }
   }
 
@@ -88,25 +89,8 @@ export class RegistryWatcher {
         // A restarted server has forgotten the watcher's consumer, and deletes may have been missed.
         this.resyncing = true;
         this.watcher?.stop();
-        this.wakeAll();
+        this.pauses.wakeAll();
       }
     }
-  }
-
-  /** A backoff that stop() and reconnects cut short. */
-  private pause(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.sleepers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.sleepers.add(done);
-    });
-  }
-
-  private wakeAll(): void {
-    for (const wake of [...this.sleepers]) wake();
   }
 }
