@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exceedsDepth } from "../src/internal.js";
 import {
-  errorOf,
+  expectError,
   headerOf,
   postJson,
   raw,
@@ -26,16 +26,6 @@ describe("hostile bodies", () => {
     expect((await fetch(`${t.url}/api/v1/products/p1`)).status).toBe(200);
     await t.stop();
   });
-
-  async function expectError(res: Response, http: number, code: string) {
-    expect(res.status).toBe(http);
-    expect(res.headers.get("x-trace-id")).toMatch(/^[0-9a-f]{32}$/);
-    expect(res.headers.get("x-correlation-id")).toBeTruthy();
-    const error = await errorOf(res);
-    expect(error.code).toBe(code);
-    expect(error.traceId).toBe(res.headers.get("x-trace-id"));
-    return error;
-  }
 
   it("refuses a body over the limit with 413, by content length", async () => {
     const error = await expectError(

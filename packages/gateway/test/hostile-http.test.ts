@@ -1,7 +1,7 @@
 /** @module Hostile URLs, headers and raw HTTP: nothing a client sends may crash the gateway. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  errorOf,
+  expectError,
   headerOf,
   raw,
   rawErrorOf,
@@ -22,16 +22,6 @@ describe("hostile URLs, headers and HTTP", () => {
     expect((await fetch(`${t.url}/api/v1/products/p1`)).status).toBe(200);
     await t.stop();
   });
-
-  async function expectError(res: Response, http: number, code: string) {
-    expect(res.status).toBe(http);
-    expect(res.headers.get("x-trace-id")).toMatch(/^[0-9a-f]{32}$/);
-    expect(res.headers.get("x-correlation-id")).toBeTruthy();
-    const error = await errorOf(res);
-    expect(error.code).toBe(code);
-    expect(error.traceId).toBe(res.headers.get("x-trace-id"));
-    return error;
-  }
 
   it.each([
     ["an encoded traversal", "..%2F..%2Fetc%2Fpasswd", 404, "PRODUCT_NOT_FOUND"],

@@ -2,6 +2,7 @@
 import { connect } from "node:net";
 import { createHost, type FieldIssue, type Host } from "@flotilla/core";
 import { pino } from "pino";
+import { expect } from "vitest";
 import { createGateway, type Gateway, type Policy, type Route, route } from "../../src/index.js";
 import { catalogService, ghost, probeService, testRoutes } from "./services.js";
 
@@ -71,6 +72,17 @@ export async function seenBy(res: Response): Promise<Seen> {
 
 export async function errorOf(res: Response): Promise<ErrorJson> {
   return ((await res.json()) as { error: ErrorJson }).error;
+}
+
+/** Asserts an error answer: its status, its code, and the trace and correlation ids every answer carries. */
+export async function expectError(res: Response, http: number, code: string): Promise<ErrorJson> {
+  expect(res.status).toBe(http);
+  expect(res.headers.get("x-trace-id")).toMatch(/^[0-9a-f]{32}$/);
+  expect(res.headers.get("x-correlation-id")).toBeTruthy();
+  const error = await errorOf(res);
+  expect(error.code).toBe(code);
+  expect(error.traceId).toBe(res.headers.get("x-trace-id"));
+  return error;
 }
 
 export function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
