@@ -184,16 +184,3 @@ function safeDetails(details: unknown): unknown {
     return String(details);
   }
 }
-
-/** Shorthands for the common statuses. */
-export const errors = {
-  invalidArgument: (message: string, details?: unknown) => new FlotillaError("INVALID_ARGUMENT", message, { details }),
-  notFound: (message: string, details?: unknown) => new FlotillaError("NOT_FOUND", message, { details }),
-  unavailable: (message: string, details?: unknown) => new FlotillaError("UNAVAILABLE", message, { details }),
-  deadlineExceeded: (message: string, details?: unknown) =>
-    new FlotillaError("DEADLINE_EXCEEDED", message, { details }),
-  permissionDenied: (message: string, details?: unknown) =>
-    new FlotillaError("PERMISSION_DENIED", message, { details }),
-  unauthenticated: (message: string, details?: unknown) => new FlotillaError("UNAUTHENTICATED", message, { details }),
-  internal: (message: string, details?: unknown) => new FlotillaError("INTERNAL", message, { details }),
-};

@@ -18,7 +18,7 @@ export { Context } from "./context.js";
 export type { ActionRef, AnyContract, Contract, EventDataOf, EventRef, InputOf, OutputOf, Schema } from "./contract.js";
 export { action, defineContract, event } from "./contract.js";
 export type { ErrorOptions, Status, WireError } from "./errors.js";
-export { errors, FlotillaCodes, FlotillaError, fromWire, isPoison, isStatus, STATUS, toWire } from "./errors.js";
+export { FlotillaCodes, FlotillaError, fromWire, isPoison, isStatus, STATUS, toWire } from "./errors.js";
 export type { EdgeContextOptions, HostOptions } from "./host.js";
 export { createHost, Host } from "./host.js";
 export { createLogger } from "./logger.js";

@@ -29,21 +29,4 @@ export class Queue<T> {
     }
     return item;
   }
-
-  /** Removes every item matching the predicate; returns them. */
-  removeWhere(pred: (item: T) => boolean): T[] {
-    const kept: T[] = [];
-    const removed: T[] = [];
-    for (let i = this.head; i < this.items.length; i++) {
-      const item = this.items[i] as T;
-      (pred(item) ? removed : kept).push(item);
-    }
-    this.items = kept;
-    this.head = 0;
-    return removed;
-  }
-
-  drain(): T[] {
-    return this.removeWhere(() => true);
-  }
 }
