@@ -52,6 +52,18 @@ describe("flotilla CLI", () => {
     expect(cli.output()).toMatch(/shop has no service "nope" \(it has: catalog, orders\) \[FLOTILLA_CONFIG\]/);
   });
 
+  it("explains an app module or transport it cannot use", async () => {
+    const missing = runCli(["start", "--app", "no/such/app.ts"]);
+    expect(await missing.closed).toBe(1);
+    expect(missing.output()).toMatch(/app module .*no\/such\/app\.ts does not exist \[FLOTILLA_CONFIG\]/);
+    const notAnApp = runCli(["start", "--app", "packages/cli/src/app.ts"]);
+    expect(await notAnApp.closed).toBe(1);
+    expect(notAnApp.output()).toMatch(/must export an app \(defineApp\)/);
+    const badTransport = runCli(["start", "--services", "none", "--transport", "kafka://x:1"]);
+    expect(await badTransport.closed).toBe(1);
+    expect(badTransport.output()).toMatch(/no transport for scheme "kafka" .*\[FLOTILLA_CONFIG\]/);
+  });
+
   it("runs the app found through package.json, with its gateway and ops port, and stops on SIGTERM", async () => {
     const [port, opsPort] = [await freePort(), await freePort()];
     const dataDir = mkdtempSync(join(tmpdir(), "flotilla-cli-"));
