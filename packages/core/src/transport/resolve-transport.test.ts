@@ -13,7 +13,12 @@ describe("resolveTransport", () => {
   it("uses the factory registered for a scheme", () => {
     const made = new MemoryTransport();
     let seen: URL | undefined;
-    const t = resolveTransport("nats://10.0.0.1:4222", { nats: (url) => ((seen = url), made) });
+    const t = resolveTransport("nats://10.0.0.1:4222", {
+      nats: (url) => {
+        seen = url;
+        return made;
+      },
+    });
     expect(t).toBe(made);
     expect(seen?.host).toBe("10.0.0.1:4222");
   });
