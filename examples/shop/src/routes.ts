@@ -22,6 +22,7 @@ export const shopRoutes = [
     action: catalog.getProduct,
     input: (req) => ({ id: req.params.id }),
   }),
+  route({ method: "GET", path: "/api/v1/bestsellers", action: catalog.bestsellers }),
   route({
     method: "POST",
     path: "/api/v1/orders",

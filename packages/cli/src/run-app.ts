@@ -6,23 +6,29 @@ import {
   type Host,
   type Logger,
   loadBalancing,
+  MemoryTransport,
   type Middleware,
   type Registry,
   resolveRegistry,
+  type Transport,
 } from "@flotilla/core";
-import { databaseProviderFromEnv } from "@flotilla/data";
-import { sqliteDialect } from "@flotilla/data/internal";
+import { databaseProviderFromEnv, eventJournalFile, outboxBacklogs, sqliteEventJournal } from "@flotilla/data";
+import { MEMORY, sqliteDialect } from "@flotilla/data/internal";
 import { createGateway, type Gateway } from "@flotilla/gateway";
 import { natsRegistry, natsTransport } from "@flotilla/nats";
 import { circuitBreakers, retries } from "@flotilla/resilience";
-import { metrics } from "@flotilla/telemetry";
+import { collectedGauge, type MetricsMiddleware, metrics } from "@flotilla/telemetry";
 import type { FlotillaApp } from "./app.js";
 import { type OpsServer, startOpsServer } from "./ops-server.js";
 
 export interface RunOptions {
   /** Service names to run here; all of the app's by default. An empty list runs none (a gateway alone). */
   services?: readonly string[];
-  /** `memory://` (default: wire-faithful in-process) or `nats://host:port`. */
+  /**
+   * `memory://` (default: wire-faithful in-process) or `nats://host:port`. In-process, events are kept
+   * in an event journal in the data directory (`flotilla.events.sqlite`), so a killed process loses
+   * none; `memory://?journal=off` keeps them in memory only.
+   */
   transport?: string;
   /** Serve the app's gateway on this port (0 picks one); absent: no gateway. */
   gatewayPort?: number;
@@ -55,23 +61,25 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
   const registry =
     typeof options.registry === "string" ? resolveRegistry(options.registry, { nats: natsRegistry }) : options.registry;
   const ownsRegistry = typeof options.registry === "string";
+  const dataDir = options.dataDir ?? process.env.FLOTILLA_DATA_DIR ?? ".flotilla/data";
+  const transportUrl = options.transport ?? "memory://?faithful=1";
+  const embedded = journaledTransport(transportUrl, dataDir);
   const host = createHost({
     services,
-    transport: options.transport ?? "memory://?faithful=1",
+    transport: embedded ?? transportUrl,
     transports: { nats: natsTransport },
     // Each service's database: FLOTILLA_DB_<SERVICE> or FLOTILLA_DB (e.g. postgres://…), else a SQLite file.
-    resources: [
-      databaseProviderFromEnv({
-        fallback: sqliteDialect(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
-      }),
-    ],
+    resources: [databaseProviderFromEnv({ fallback: sqliteDialect({ dataDir }) })],
     middleware: [...(app.middleware ?? []), telemetry, ...resilience(registry)],
     ...(registry ? { registry } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
+  operationalGauges(telemetry, host.transport);
   try {
+    await embedded?.connect();
     await host.start();
   } catch (err) {
+    await embedded?.close();
     if (ownsRegistry) await registry?.close();
     throw err;
   }
@@ -96,6 +104,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
   } catch (err) {
     await gateway?.close();
     await host.stop();
+    await embedded?.close();
     if (ownsRegistry) await registry?.close();
     throw err;
   }
@@ -107,10 +116,57 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
     async stop() {
       await gateway?.close();
       await host.stop();
+      await embedded?.close();
       if (ownsRegistry) await registry?.close();
       await ops?.close();
     },
   };
+}
+
+/** The in-process transport over the data directory's event journal; undefined for other transports. */
+function journaledTransport(url: string, dataDir: string): MemoryTransport | undefined {
+  if (!url.startsWith("memory:")) return undefined;
+  const params = new URL(url).searchParams;
+  const journal = params.get("journal");
+  if (journal === "off" || dataDir === MEMORY) return undefined;
+  if (journal !== null) {
+    throw FlotillaError.of(FlotillaCodes.CONFIG, `transport ${url}: journal can only be "off" (default: on)`);
+  }
+  const faithful = params.get("faithful");
+  const maxPayload = params.get("maxPayloadBytes");
+  return new MemoryTransport({
+    faithful: faithful === "true" || faithful === "1",
+    ...(maxPayload ? { maxPayloadBytes: Number(maxPayload) } : {}),
+    journal: sqliteEventJournal(eventJournalFile(dataDir)),
+  });
+}
+
+/** Outbox backlog and consumer lag, read at scrape time. */
+function operationalGauges(telemetry: MetricsMiddleware, transport: Transport): void {
+  collectedGauge(telemetry.registry, {
+    name: "flotilla_outbox_backlog_events",
+    help: "Committed events in a service's outbox that the broker has not confirmed yet.",
+    labelNames: ["service", "instance"] as const,
+    read: async () =>
+      (await outboxBacklogs()).map((b) => ({ labels: { service: b.service, instance: b.instance }, value: b.events })),
+  });
+  collectedGauge(telemetry.registry, {
+    name: "flotilla_outbox_oldest_event_age_seconds",
+    help: "Age of the oldest event waiting in a service's outbox (0 when empty).",
+    labelNames: ["service", "instance"] as const,
+    read: async () =>
+      (await outboxBacklogs()).map((b) => ({
+        labels: { service: b.service, instance: b.instance },
+        value: b.oldestAgeMs / 1000,
+      })),
+  });
+  collectedGauge(telemetry.registry, {
+    name: "flotilla_consumer_lag_events",
+    help: "Events not yet handled by a durable consumer group this process has members in.",
+    labelNames: ["group"] as const,
+    read: async () =>
+      Object.entries((await transport.lag?.()) ?? {}).map(([group, value]) => ({ labels: { group }, value })),
+  });
 }
 
 /**

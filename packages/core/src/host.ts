@@ -96,6 +96,7 @@ export class Host implements Dispatcher {
         registry: options.registry,
         send,
         publish,
+        publishEnvelope: (e) => this.transport.publish(e),
       });
       this.byName.set(def.name, instance);
       return instance;

@@ -13,7 +13,7 @@ export type { StrategyFactory, StrategySpec } from "./balancing/resolve-strategy
 export { builtinStrategies, resolveStrategy } from "./balancing/resolve-strategy.js";
 export { RoundRobinStrategy } from "./balancing/round-robin-strategy.js";
 export type { PickContext, Random, Strategy } from "./balancing/strategy.js";
-export type { CallOptions, Identity } from "./context.js";
+export type { CallOptions, Dispatcher, Identity } from "./context.js";
 export { Context } from "./context.js";
 export type { ActionRef, AnyContract, Contract, EventDataOf, EventRef, InputOf, OutputOf, Schema } from "./contract.js";
 export { action, defineContract, event } from "./contract.js";
@@ -29,7 +29,15 @@ export type { InstanceInfo, Registration, Registry, RegistryTiming } from "./reg
 export type { RegistryFactory, RegistrySpec } from "./registry/resolve-registry.js";
 export { resolveRegistry } from "./registry/resolve-registry.js";
 export type { ResourceHandle, ResourceOwner, ResourceProvider, ResourceSpec } from "./resources.js";
-export type { EventMeta, ServiceDefinition, ServiceOptions, SubscriptionOptions } from "./service.js";
+export type {
+  EventMeta,
+  ProjectionDefinition,
+  ServiceDefinition,
+  ServiceOptions,
+  SubscriptionDefinition,
+  SubscriptionDefinitionOf,
+  SubscriptionOptions,
+} from "./service.js";
 export { defineService } from "./service.js";
 export type { TraceContext } from "./trace-context.js";
 export {
@@ -42,16 +50,20 @@ export {
 } from "./trace-context.js";
 export type { Delivery, EventEnvelope, HeaderMap, RequestEnvelope } from "./transport/envelope.js";
 export { Headers } from "./transport/envelope.js";
+export type { EventJournal, JournalEntry } from "./transport/event-journal.js";
 export type { MemoryTransportOptions } from "./transport/memory-transport.js";
 export { MemoryTransport } from "./transport/memory-transport.js";
 export type { TransportFactory, TransportSpec } from "./transport/resolve-transport.js";
 export { resolveTransport } from "./transport/resolve-transport.js";
 export type {
   DeadLetter,
+  DeadLetterStore,
   EventHandler,
+  EventHistory,
   RequestHandler,
   RequestOptions,
   ServeOptions,
+  StoredDeadLetter,
   SubscribeOptions,
   Subscription,
   Transport,

@@ -46,6 +46,8 @@ export interface InboundEvent {
   readonly delivery: Delivery;
   /** `service.handlerName`, or the handler name for broadcast handlers. */
   readonly subscription: string;
+  /** The subscription asks for exactly-once handling (see `SubscriptionOptions.exactlyOnce`). */
+  readonly exactlyOnce: boolean;
   data: unknown;
 }
 

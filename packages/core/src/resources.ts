@@ -1,6 +1,7 @@
 /** @module Per-service resources (a database, later caches): declared by services, opened by providers. */
 import type { Logger } from "pino";
 import type { Middleware } from "./middleware.js";
+import type { EventEnvelope } from "./transport/envelope.js";
 
 /** What a service declares; `T` is the type handlers see (e.g. `Kysely<Schema>`). */
 export interface ResourceSpec<T = unknown> {
@@ -13,6 +14,11 @@ export interface ResourceOwner {
   readonly service: string;
   readonly instance: string;
   readonly log: Logger;
+  /**
+   * Puts an event on the transport as it is, past every middleware: how a resource that stores emitted
+   * events (an outbox) hands them over once committed. Resolves once the transport accepted it durably.
+   */
+  publish(event: EventEnvelope): Promise<void>;
 }
 
 export interface ResourceHandle {

@@ -32,6 +32,8 @@ export interface InstanceEnvironment {
   /** The terminal steps of the outbound pipelines: put a request or an event on the transport. */
   send(call: OutboundCall): Promise<unknown>;
   publish(event: OutboundEvent): Promise<void>;
+  /** Puts an already-built event on the transport, past every middleware (an outbox relay's last step). */
+  publishEnvelope(event: EventEnvelope): Promise<void>;
 }
 
 const LIFECYCLE_TIMEOUT_MS = 5 * 60_000;
@@ -82,7 +84,12 @@ export class ServiceInstance {
       if (provider === undefined) {
         throw FlotillaError.of(FlotillaCodes.CONFIG, `${this.def.name} needs a "${spec.kind}" resource provider`);
       }
-      this.resource = await provider.open(spec, { service: this.def.name, instance: this.instance, log: this.log });
+      this.resource = await provider.open(spec, {
+        service: this.def.name,
+        instance: this.instance,
+        log: this.log,
+        publish: this.env.publishEnvelope,
+      });
       this.db = this.resource.value;
       middleware.push(...(this.resource.middleware ?? []));
     }
@@ -259,7 +266,17 @@ export class ServiceInstance {
     const deadline = Date.now() + (sub.timeoutMs ?? DEFAULT_EVENT_TIMEOUT_MS);
     const ctx = this.context(envelope.headers, deadline, envelope.id);
     const subscription = this.subscriptionName(sub);
-    return this.inboundEvent({ ref: sub.event, ctx, envelope, delivery, subscription, data: envelope.data });
+    // Broadcast handlers act on their own instance (a cache, a connection): nothing to deduplicate across instances.
+    const exactlyOnce = !sub.broadcast && (sub.exactlyOnce ?? true);
+    return this.inboundEvent({
+      ref: sub.event,
+      ctx,
+      envelope,
+      delivery,
+      subscription,
+      exactlyOnce,
+      data: envelope.data,
+    });
   }
 
   private async runEvent(inv: InboundEvent): Promise<void> {

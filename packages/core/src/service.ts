@@ -28,6 +28,13 @@ export interface SubscriptionOptions {
   maxDeliveries?: number;
   /** Time a handler may take before its context's deadline passes (default 30 s). */
   timeoutMs?: number;
+  /**
+   * With a database (default true): the handler runs in one transaction of the service's database
+   * together with the inbox record of the event, so a redelivered event is acknowledged without running
+   * again, and events it emits commit with its effect. False runs it outside any transaction: it must
+   * then be idempotent itself.
+   */
+  exactlyOnce?: boolean;
 }
 
 type SubscriptionDefs<Subs extends Record<string, EventRef>, DB> = {
@@ -37,12 +44,32 @@ type SubscriptionDefs<Subs extends Record<string, EventRef>, DB> = {
   };
 };
 
+/**
+ * A read model built from events (see `defineProjection` in @flotilla/data): its subscriptions run like
+ * the service's own, and `reset` empties what they built, so it can be rebuilt from the event history.
+ */
+export interface ProjectionDefinition<DB = unknown> {
+  readonly kind: "projection";
+  readonly name: string;
+  /** By handler name; they become the service's subscriptions `<projection>.<handler>`. */
+  readonly subscriptions: Readonly<Record<string, SubscriptionDefinitionOf<DB>>>;
+  /** Deletes everything the projection built (its tables' rows), inside the rebuild's transaction. */
+  reset(db: DB): Promise<void>;
+}
+
+export interface SubscriptionDefinitionOf<DB> extends SubscriptionOptions {
+  readonly event: EventRef;
+  handle(data: unknown, ctx: Context<DB>, meta: EventMeta): Promise<void>;
+}
+
 export interface ServiceOptions<C extends AnyContract, DB, Subs extends Record<string, EventRef>> {
   /** This service's own database; handlers see it as `ctx.db`. */
   database?: ResourceSpec<DB>;
   actions: ActionImpls<C, DB>;
   /** Event handlers by name; the name keeps the durable consumer stable across deploys. */
   subscriptions?: SubscriptionDefs<Subs, DB>;
+  /** Read models this service keeps in its database, built from events. */
+  projections?: readonly ProjectionDefinition<DB>[];
   /** Runs before the instance takes traffic (e.g. seed data, warm caches). */
   start?(ctx: Context<DB>): Promise<void>;
   /** Runs after the instance drained its in-flight work, before resources close. */
@@ -57,6 +84,8 @@ export interface ServiceOptions<C extends AnyContract, DB, Subs extends Record<s
 
 export interface SubscriptionDefinition extends SubscriptionOptions {
   readonly name: string;
+  /** The projection this subscription belongs to, if any. */
+  readonly projection?: string;
   readonly event: EventRef;
   handle(data: unknown, ctx: Context<unknown>, meta: EventMeta): Promise<void>;
 }
@@ -69,6 +98,7 @@ export interface ServiceDefinition {
   readonly database: ResourceSpec | undefined;
   readonly actions: Readonly<Record<string, (input: unknown, ctx: Context<unknown>) => MaybePromise<unknown>>>;
   readonly subscriptions: readonly SubscriptionDefinition[];
+  readonly projections: readonly ProjectionDefinition[];
   readonly start: ((ctx: Context<unknown>) => Promise<void>) | undefined;
   readonly stop: ((ctx: Context<unknown>) => Promise<void>) | undefined;
   readonly ready: (() => MaybePromise<boolean>) | undefined;
@@ -92,10 +122,20 @@ export function defineService<
       throw FlotillaError.of(FlotillaCodes.CONFIG, `${contract.service}: "${name}" is not an action of the contract`);
     }
   }
-  const subscriptions = Object.entries(options.subscriptions ?? {}).map(([name, def]) => {
+  const subscriptions: SubscriptionDefinition[] = Object.entries(options.subscriptions ?? {}).map(([name, def]) => {
     const sub = def as SubscriptionDefinition;
     return { ...sub, name };
   });
+  const projections = (options.projections ?? []) as readonly ProjectionDefinition[];
+  for (const projection of projections) {
+    for (const [handler, def] of Object.entries(projection.subscriptions)) {
+      const name = `${projection.name}.${handler}`;
+      if (subscriptions.some((s) => s.name === name)) {
+        throw FlotillaError.of(FlotillaCodes.CONFIG, `${contract.service}: subscription "${name}" is defined twice`);
+      }
+      subscriptions.push({ ...(def as SubscriptionDefinitionOf<unknown>), name, projection: projection.name });
+    }
+  }
   return Object.freeze({
     kind: "service",
     name: contract.service,
@@ -103,6 +143,7 @@ export function defineService<
     database: options.database,
     actions: impls,
     subscriptions,
+    projections,
     start: options.start as ServiceDefinition["start"],
     stop: options.stop as ServiceDefinition["stop"],
     ready: options.ready,

@@ -1,6 +1,6 @@
 /** @module Chooses each service's database from the environment: FLOTILLA_DB_<SERVICE>, then FLOTILLA_DB, then a default. */
 import { FlotillaCodes, FlotillaError, type ResourceProvider } from "@flotilla/core";
-import { databaseProvider } from "./database-provider.js";
+import { type DatabaseProviderOptions, databaseProvider } from "./database-provider.js";
 import type { DialectSpec } from "./dialects/resolve-dialect.js";
 import { sqliteDialect } from "./dialects/sqlite-dialect.js";
 
@@ -9,6 +9,8 @@ export interface DatabaseEnvOptions {
   fallback?: DialectSpec;
   /** Default `process.env`, read once, when the provider is created. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Passed to every provider made (e.g. the outbox relay's timing). */
+  provider?: DatabaseProviderOptions;
 }
 
 /** `FLOTILLA_DB_ORDER_HISTORY` for service `order-history`. */
@@ -27,11 +29,11 @@ export function databaseProviderFromEnv(options: DatabaseEnvOptions = {}): Resou
   const byUrl = new Map<string, ResourceProvider>();
   for (const [name, url] of Object.entries(options.env ?? process.env)) {
     if (!url || (name !== "FLOTILLA_DB" && !name.startsWith("FLOTILLA_DB_"))) continue;
-    const provider = byUrl.get(url) ?? fromVar(name, url);
+    const provider = byUrl.get(url) ?? fromVar(name, url, options.provider);
     byUrl.set(url, provider);
     byVar.set(name, provider);
   }
-  const fallback = databaseProvider(options.fallback ?? sqliteDialect());
+  const fallback = databaseProvider(options.fallback ?? sqliteDialect(), options.provider);
   return {
     kind: "database",
     open(spec, owner) {
@@ -41,9 +43,9 @@ export function databaseProviderFromEnv(options: DatabaseEnvOptions = {}): Resou
   };
 }
 
-function fromVar(name: string, url: string): ResourceProvider {
+function fromVar(name: string, url: string, options: DatabaseProviderOptions | undefined): ResourceProvider {
   try {
-    return databaseProvider(url);
+    return databaseProvider(url, options);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw FlotillaError.of(FlotillaCodes.CONFIG, `${name}: ${reason}`, { cause: err });

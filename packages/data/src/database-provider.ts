@@ -7,22 +7,41 @@ import {
   type ResourceProvider,
   type ResourceSpec,
 } from "@flotilla/core";
-import { Kysely, sql } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { isDatabaseSpec } from "./database.js";
 import type { DatabaseDialect } from "./dialects/dialect.js";
 import { type PostgresOptions, postgresDialect } from "./dialects/postgres-dialect.js";
 import { type DialectSpec, resolveDialect } from "./dialects/resolve-dialect.js";
 import { type SqliteOptions, sqliteDialect } from "./dialects/sqlite-dialect.js";
+import { inboxMiddleware } from "./inbox-middleware.js";
 import { migrateToLatest } from "./migrate.js";
+import { outboxMiddleware } from "./outbox/outbox-middleware.js";
+import { OutboxRelay, type RelayOptions } from "./outbox/outbox-relay.js";
+import { trackRelay } from "./outbox/relays.js";
+import { ServiceDatabase } from "./service-database.js";
+import {
+  SYSTEM_MIGRATION_LOCK_TABLE,
+  SYSTEM_MIGRATION_TABLE,
+  type SystemTables,
+  systemMigrations,
+} from "./system-tables.js";
 
 /**
  * A provider for `createHost({ resources: [...] })`, from a URL (`sqlite:.flotilla/data`,
  * `postgres://…`) or a dialect.
  * Each service gets its own database, migrated before the service starts; `ctx.db` is that database only.
  */
-export function databaseProvider(spec: DialectSpec): ResourceProvider {
+export function databaseProvider(spec: DialectSpec, options: DatabaseProviderOptions = {}): ResourceProvider {
   const dialect = resolveDialect(spec);
-  return { kind: "database", open: (resource, owner) => openDatabase(dialect, resource, owner) };
+  return { kind: "database", open: (resource, owner) => openDatabase(dialect, resource, owner, options) };
+}
+
+export interface DatabaseProviderOptions {
+  /**
+   * The outbox relay's timing (poll interval, batch size, lease), or false for none: tools that open a
+   * service's database beside the running service (a projection rebuild) leave relaying to it.
+   */
+  relay?: RelayOptions | false;
 }
 
 /** One SQLite file per service, `<dataDir>/<service>.sqlite`, or private in-memory databases. */
@@ -39,6 +58,7 @@ async function openDatabase(
   dialect: DatabaseDialect,
   spec: ResourceSpec,
   owner: ResourceOwner,
+  options: DatabaseProviderOptions,
 ): Promise<ResourceHandle> {
   if (!isDatabaseSpec(spec)) {
     throw FlotillaError.of(
@@ -46,19 +66,52 @@ async function openDatabase(
       `${owner.service}: declare its database with database({ migrations })`,
     );
   }
-  const db = new Kysely<unknown>({ dialect: dialect.open(owner) });
+  const db = new ServiceDatabase<SystemTables>({ dialect: dialect.open(owner) });
+  const relay = options.relay === false ? undefined : new OutboxRelay(db, owner, options.relay);
+  let unlisten: (() => Promise<void>) | undefined;
+  const close = async () => {
+    await relay?.stop();
+    await unlisten?.();
+    await db.destroy();
+  };
   try {
     await connect(db, dialect, owner);
-    await migrateToLatest(db, spec.migrations, owner, dialect.migrationTableSchema?.(owner));
+    const schema = dialect.migrationTableSchema?.(owner);
+    await migrateToLatest(db as unknown as Kysely<unknown>, systemMigrations(dialect.name), owner, {
+      schema,
+      table: SYSTEM_MIGRATION_TABLE,
+      lockTable: SYSTEM_MIGRATION_LOCK_TABLE,
+    });
+    await migrateToLatest(db as unknown as Kysely<unknown>, spec.migrations, owner, { schema });
+    const channel = dialect.listen === undefined ? undefined : outboxChannel(owner.service);
+    const wake = relay?.wake ?? (() => {});
+    if (channel !== undefined && relay !== undefined) unlisten = await dialect.listen?.(owner, channel, wake);
+    relay?.start();
+    const untrack = relay === undefined ? () => false : trackRelay(owner, relay);
+    return {
+      value: db,
+      middleware: [
+        outboxMiddleware(db, { wake, ...(channel === undefined ? {} : { notifyChannel: channel }) }),
+        inboxMiddleware(db),
+      ],
+      close: () => {
+        untrack();
+        return close();
+      },
+    };
   } catch (err) {
-    await db.destroy().catch((closeErr: unknown) => owner.log.warn({ err: closeErr }, "database failed to close"));
+    await close().catch((closeErr: unknown) => owner.log.warn({ err: closeErr }, "database failed to close"));
     throw err;
   }
-  return { value: db, close: () => db.destroy() };
+}
+
+/** One channel per service: services sharing a PostgreSQL database do not wake each other's relays. */
+function outboxChannel(service: string): string {
+  return `flotilla_outbox_${service.replaceAll("-", "_")}`;
 }
 
 /** Opens the connection before migrating, so "cannot reach the database" is not reported as a bad migration. */
-async function connect(db: Kysely<unknown>, dialect: DatabaseDialect, owner: ResourceOwner): Promise<void> {
+async function connect(db: Kysely<SystemTables>, dialect: DatabaseDialect, owner: ResourceOwner): Promise<void> {
   try {
     await sql`select 1`.execute(db);
   } catch (err) {

@@ -2,16 +2,26 @@
 import { FlotillaCodes, FlotillaError, type ResourceOwner } from "@flotilla/core";
 import { type Kysely, type Migration, Migrator } from "kysely";
 
+export interface MigrationTables {
+  /** Schema of the history tables (default: the connection's own). */
+  schema?: string | undefined;
+  /** History and lock table names (default: Kysely's), so separate histories can share a database. */
+  table?: string;
+  lockTable?: string;
+}
+
 /** Runs every pending migration in name order; throws FLOTILLA_MIGRATION_FAILED naming the one that failed. */
 export async function migrateToLatest(
   db: Kysely<unknown>,
   migrations: Readonly<Record<string, Migration>>,
   owner: ResourceOwner,
-  migrationTableSchema?: string,
+  tables: MigrationTables = {},
 ): Promise<string[]> {
   const migrator = new Migrator({
     db,
-    ...(migrationTableSchema === undefined ? {} : { migrationTableSchema }),
+    ...(tables.schema === undefined ? {} : { migrationTableSchema: tables.schema }),
+    ...(tables.table === undefined ? {} : { migrationTableName: tables.table }),
+    ...(tables.lockTable === undefined ? {} : { migrationLockTableName: tables.lockTable }),
     provider: { getMigrations: async () => ({ ...migrations }) },
     // Not localeCompare (Kysely's default): every machine must agree on the order already applied.
     nameComparator: (a, b) => (a < b ? -1 : a > b ? 1 : 0),

@@ -9,7 +9,12 @@ import { tempDir } from "./fixtures/files.js";
 import { notesContract, notesService } from "./fixtures/notes-service.js";
 
 const alpha = notesContract("alpha");
-const owner = { service: "alpha", instance: "alpha-1", log: createLogger({ level: "silent" }) };
+const owner = {
+  service: "alpha",
+  instance: "alpha-1",
+  log: createLogger({ level: "silent" }),
+  publish: async () => undefined,
+};
 
 describe("databaseProvider and the data directory", () => {
   let dir: ReturnType<typeof tempDir>;

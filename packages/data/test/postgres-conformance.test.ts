@@ -1,5 +1,6 @@
 import { databaseProvider } from "../src/index.js";
 import { dataConformance } from "./support/data-conformance.js";
+import { outboxConformance } from "./support/outbox-conformance.js";
 import { usePostgres } from "./support/postgres.js";
 
 const pg = usePostgres();
@@ -14,4 +15,10 @@ dataConformance({
   name: "postgres, a database per service",
   provider: () => databaseProvider(pg.server.url.replace(/\/postgres$/, "/{service}")),
   openConnections: pg.openConnections,
+});
+
+outboxConformance({
+  name: "postgres, a schema and role per service",
+  provider: () => databaseProvider(`${pg.server.url}?isolation=schema`),
+  instancesShareInProcess: true,
 });

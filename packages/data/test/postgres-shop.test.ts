@@ -64,10 +64,13 @@ describe("the shop's catalog and orders, unchanged, on PostgreSQL (a schema per 
 
   it("keeps the two services' tables apart", async () => {
     expect(
-      await db.query("select schemaname, tablename from pg_tables where tableowner like 'flotilla_%' order by 1, 2"),
+      await db.query(
+        "select schemaname, tablename from pg_tables where tableowner like 'flotilla_%' and tablename not like 'flotilla_%' order by 1, 2",
+      ),
     ).toEqual([
       { schemaname: "catalog", tablename: "kysely_migration" },
       { schemaname: "catalog", tablename: "kysely_migration_lock" },
+      { schemaname: "catalog", tablename: "product_sales" },
       { schemaname: "catalog", tablename: "products" },
       { schemaname: "orders", tablename: "kysely_migration" },
       { schemaname: "orders", tablename: "kysely_migration_lock" },

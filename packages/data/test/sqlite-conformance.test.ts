@@ -3,6 +3,7 @@ import { afterAll } from "vitest";
 import { sqliteDatabases } from "../src/index.js";
 import { openFilesUnder, tempDir } from "./fixtures/files.js";
 import { dataConformance } from "./support/data-conformance.js";
+import { outboxConformance } from "./support/outbox-conformance.js";
 
 const dir = tempDir();
 afterAll(() => dir.remove());
@@ -12,4 +13,10 @@ dataConformance({
   provider: () => sqliteDatabases({ dataDir: dir.path }),
   openConnections: async (service) =>
     openFilesUnder(dir.path).filter((file) => basename(file).startsWith(`${service}.sqlite`)).length,
+});
+
+outboxConformance({
+  name: "sqlite",
+  provider: () => sqliteDatabases({ dataDir: dir.path }),
+  instancesShareInProcess: false,
 });

@@ -10,7 +10,7 @@ for (const faithful of [false, true]) {
       await transport.connect();
       return {
         transport: async () => transport,
-        deadLetters: async (group) => transport.deadLetters.filter((l) => l.group === group),
+        deadLetters: (group) => transport.deadLetterStore.list(group),
         teardown: () => transport.close(),
       };
     },

@@ -11,6 +11,8 @@ export const Headers = {
   timeout: "flotilla-timeout-ms",
   /** JSON of the caller identity, set by the edge after it authenticated the request. */
   caller: "flotilla-caller",
+  /** On an event redelivered from the dead-letter store: the one group that should handle it; others skip it. */
+  retryGroup: "flotilla-retry-group",
 } as const;
 
 export type HeaderMap = Record<string, string>;

@@ -3,11 +3,16 @@ import { DeadlineEntry, DeadlineTimer } from "../deadline-timer.js";
 import { FlotillaCodes, FlotillaError, fromWire, toWire } from "../errors.js";
 import { Queue } from "../queue.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, roundTrip } from "./codec.js";
-import type { EventEnvelope, RequestEnvelope } from "./envelope.js";
+import { type EventEnvelope, Headers, type RequestEnvelope } from "./envelope.js";
+import type { EventJournal } from "./event-journal.js";
+import { JournalUpkeep } from "./journal-upkeep.js";
 import { ConsumerGroup } from "./memory-consumer-group.js";
+import { MemoryDeadLetterStore } from "./memory-dead-letters.js";
 import type {
   DeadLetter,
+  DeadLetterStore,
   EventHandler,
+  EventHistory,
   RequestHandler,
   RequestOptions,
   ServeOptions,
@@ -25,8 +30,14 @@ export interface MemoryTransportOptions {
   maxPayloadBytes?: number;
   /** Events a consumer group may hold undelivered before publishes are refused. */
   maxBacklog?: number;
-  /** Called for each event that exhausted its deliveries (they are also kept in `deadLetters`). */
-  onDeadLetter?: (letter: DeadLetter) => void;
+  /**
+   * Keeps every accepted event, and what each durable group has yet to handle, so a killed process
+   * loses none: the next one on the same journal delivers them again. The transport owns the
+   * journal from then on and closes it in `close()`. Without one, events live only in memory.
+   */
+  journal?: EventJournal;
+  /** With a journal: how long events stay for `history()` once no group has them pending (7 days). */
+  retentionMs?: number;
 }
 
 class Call extends DeadlineEntry {
@@ -69,32 +80,60 @@ class Server implements Subscription {
   }
 }
 
+const DEFAULT_RETENTION_MS = 7 * 24 * 3_600_000;
+
 export class MemoryTransport implements Transport {
   readonly name = "memory";
   readonly passesObjects: boolean;
-  readonly deadLetters: DeadLetter[] = [];
+  readonly deadLetterStore: DeadLetterStore;
+  /** Present only with a journal: without one the transport retains nothing. */
+  readonly history?: (types: readonly string[]) => Promise<EventHistory>;
   private readonly services = new Map<string, { servers: Server[]; next: number }>();
   private readonly groups = new Map<string, ConsumerGroup>();
   private readonly timer = new DeadlineTimer();
   private readonly faithful: boolean;
   private readonly maxPayload: number;
   private readonly maxBacklog: number;
+  private readonly journal: EventJournal | undefined;
+  private readonly upkeep: JournalUpkeep | undefined;
+  private readonly memoryDeadLetters: MemoryDeadLetterStore | undefined;
   private connected = false;
   private broadcastSeq = 0;
 
-  constructor(private readonly options: MemoryTransportOptions = {}) {
+  constructor(options: MemoryTransportOptions = {}) {
     this.faithful = options.faithful ?? false;
     this.passesObjects = !this.faithful;
     this.maxPayload = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.maxBacklog = options.maxBacklog ?? 100_000;
+    const journal = options.journal;
+    this.journal = journal;
+    if (journal === undefined) {
+      this.memoryDeadLetters = new MemoryDeadLetterStore((letter) => this.redeliver(letter));
+      this.deadLetterStore = this.memoryDeadLetters;
+      return;
+    }
+    const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+    if (!(retentionMs > 0)) {
+      throw FlotillaError.of(FlotillaCodes.CONFIG, `retentionMs must be a positive number, got ${retentionMs}`);
+    }
+    this.upkeep = new JournalUpkeep(journal, retentionMs, () => this.pickUp());
+    this.deadLetterStore = pickingUpAfterRetry(journal.deadLetters, () => this.pickUp());
+    this.history = async (types) => journal.history(types);
   }
 
   async connect(): Promise<void> {
+    try {
+      this.upkeep?.start();
+    } catch (err) {
+      throw unavailable("the event journal cannot be written", err);
+    }
     this.connected = true;
   }
 
   async close(): Promise<void> {
     this.connected = false;
+    this.upkeep?.stop();
+    this.journal?.close();
     for (const call of this.timer.drain() as Call[]) this.fail(call, unavailable("transport closed"));
   }
 
@@ -146,36 +185,86 @@ export class MemoryTransport implements Transport {
   async publish(event: EventEnvelope): Promise<void> {
     if (!this.connected) throw unavailable("transport is not connected");
     const stored = this.faithful ? roundTrip(event, this.maxPayload) : event;
+    // A dead letter's retry goes to its group only.
+    const only = event.headers[Headers.retryGroup];
     const targets: ConsumerGroup[] = [];
     for (const group of this.groups.values()) {
-      if (group.types.includes(event.type)) targets.push(group);
+      if (only === undefined ? group.types.includes(event.type) : group.name === only) targets.push(group);
     }
     // All or nothing: a publish refused for one full group is not half-delivered to the others.
     const full = targets.find((g) => g.depth >= this.maxBacklog);
     if (full) throw FlotillaError.of(FlotillaCodes.OVERLOADED, `consumer group ${full.name} backlog is full`);
-    for (const group of targets) group.enqueue(stored);
+    let seq = 0;
+    if (this.journal !== undefined) {
+      const appended = this.append(this.journal, stored);
+      if (appended === undefined) return; // published before: a no-op, as JetStream does with Nats-Msg-Id
+      seq = appended;
+    }
+    for (const group of targets) group.enqueue(stored, group.broadcast ? 0 : seq);
   }
 
   async subscribe(opts: SubscribeOptions, handler: EventHandler): Promise<Subscription> {
+    const broadcast = opts.group === undefined;
     const name = opts.group ?? `~broadcast.${opts.instance}.${++this.broadcastSeq}`;
     let group = this.groups.get(name);
     if (group === undefined) {
-      group = new ConsumerGroup(name, opts.types, opts.group === undefined, opts, {
-        copy: (e) => (this.faithful ? roundTrip(e) : e),
-        deadLetter: (letter) => {
-          this.deadLetters.push(letter);
-          this.options.onDeadLetter?.(letter);
-        },
-        dispose: (g) => this.groups.delete(g.name),
-      });
+      const journal = broadcast ? undefined : this.journal;
+      group = new ConsumerGroup(name, opts.types, broadcast, opts, this.groupHooks, journal);
+      if (journal !== undefined) {
+        try {
+          journal.rememberGroup(name, opts.types);
+          group.pickUp(); // what earlier processes left pending, oldest first
+        } catch (err) {
+          throw unavailable(`the event journal cannot be read for ${name}`, err);
+        }
+      }
       this.groups.set(name, group);
     }
     return group.join(opts, handler);
   }
 
-  /** Undelivered events per consumer group (consumer lag). */
-  backlog(): Record<string, number> {
-    return Object.fromEntries([...this.groups.values()].map((g) => [g.name, g.depth]));
+  /** Events waiting per durable group of this process (consumer lag): queued or waiting out a backoff. */
+  async lag(): Promise<Record<string, number>> {
+    const lag: Record<string, number> = {};
+    for (const group of this.groups.values()) if (!group.broadcast) lag[group.name] = group.depth;
+    return lag;
+  }
+
+  private readonly groupHooks = {
+    copy: (e: EventEnvelope) => (this.faithful ? roundTrip(e) : e),
+    deadLetter: (letter: DeadLetter, seq: number) => {
+      if (this.journal === undefined) this.memoryDeadLetters?.add(letter);
+      else this.journal.deadLetter(letter, seq);
+    },
+    dispose: (g: ConsumerGroup) => this.groups.delete(g.name),
+  };
+
+  private append(journal: EventJournal, event: EventEnvelope): number | undefined {
+    try {
+      return journal.append(event);
+    } catch (err) {
+      throw err instanceof FlotillaError ? err : unavailable("the event journal did not accept the event", err);
+    }
+  }
+
+  /** Loads pending entries appended by others (an operator's retry) into this process's durable groups. */
+  private pickUp(): void {
+    for (const group of this.groups.values()) group.pickUp();
+  }
+
+  /** Without a journal: a dead letter's retry is a publish to its group only, which must still exist. */
+  private redeliver(letter: DeadLetter): Promise<void> {
+    const group = this.groups.get(letter.group);
+    if (group === undefined || group.broadcast) {
+      return Promise.reject(
+        new FlotillaError(
+          "FAILED_PRECONDITION",
+          `consumer group ${letter.group} is gone: its letter cannot be retried`,
+        ),
+      );
+    }
+    const headers = { ...letter.event.headers, [Headers.retryGroup]: letter.group };
+    return this.publish({ ...letter.event, headers });
   }
 
   private pickServer(req: RequestEnvelope): Server | FlotillaError {
@@ -262,6 +351,19 @@ function replyError(err: unknown): unknown {
   return err;
 }
 
-function unavailable(message: string): FlotillaError {
-  return new FlotillaError("UNAVAILABLE", message);
+function unavailable(message: string, cause?: unknown): FlotillaError {
+  return new FlotillaError("UNAVAILABLE", message, { cause });
+}
+
+/** A journal's dead letters, whose retries this process then takes at once rather than at its next poll. */
+function pickingUpAfterRetry(store: DeadLetterStore, pickUp: () => void): DeadLetterStore {
+  return {
+    list: (group) => store.list(group),
+    get: (id) => store.get(id),
+    drop: (id) => store.drop(id),
+    async retry(id) {
+      await store.retry(id);
+      pickUp();
+    },
+  };
 }

@@ -58,6 +58,31 @@ export interface DeadLetter {
   readonly failedAt: string;
 }
 
+/** A dead letter as an operator sees it; `id` names it for `get`, `retry` and `drop`. */
+export interface StoredDeadLetter extends DeadLetter {
+  readonly id: string;
+}
+
+/** Where events that exhausted their deliveries wait for an operator (`flotilla dlq`). */
+export interface DeadLetterStore {
+  /** Oldest first; only one group's when `group` is given. */
+  list(group?: string): Promise<StoredDeadLetter[]>;
+  get(id: string): Promise<StoredDeadLetter | undefined>;
+  /**
+   * Delivers the event again, to its group only (it carries `Headers.retryGroup`; other groups skip
+   * it), then removes the letter. NOT_FOUND if there is no such letter.
+   */
+  retry(id: string): Promise<void>;
+  /** Removes the letter for good. NOT_FOUND if there is no such letter. */
+  drop(id: string): Promise<void>;
+}
+
+/** The retained events of some types, oldest first, for rebuilding read models. */
+export interface EventHistory extends AsyncIterable<EventEnvelope> {
+  /** How many events the iteration yields at most: the retained ones when it was opened (for progress). */
+  readonly total: number;
+}
+
 export interface Transport {
   /** `memory`, `nats`, …, for logs and metrics. */
   readonly name: string;
@@ -78,4 +103,14 @@ export interface Transport {
   /** Resolves once the transport has durably accepted the event. */
   publish(event: EventEnvelope): Promise<void>;
   subscribe(opts: SubscribeOptions, handler: EventHandler): Promise<Subscription>;
+
+  /** The dead-letter store; absent when the transport keeps dead letters nowhere an operator can reach. */
+  readonly deadLetterStore?: DeadLetterStore;
+  /**
+   * The retained events of these types, oldest first, up to the newest when called (events published
+   * later are not included). Absent when the transport retains no history.
+   */
+  history?(types: readonly string[]): Promise<EventHistory>;
+  /** Events not yet handled, per durable group this process has members in (consumer lag), for metrics. */
+  lag?(): Promise<Record<string, number>>;
 }

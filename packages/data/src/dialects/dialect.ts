@@ -17,4 +17,10 @@ export interface DatabaseDialect {
    * services' tables too (PostgreSQL with a schema per service); default: the connection's own.
    */
   migrationTableSchema?(owner: ResourceOwner): string | undefined;
+  /**
+   * Engines with notifications (PostgreSQL's LISTEN/NOTIFY): calls `onNotify` for each notification on
+   * `channel` sent to `owner`'s database, until the returned function is called. Call it only after
+   * the database is open (it uses the open connection pool).
+   */
+  listen?(owner: ResourceOwner, channel: string, onNotify: () => void): Promise<() => Promise<void>>;
 }

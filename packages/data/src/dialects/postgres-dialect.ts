@@ -63,6 +63,8 @@ export function postgresDialect(options: PostgresOptions): PostgresDatabaseDiale
   url.searchParams.delete("pool_size");
   const templated = url.pathname.includes("%7Bservice%7D");
   let claimedBy: string | undefined;
+  // Each open instance's pool, so `listen` can take a connection from it.
+  const pools = new Map<string, pg.Pool>();
 
   function poolFor(connectionString: string, owner: ResourceOwner, extra: pg.PoolConfig = {}): pg.Pool {
     const types = new pg.TypeOverrides();
@@ -82,6 +84,7 @@ export function postgresDialect(options: PostgresOptions): PostgresDatabaseDiale
     });
     // Without a listener, an idle connection the server drops would crash the process.
     pool.on("error", (err) => owner.log.warn({ err }, "an idle database connection failed"));
+    pools.set(owner.instance, pool);
     return pool;
   }
 
@@ -89,6 +92,12 @@ export function postgresDialect(options: PostgresOptions): PostgresDatabaseDiale
     name: "postgres",
     isolation,
     migrationTableSchema: (owner) => (isolation === "schema" ? postgresNames(owner.service).schema : undefined),
+    async listen(owner, channel, onNotify) {
+      const pool = pools.get(owner.instance);
+      if (pool === undefined) throw new Error(`${owner.instance} has no open database to listen on`);
+      pools.delete(owner.instance);
+      return listenOn(pool, channel, onNotify, owner);
+    },
     open(owner) {
       const names = postgresNames(owner.service);
       if (isolation === "schema") {
@@ -125,6 +134,53 @@ export function postgresDialect(options: PostgresOptions): PostgresDatabaseDiale
     }
     claimedBy = service;
   }
+}
+
+/**
+ * Holds one pooled connection for LISTEN, reconnecting after a failure (a second later, then every few
+ * seconds): notifications are only a shortcut, so a gap costs latency, never events.
+ */
+async function listenOn(
+  pool: pg.Pool,
+  channel: string,
+  onNotify: () => void,
+  owner: ResourceOwner,
+): Promise<() => Promise<void>> {
+  let client: pg.PoolClient | undefined;
+  let closed = false;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async (): Promise<void> => {
+    try {
+      const next = await pool.connect();
+      next.on("notification", onNotify);
+      next.on("error", (err) => {
+        owner.log.warn({ err }, "the LISTEN connection failed; reconnecting");
+        if (client === next) client = undefined;
+        next.release(err);
+        schedule(1_000);
+      });
+      await next.query(`LISTEN "${channel.replaceAll('"', '""')}"`);
+      if (closed) return next.release(true);
+      client = next;
+      onNotify(); // whatever was committed while no one listened
+    } catch (err) {
+      owner.log.warn({ err }, "cannot LISTEN for outbox notifications; relying on polling meanwhile");
+      schedule(5_000);
+    }
+  };
+  const schedule = (ms: number) => {
+    if (closed) return;
+    clearTimeout(retry);
+    retry = setTimeout(() => void connect(), ms);
+    retry.unref();
+  };
+  await connect();
+  return async () => {
+    closed = true;
+    clearTimeout(retry);
+    client?.release(true);
+    client = undefined;
+  };
 }
 
 function parseUrl(text: string): URL {

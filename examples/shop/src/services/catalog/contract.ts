@@ -39,6 +39,14 @@ export const catalog = defineContract({
       output: z.object({ items: z.array(Product) }),
       idempotent: true,
     }),
+    bestsellers: action({
+      description: "Products by units sold (the sales read model, built from OrderPlaced events)",
+      input: z.object({ limit: z.coerce.number().int().min(1).max(100).default(10) }),
+      output: z.object({
+        items: z.array(z.object({ id: z.string(), name: z.string(), units: z.number(), orders: z.number() })),
+      }),
+      idempotent: true,
+    }),
   },
   events: {
     ProductCreated: event({ schema: Product }),

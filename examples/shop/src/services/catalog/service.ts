@@ -3,6 +3,7 @@ import { defineService } from "@flotilla/core";
 import { database } from "@flotilla/data";
 import { type Kysely, sql } from "kysely";
 import { catalog, type Product } from "./contract.js";
+import { salesProjection } from "./sales.js";
 import { type CatalogTables, catalogMigrations } from "./schema.js";
 import { demoProducts } from "./seed.js";
 
@@ -10,6 +11,7 @@ const columns = ["id", "name", "description", "price", "currency"] as const;
 
 export const catalogService = defineService(catalog, {
   database: database<CatalogTables>({ migrations: catalogMigrations }),
+  projections: [salesProjection],
 
   async start(ctx) {
     const { count } = await ctx.db
@@ -17,8 +19,11 @@ export const catalogService = defineService(catalog, {
       .select((eb) => eb.fn.countAll<number>().as("count"))
       .executeTakeFirstOrThrow();
     if (Number(count) > 0) return;
-    await seed(ctx.db, demoProducts);
-    for (const product of demoProducts) await ctx.emit(catalog.ProductCreated, product);
+    // The products and their ProductCreated events commit together (the events go through the outbox).
+    await ctx.db.transaction().execute(async (trx) => {
+      await seed(trx, demoProducts);
+      for (const product of demoProducts) await ctx.emit(catalog.ProductCreated, product);
+    });
     ctx.log.info({ products: demoProducts.length }, "seeded the demo catalog");
   },
 
@@ -61,6 +66,19 @@ export const catalogService = defineService(catalog, {
         throw catalog.error("PRODUCT_NOT_FOUND", `unknown products: ${missing.join(", ")}`, { ids: missing });
       }
       return { items };
+    },
+
+    async bestsellers({ limit }, ctx) {
+      // The read model joined with the catalog's own product names: no call to the orders service.
+      const items = await ctx.db
+        .selectFrom("product_sales as s")
+        .innerJoin("products as p", "p.id", "s.product_id")
+        .select(["p.id", "p.name", "s.units", "s.orders"])
+        .orderBy("s.units", "desc")
+        .orderBy("p.id")
+        .limit(limit)
+        .execute();
+      return { items: items.map((i) => ({ ...i, units: Number(i.units), orders: Number(i.orders) })) };
     },
   },
 });

@@ -68,6 +68,14 @@ export const ordersService = defineService(orders, {
               })),
             )
             .execute();
+          // Written to the outbox in this transaction: the order and its event commit together.
+          await ctx.emit(orders.OrderPlaced, {
+            orderId: order.id,
+            customerId,
+            items: lines,
+            total: order.total,
+            currency: order.currency,
+          });
         });
       } catch (err) {
         // Two requests with one idempotency key raced; the loser answers with the winner's order.
@@ -76,14 +84,6 @@ export const ordersService = defineService(orders, {
         if (winner === undefined) throw err;
         return { orderId: winner.id, status: winner.status as Order["status"] };
       }
-      // Until the transactional outbox lands, the event is emitted after the commit.
-      await ctx.emit(orders.OrderPlaced, {
-        orderId: order.id,
-        customerId,
-        items: lines,
-        total: order.total,
-        currency: order.currency,
-      });
       ctx.log.info({ orderId: order.id, total: order.total }, "order placed");
       return { orderId: order.id, status: "pending" as const };
     },

@@ -1,0 +1,174 @@
+/** @module The outbox relay: publishes a service's committed events in order, one active relay per service. */
+import type { EventEnvelope, ResourceOwner } from "@flotilla/core";
+import type { Kysely } from "kysely";
+import type { SystemTables } from "../system-tables.js";
+
+export interface RelayOptions {
+  /** How often the relay looks for events without being woken (other instances' commits; default 1 s). */
+  pollMs?: number;
+  /** Events read and published per round (default 256). */
+  batchSize?: number;
+  /** How long the relay lease lasts unless renewed (default 10 s): an instance's crash delays relaying this much. */
+  leaseMs?: number;
+  /** Inbox records older than this are pruned (default 7 days, the event streams' retention). */
+  inboxRetentionMs?: number;
+}
+
+export interface OutboxBacklog {
+  /** Committed events not yet confirmed by the broker. */
+  readonly events: number;
+  /** Age of the oldest of them in ms (0 when none). */
+  readonly oldestAgeMs: number;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * One per service instance. Only the instance holding the lease publishes (the others stand by and
+ * take over when it lapses); rows are deleted only after the transport confirmed the publish, so a
+ * crash in between republishes them, which the broker deduplicates by event id.
+ */
+export class OutboxRelay {
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private leaseUntil = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private lastPrune = 0;
+  private readonly pollMs: number;
+  private readonly batchSize: number;
+  private readonly leaseMs: number;
+  private readonly inboxRetentionMs: number;
+  /** Events this relay has published since it started. */
+  published = 0;
+
+  constructor(
+    private readonly db: Kysely<SystemTables>,
+    private readonly owner: ResourceOwner,
+    options: RelayOptions = {},
+  ) {
+    this.pollMs = options.pollMs ?? 1_000;
+    this.batchSize = options.batchSize ?? 256;
+    this.leaseMs = options.leaseMs ?? 10_000;
+    this.inboxRetentionMs = options.inboxRetentionMs ?? 7 * 24 * HOUR_MS;
+  }
+
+  start(): void {
+    this.timer = setInterval(this.wake, this.pollMs);
+    this.timer.unref();
+    this.wake();
+  }
+
+  /** Asks for a round soon; rounds never overlap, and a wake during one runs another after it. */
+  readonly wake = (): void => {
+    if (this.stopped) return;
+    if (this.running !== undefined) {
+      this.again = true;
+      return;
+    }
+    this.running = this.rounds().finally(() => {
+      this.running = undefined;
+    });
+  };
+
+  /** Stops after the round in flight and hands the lease back, so a standby instance takes over at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    clearTimeout(this.retryTimer);
+    await this.running;
+    if (this.leaseUntil > 0) {
+      await this.db
+        .updateTable("flotilla_outbox_lease")
+        .set({ holder: null, expires_at: 0 })
+        .where("name", "=", "relay")
+        .where("holder", "=", this.owner.instance)
+        .execute()
+        .catch((err: unknown) => this.owner.log.warn({ err }, "outbox relay could not hand its lease back"));
+    }
+  }
+
+  async backlog(): Promise<OutboxBacklog> {
+    const row = await this.db
+      .selectFrom("flotilla_outbox")
+      .select((eb) => [eb.fn.countAll<number>().as("events"), eb.fn.min("created_at").as("oldest")])
+      .executeTakeFirstOrThrow();
+    const events = Number(row.events);
+    return { events, oldestAgeMs: events === 0 ? 0 : Math.max(0, Date.now() - Number(row.oldest)) };
+  }
+
+  private async rounds(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.round();
+        this.failures = 0;
+      } catch (err) {
+        this.failures++;
+        const delay = Math.min(30_000, 100 * 2 ** Math.min(this.failures, 9));
+        this.owner.log.warn({ err, retryInMs: delay }, "outbox relay failed; retrying");
+        clearTimeout(this.retryTimer);
+        this.retryTimer = setTimeout(this.wake, delay);
+        this.retryTimer.unref();
+        return;
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  private async round(): Promise<void> {
+    if (!(await this.holdLease())) return;
+    await this.pruneInbox();
+    while (!this.stopped) {
+      const rows = await this.db
+        .selectFrom("flotilla_outbox")
+        .select(["seq", "envelope"])
+        .orderBy("seq")
+        .limit(this.batchSize)
+        .execute();
+      if (rows.length === 0) return;
+      // Published together, in order: one connection keeps that order, and the broker confirms each.
+      const results = await Promise.allSettled(
+        rows.map((row) => this.owner.publish(JSON.parse(row.envelope) as EventEnvelope)),
+      );
+      const done = rows.filter((_, i) => results[i]?.status === "fulfilled").map((row) => row.seq);
+      if (done.length > 0) {
+        await this.db.deleteFrom("flotilla_outbox").where("seq", "in", done).execute();
+        this.published += done.length;
+      }
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed !== undefined) throw failed.reason;
+      if (rows.length < this.batchSize || !(await this.holdLease())) return;
+    }
+  }
+
+  /** Takes or renews the lease; false while another live instance holds it. */
+  private async holdLease(): Promise<boolean> {
+    const now = Date.now();
+    // Renewed once a third of it has passed: a relay never works on a lease about to lapse.
+    if (now < this.leaseUntil - (this.leaseMs * 2) / 3) return true;
+    const result = await this.db
+      .updateTable("flotilla_outbox_lease")
+      .set({ holder: this.owner.instance, expires_at: now + this.leaseMs })
+      .where("name", "=", "relay")
+      .where((eb) =>
+        eb.or([eb("holder", "=", this.owner.instance), eb("holder", "is", null), eb("expires_at", "<", now)]),
+      )
+      .executeTakeFirst();
+    const held = Number(result.numUpdatedRows) > 0;
+    if (held && this.leaseUntil === 0) this.owner.log.debug("outbox relay took the lease");
+    this.leaseUntil = held ? now + this.leaseMs : 0;
+    return held;
+  }
+
+  private async pruneInbox(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastPrune < HOUR_MS) return;
+    this.lastPrune = now;
+    await this.db
+      .deleteFrom("flotilla_inbox")
+      .where("handled_at", "<", now - this.inboxRetentionMs)
+      .execute();
+  }
+}

@@ -1,0 +1,109 @@
+/** @module Flotilla's own tables in every service database: outbox, relay lease, inbox, projection state. */
+import type { Generated, Kysely, Migration } from "kysely";
+
+export interface OutboxTable {
+  /** Insertion order: the relay publishes by it. */
+  seq: Generated<number>;
+  event_id: string;
+  type: string;
+  /** The whole EventEnvelope as JSON, headers (trace context) included. */
+  envelope: string;
+  /** Epoch ms, for the backlog's age. */
+  created_at: number;
+}
+
+export interface OutboxLeaseTable {
+  name: string;
+  holder: string | null;
+  /** Epoch ms after which another instance may take the lease over. */
+  expires_at: number;
+}
+
+export interface InboxTable {
+  subscription: string;
+  event_id: string;
+  handled_at: number;
+}
+
+export interface ProjectionsTable {
+  name: string;
+  /** `live`, or `rebuilding` while a replay runs (live events are parked meanwhile). */
+  status: string;
+  updated_at: number;
+  /** Events applied by the last finished rebuild. */
+  rebuilt_events: number | null;
+}
+
+export interface ParkedTable {
+  seq: Generated<number>;
+  projection: string;
+  subscription: string;
+  event_id: string;
+  envelope: string;
+}
+
+export interface SystemTables {
+  flotilla_outbox: OutboxTable;
+  flotilla_outbox_lease: OutboxLeaseTable;
+  flotilla_inbox: InboxTable;
+  flotilla_projections: ProjectionsTable;
+  flotilla_projection_parked: ParkedTable;
+}
+
+/** The migration history of these tables is kept apart from the service's own. */
+export const SYSTEM_MIGRATION_TABLE = "flotilla_system_migration";
+export const SYSTEM_MIGRATION_LOCK_TABLE = "flotilla_system_migration_lock";
+
+/** Migrations for an engine (`sqlite` or `postgres`): only auto-increment keys differ between them. */
+export function systemMigrations(engine: string): Record<string, Migration> {
+  const serial = engine === "postgres" ? "bigserial" : "integer";
+  const autoIncrement = engine !== "postgres";
+  return {
+    "001_outbox_inbox_projections": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("flotilla_outbox")
+          .addColumn("seq", serial, (c) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn("event_id", "text", (c) => c.notNull().unique())
+          .addColumn("type", "text", (c) => c.notNull())
+          .addColumn("envelope", "text", (c) => c.notNull())
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("flotilla_outbox_lease")
+          .addColumn("name", "text", (c) => c.primaryKey())
+          .addColumn("holder", "text")
+          .addColumn("expires_at", "bigint", (c) => c.notNull())
+          .execute();
+        await (db as Kysely<SystemTables>)
+          .insertInto("flotilla_outbox_lease")
+          .values({ name: "relay", holder: null, expires_at: 0 })
+          .execute();
+        await db.schema
+          .createTable("flotilla_inbox")
+          .addColumn("subscription", "text", (c) => c.notNull())
+          .addColumn("event_id", "text", (c) => c.notNull())
+          .addColumn("handled_at", "bigint", (c) => c.notNull())
+          .addPrimaryKeyConstraint("flotilla_inbox_pk", ["subscription", "event_id"])
+          .execute();
+        await db.schema.createIndex("flotilla_inbox_handled_at").on("flotilla_inbox").column("handled_at").execute();
+        await db.schema
+          .createTable("flotilla_projections")
+          .addColumn("name", "text", (c) => c.primaryKey())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("updated_at", "bigint", (c) => c.notNull())
+          .addColumn("rebuilt_events", "bigint")
+          .execute();
+        await db.schema
+          .createTable("flotilla_projection_parked")
+          .addColumn("seq", serial, (c) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn("projection", "text", (c) => c.notNull())
+          .addColumn("subscription", "text", (c) => c.notNull())
+          .addColumn("event_id", "text", (c) => c.notNull())
+          .addColumn("envelope", "text", (c) => c.notNull())
+          .addUniqueConstraint("flotilla_projection_parked_event", ["projection", "subscription", "event_id"])
+          .execute();
+      },
+    },
+  };
+}

@@ -1,0 +1,284 @@
+/** @module Outbox, relay and inbox conformance: the same guarantees on every database engine. */
+import {
+  action,
+  createHost,
+  defineContract,
+  defineService,
+  event,
+  type Host,
+  MemoryTransport,
+  type ResourceProvider,
+  type ServiceDefinition,
+} from "@flotilla/core";
+import { sleep, waitFor } from "@flotilla/testing";
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { database, type Kysely } from "../../src/index.js";
+
+export interface OutboxTarget {
+  name: string;
+  /** A new provider over the target's storage: every provider it returns reaches the same data. */
+  provider(): ResourceProvider;
+  /**
+   * Whether two instances in ONE process can share a database. Not SQLite: better-sqlite3 waits for a
+   * lock synchronously, blocking the very event loop the holder needs to finish (across processes it works).
+   */
+  instancesShareInProcess: boolean;
+}
+
+interface SourceTables {
+  things: { id: string };
+  flotilla_outbox: { seq: number; event_id: string };
+  flotilla_outbox_lease: { name: string; holder: string | null; expires_at: number };
+}
+
+interface SinkTables {
+  effects: { event_id: string; thing: string; n: number };
+}
+
+let unique = 0;
+
+function sourceContract(service: string) {
+  return defineContract({
+    service,
+    actions: {
+      place: action({ input: z.object({ id: z.string(), fail: z.boolean() }), output: z.object({}) }),
+      placeLoose: action({ input: z.object({ id: z.string() }), output: z.object({}) }),
+      placeMany: action({ input: z.object({ ids: z.array(z.string()) }), output: z.object({}) }),
+      outbox: action({ input: z.object({}), output: z.object({ rows: z.number(), holder: z.string().nullable() }) }),
+    },
+    events: { Placed: event({ schema: z.object({ id: z.string() }) }) },
+  });
+}
+
+function sourceService(service: string): ServiceDefinition {
+  const api = sourceContract(service);
+  return defineService(api, {
+    database: database<SourceTables>({
+      migrations: {
+        "001": {
+          // biome-ignore lint/suspicious/noExplicitAny: migrations describe history, not today's types
+          up: (db: Kysely<any>) =>
+            db.schema
+              .createTable("things")
+              .addColumn("id", "text", (c) => c.primaryKey())
+              .execute(),
+        },
+      },
+    }),
+    actions: {
+      async place({ id, fail }, ctx) {
+        await ctx.db.transaction().execute(async (trx) => {
+          await trx.insertInto("things").values({ id }).execute();
+          await ctx.emit(api.Placed, { id });
+          if (fail) throw new Error("rolled back after emitting");
+        });
+        return {};
+      },
+      async placeLoose({ id }, ctx) {
+        await ctx.emit(api.Placed, { id });
+        return {};
+      },
+      async placeMany({ ids }, ctx) {
+        await ctx.db.transaction().execute(async (trx) => {
+          for (const id of ids) {
+            await trx.insertInto("things").values({ id }).execute();
+            await ctx.emit(api.Placed, { id });
+          }
+        });
+        return {};
+      },
+      async outbox(_input, ctx) {
+        const rows = await ctx.db
+          .selectFrom("flotilla_outbox")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .executeTakeFirstOrThrow();
+        const lease = await ctx.db.selectFrom("flotilla_outbox_lease").select("holder").executeTakeFirstOrThrow();
+        return { rows: Number(rows.n), holder: lease.holder };
+      },
+    },
+  });
+}
+
+function sinkContract(service: string) {
+  return defineContract({
+    service,
+    actions: {
+      effects: action({
+        input: z.object({}),
+        output: z.array(z.object({ thing: z.string(), n: z.number() })),
+      }),
+    },
+  });
+}
+
+/** Counts each effect, and fails the first delivery of things named `fail-once-*` after its effect. */
+function sinkService(service: string, source: ReturnType<typeof sourceContract>, seen: string[]): ServiceDefinition {
+  const failed = new Set<string>();
+  return defineService(sinkContract(service), {
+    database: database<SinkTables>({
+      migrations: {
+        "001": {
+          // biome-ignore lint/suspicious/noExplicitAny: migrations describe history, not today's types
+          up: (db: Kysely<any>) =>
+            db.schema
+              .createTable("effects")
+              .addColumn("event_id", "text", (c) => c.notNull())
+              .addColumn("thing", "text", (c) => c.primaryKey())
+              .addColumn("n", "integer", (c) => c.notNull())
+              .execute(),
+        },
+      },
+    }),
+    actions: {
+      async effects(_input, ctx) {
+        return (await ctx.db.selectFrom("effects").select(["thing", "n"]).orderBy("thing").execute()).map((r) => ({
+          thing: r.thing,
+          n: Number(r.n),
+        }));
+      },
+    },
+    subscriptions: {
+      record: {
+        event: source.Placed,
+        maxInFlight: 1,
+        async handle({ id }, ctx, meta) {
+          await ctx.db
+            .insertInto("effects")
+            .values({ event_id: meta.envelope.id, thing: id, n: 1 })
+            .onConflict((oc) => oc.column("thing").doUpdateSet((eb) => ({ n: eb("effects.n", "+", 1) })))
+            .execute();
+          if (id.startsWith("fail-once-") && !failed.has(id)) {
+            failed.add(id);
+            throw new Error("failed after the effect");
+          }
+          seen.push(id);
+        },
+      },
+    },
+  });
+}
+
+export function outboxConformance(target: OutboxTarget): void {
+  describe(`outbox and inbox conformance: ${target.name}`, () => {
+    const hosts: Host[] = [];
+    afterEach(async () => {
+      await Promise.all(hosts.splice(0).map((h) => h.stop()));
+    });
+
+    function setup() {
+      const n = ++unique;
+      const source = sourceContract(`src-${n}`);
+      const sink = sinkContract(`sink-${n}`);
+      const seen: string[] = [];
+      return {
+        source,
+        sink,
+        seen,
+        sourceService: sourceService(`src-${n}`),
+        sinkService: sinkService(`sink-${n}`, source, seen),
+      };
+    }
+
+    async function start(transport: MemoryTransport, ...services: ServiceDefinition[]): Promise<Host> {
+      const host = createHost({ services, transport, resources: [target.provider()] });
+      hosts.push(host);
+      await host.start();
+      return host;
+    }
+
+    async function connected(): Promise<MemoryTransport> {
+      const transport = new MemoryTransport();
+      await transport.connect();
+      return transport;
+    }
+
+    it("publishes an event emitted in a transaction once it commits, and empties the outbox", async () => {
+      const s = setup();
+      const host = await start(await connected(), s.sourceService, s.sinkService);
+      await host.call(s.source.place, { id: "a", fail: false });
+      await host.call(s.source.placeLoose, { id: "b" });
+      await waitFor(async () => (await host.call(s.sink.effects, {})).length === 2, { what: "both effects" });
+      expect(await host.call(s.sink.effects, {})).toEqual([
+        { thing: "a", n: 1 },
+        { thing: "b", n: 1 },
+      ]);
+      await waitFor(async () => (await host.call(s.source.outbox, {})).rows === 0, { what: "an empty outbox" });
+    });
+
+    it("never publishes an event whose transaction rolled back", async () => {
+      const s = setup();
+      const host = await start(await connected(), s.sourceService, s.sinkService);
+      await expect(host.call(s.source.place, { id: "gone", fail: true })).rejects.toThrow();
+      await host.call(s.source.place, { id: "kept", fail: false });
+      await waitFor(async () => s.seen.includes("kept"), { what: "the committed event" });
+      await sleep(50);
+      expect(s.seen).toEqual(["kept"]);
+      expect((await host.call(s.source.outbox, {})).rows).toBe(0);
+    });
+
+    it("rolls a failed handler's effect back with its inbox record; the redelivery applies it once", async () => {
+      const s = setup();
+      const host = await start(await connected(), s.sourceService, s.sinkService);
+      await host.call(s.source.place, { id: "fail-once-1", fail: false });
+      await waitFor(async () => s.seen.includes("fail-once-1"), { what: "the redelivery after a failure" });
+      expect(await host.call(s.sink.effects, {})).toEqual([{ thing: "fail-once-1", n: 1 }]);
+    });
+
+    it("acknowledges a duplicate publish of one event without running the handler again", async () => {
+      const s = setup();
+      const transport = await connected();
+      const host = await start(transport, s.sinkService);
+      const envelope = {
+        id: `dup-${unique}`,
+        type: s.source.Placed.type,
+        source: s.source.service,
+        version: 1,
+        time: new Date().toISOString(),
+        headers: {},
+        data: { id: "dup" },
+      };
+      await transport.publish(envelope);
+      await transport.publish(envelope);
+      await transport.publish({ ...envelope, id: `other-${unique}`, data: { id: "other" } });
+      await waitFor(async () => s.seen.includes("other"), { what: "the last event" });
+      expect(await host.call(s.sink.effects, {})).toEqual([
+        { thing: "dup", n: 1 },
+        { thing: "other", n: 1 },
+      ]);
+    });
+
+    it("publishes in commit order", async () => {
+      const s = setup();
+      const host = await start(await connected(), s.sourceService, s.sinkService);
+      const ids = Array.from({ length: 60 }, (_, i) => `o-${String(i).padStart(3, "0")}`);
+      await host.call(s.source.placeMany, { ids: ids.slice(0, 20) });
+      for (const id of ids.slice(20, 40)) await host.call(s.source.place, { id, fail: false });
+      await host.call(s.source.placeMany, { ids: ids.slice(40) });
+      await waitFor(async () => s.seen.length === ids.length, { what: "every event" });
+      expect(s.seen).toEqual(ids);
+    });
+
+    it.runIf(target.instancesShareInProcess)(
+      "relays from one instance at a time; the other takes over when it stops",
+      async () => {
+        const s = setup();
+        const transport = await connected();
+        const a = await start(transport, s.sourceService);
+        const b = await start(transport, s.sourceService);
+        await start(transport, s.sinkService);
+        const ids = Array.from({ length: 40 }, (_, i) => `x-${i}`);
+        await Promise.all(ids.map((id, i) => (i % 2 ? a : b).call(s.source.place, { id, fail: false })));
+        await waitFor(async () => s.seen.length === ids.length, { what: "every event" });
+        const { holder } = await a.call(s.source.outbox, {});
+        expect([`${s.source.service}-${a.id}`, `${s.source.service}-${b.id}`]).toContain(holder);
+        const [stopping, staying] = holder === `${s.source.service}-${a.id}` ? [a, b] : [b, a];
+        await stopping.stop();
+        await staying.call(s.source.place, { id: "after", fail: false });
+        await waitFor(async () => s.seen.includes("after"), { what: "the event relayed by the other instance" });
+        expect((await staying.call(s.source.outbox, {})).holder).toBe(`${s.source.service}-${staying.id}`);
+        expect([...s.seen].sort()).toEqual([...ids, "after"].sort());
+      },
+    );
+  });
+}
