@@ -68,6 +68,8 @@ export const FlotillaCodes = {
   /** A definition or configuration the code itself got wrong: a bug, never the caller's input. */
   CONFIG: { code: "FLOTILLA_CONFIG", status: "INTERNAL" },
   MIGRATION_FAILED: { code: "FLOTILLA_MIGRATION_FAILED", status: "INTERNAL" },
+  /** A dead letter that cannot be delivered again as it is (its group is gone, its data was dropped, …). */
+  DEAD_LETTER_NOT_RETRYABLE: { code: "FLOTILLA_DEAD_LETTER_NOT_RETRYABLE", status: "FAILED_PRECONDITION" },
 } as const satisfies Record<string, { code: string; status: Status }>;
 
 export interface ErrorOptions {

@@ -232,7 +232,7 @@ describe("event journal", () => {
     await waitFor(async () => (await transport.deadLetterStore.list()).length === 1, { what: "the letter" });
     const [letter] = await transport.deadLetterStore.list();
     await expect(transport.deadLetterStore.retry(letter?.id as string)).rejects.toMatchObject({
-      code: "FAILED_PRECONDITION",
+      code: "FLOTILLA_DEAD_LETTER_NOT_RETRYABLE",
     });
     await transport.deadLetterStore.drop(letter?.id as string);
   });

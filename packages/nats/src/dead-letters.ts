@@ -1,5 +1,5 @@
 /** @module The dead-letter stream: events a group gave up on, with the error and the attempts. */
-import type { DeadLetter } from "@flotilla/core";
+import type { DeadLetter, StoredDeadLetter } from "@flotilla/core";
 import { encode } from "@flotilla/core/internal";
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { MsgHdrsImpl, nanos } from "@nats-io/transport-node";
@@ -48,13 +48,31 @@ export async function writeDeadLetter(
   }
 }
 
-/** Reads dead letters (of one group, or all) through a short-lived consumer that is deleted afterwards. */
+/** A dead letter as stored: `truncated` when its event data did not fit and was dropped (it cannot be retried). */
+export interface NatsDeadLetter extends StoredDeadLetter {
+  readonly truncated?: true;
+}
+
+/** The letter stored at `seq` of the dead-letter stream; its id is that sequence. */
+export function storedLetter(seq: number, body: DeadLetter & { truncated?: boolean }): NatsDeadLetter {
+  const letter = {
+    id: String(seq),
+    event: body.event,
+    group: body.group,
+    attempts: body.attempts,
+    error: body.error,
+    failedAt: body.failedAt,
+  };
+  return body.truncated === true ? { ...letter, truncated: true } : letter;
+}
+
+/** Reads dead letters (of one group, or all), oldest first, through a short-lived consumer deleted afterwards. */
 export async function readDeadLetters(
   js: JetStreamClient,
   jsm: JetStreamManager,
   streams: Streams,
   group?: string,
-): Promise<DeadLetter[]> {
+): Promise<NatsDeadLetter[]> {
   await streams.deadLetters();
   // Most reads find nothing: answer those without creating a consumer.
   if ((await jsm.streams.info(DLQ_STREAM)).state.messages === 0) return [];
@@ -65,7 +83,7 @@ export async function readDeadLetters(
     inactive_threshold: nanos(60_000),
     mem_storage: true,
   });
-  const letters: DeadLetter[] = [];
+  const letters: NatsDeadLetter[] = [];
   try {
     const consumer = js.consumers.getConsumerFromInfo(info);
     let remaining = info.num_pending;
@@ -73,11 +91,15 @@ export async function readDeadLetters(
       const batch = await consumer.fetch({ max_messages: Math.min(remaining, 256), expires: 2_000 });
       let got = 0;
       for await (const msg of batch) {
-        letters.push(msg.json<DeadLetter>());
         got++;
+        // Bounded by the count at the start, so letters written meanwhile cannot keep the read going.
+        remaining = Math.min(remaining - 1, msg.info.pending);
+        const letter = storedLetter(msg.seq, msg.json());
+        // Groups whose names differ only in characters a subject cannot hold share a subject.
+        if (group === undefined || letter.group === group) letters.push(letter);
+        if (remaining <= 0) break;
       }
       if (got === 0) break;
-      remaining -= got;
     }
   } finally {
     await jsm.consumers.delete(DLQ_STREAM, info.name).catch(() => undefined);

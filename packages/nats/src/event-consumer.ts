@@ -4,6 +4,7 @@ import {
   type DeadLetter,
   type EventEnvelope,
   type EventHandler,
+  Headers,
   isPoison,
   type SubscribeOptions,
   type Subscription,
@@ -20,7 +21,7 @@ import type {
 import { decodeEvent } from "./event-messages.js";
 import { Pauses } from "./pauses.js";
 import { type ConsumerSettings, ensureConsumer, type Streams } from "./streams.js";
-import { EVENT_PREFIX } from "./subjects.js";
+import { EVENT_PREFIX, eventStream } from "./subjects.js";
 
 /** One pull consumer the member reads: a type's filter subject on its service's stream. */
 export interface Source {
@@ -66,6 +67,15 @@ export class EventMember implements Subscription {
     private readonly env: MemberEnv,
     private readonly ephemeral: boolean,
   ) {}
+
+  /** The consumers this member reads (stream and name), for their lag; durable ones only matter there. */
+  consumers(): { stream: string; name: string }[] {
+    return this.sources.map((s) => ({ stream: s.stream ?? eventStream(s.service), name: s.name }));
+  }
+
+  get durable(): boolean {
+    return !this.ephemeral;
+  }
 
   /** Resolves once every consumer exists, so events published from then on reach this group. */
   async start(): Promise<void> {
@@ -174,6 +184,12 @@ export class EventMember implements Subscription {
       source.busy--;
       return;
     }
+    if (this.othersRetry(msg)) {
+      msg.ack(); // a dead letter retried for another group: not this group's to handle
+      source.busy--;
+      this.wakeWaiters();
+      return;
+    }
     this.running.add(msg);
     const attempt = msg.info.deliveryCount;
     let event: EventEnvelope;
@@ -196,6 +212,12 @@ export class EventMember implements Subscription {
         source.busy--;
         this.wakeWaiters();
       });
+  }
+
+  /** A retry copy (`flotilla-retry-group`) meant for another group than this one. */
+  private othersRetry(msg: JsMsg): boolean {
+    const target = msg.headers?.get(Headers.retryGroup);
+    return target !== undefined && target !== "" && target !== this.group;
   }
 
   private async failed(msg: JsMsg, event: EventEnvelope, attempt: number, err: unknown): Promise<void> {

@@ -20,7 +20,8 @@ export class EventPublisher {
     private readonly timeoutMs: number,
   ) {}
 
-  async publish(event: EventEnvelope): Promise<void> {
+  /** `msgID` (the JetStream dedupe key) defaults to the event id; a dead-letter retry passes its own. */
+  async publish(event: EventEnvelope, msgID = event.id): Promise<void> {
     if (!this.online) throw disconnected("not connected to NATS");
     if (!isSubjectSafe(event.type)) {
       throw new FlotillaError("INVALID_ARGUMENT", `event type "${event.type}" cannot be used as a NATS subject`);
@@ -32,7 +33,7 @@ export class EventPublisher {
       try {
         await this.abortable(this.streams.forService(service));
         await this.abortable(
-          this.js.publish(eventSubject(event.type), data, { msgID: event.id, headers, timeout: this.timeoutMs }),
+          this.js.publish(eventSubject(event.type), data, { msgID, headers, timeout: this.timeoutMs }),
         );
         return;
       } catch (err) {

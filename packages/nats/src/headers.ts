@@ -52,7 +52,10 @@ export function toNatsHeaders(headers: HeaderMap, extra?: HeaderMap): MsgHdrs {
   return MsgHdrsImpl.fromRecord(record);
 }
 
-/** The envelope headers of a received message: everything but the transport's own and NATS's `Nats-*` ones. */
+/**
+ * The envelope headers of a received message: everything but the transport's own and NATS's `Nats-*`
+ * ones. Flotilla's envelope headers (`flotilla-retry-group` included) pass both ways unchanged.
+ */
 export function fromNatsHeaders(headers: MsgHdrs | undefined): HeaderMap {
   const out: HeaderMap = {};
   if (headers === undefined) return out;

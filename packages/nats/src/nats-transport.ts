@@ -1,8 +1,8 @@
 /** @module The NATS transport: core request-reply for actions, JetStream for events, one connection. */
 import {
-  type DeadLetter,
   type EventEnvelope,
   type EventHandler,
+  type EventHistory,
   FlotillaCodes,
   FlotillaError,
   type RequestEnvelope,
@@ -16,11 +16,14 @@ import {
 import { DEFAULT_MAX_PAYLOAD_BYTES } from "@flotilla/core/internal";
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { readDeadLetters, writeDeadLetter } from "./dead-letters.js";
+import { NatsDeadLetterStore } from "./dead-letter-store.js";
+import { writeDeadLetter } from "./dead-letters.js";
 import { EventMember } from "./event-consumer.js";
 import { EventPublisher } from "./event-publisher.js";
+import { openHistory } from "./history.js";
+import { groupLag } from "./lag.js";
 import { type NatsTransportOptions, resolveOptions, sourcesFor } from "./options.js";
-import { disconnected, RpcClient, unavailable } from "./rpc-client.js";
+import { disconnected, orUnavailable, RpcClient, unavailable } from "./rpc-client.js";
 import { RpcServer } from "./rpc-server.js";
 import { Streams } from "./streams.js";
 import { isSubjectSafe } from "./subjects.js";
@@ -46,6 +49,8 @@ export class NatsTransport implements Transport {
   private closing: Promise<void> | undefined;
   private readonly open = new Set<Subscription>();
   private readonly members = new Set<EventMember>();
+  /** Dead letters in the `FLOTILLA_DLQ` stream; ids are their stream sequences. */
+  readonly deadLetterStore = new NatsDeadLetterStore(() => this.required());
 
   constructor(options: NatsTransportOptions) {
     this.options = resolveOptions(options);
@@ -140,10 +145,18 @@ export class NatsTransport implements Transport {
     return { close: () => tracked.close().finally(() => this.members.delete(member)) };
   }
 
-  /** Dead letters kept in the `FLOTILLA_DLQ` stream, of one consumer group or of all. */
-  deadLetters(group?: string): Promise<DeadLetter[]> {
+  /**
+   * The retained events of `types`: stream after stream (in the order `types` first names each service),
+   * oldest first within a stream, up to its last event when called; retry copies and non-events skipped.
+   */
+  async history(types: readonly string[]): Promise<EventHistory> {
     const link = this.required();
-    return readDeadLetters(link.js, link.jsm, link.streams, group);
+    return openHistory(link.js, link.jsm, types).catch(orUnavailable("read the event streams"));
+  }
+
+  /** `num_pending + num_ack_pending` of each durable group with members in this process. */
+  async lag(): Promise<Record<string, number>> {
+    return groupLag(this.required().jsm, this.members);
   }
 
   /** The underlying connection, for tooling that needs more than the Transport interface. */

@@ -79,11 +79,16 @@ export function sourcesFor(opts: SubscribeOptions): { group: string; sources: So
   const budget = Math.max(1, Math.floor(opts.maxInFlight / opts.types.length));
   const sources = opts.types.map((type): Source => {
     const base = broadcast ? group : durableName(group);
-    const name = opts.types.length === 1 ? base : `${base}__${safeName(type.slice(type.indexOf(".") + 1))}`;
+    const name = consumerName(base, type, opts.types.length > 1);
     const config = broadcast
       ? { name, filter_subject: eventSubject(type), inactive_threshold: nanos(5 * 60_000) }
       : { durable_name: name, filter_subject: eventSubject(type) };
     return { service: serviceOf(type), name, config, busy: 0, budget };
   });
   return { group, sources };
+}
+
+/** A subscription's consumer of one type: `<base>`, or `<base>__<EventName>` when it subscribes to several. */
+export function consumerName(base: string, type: string, several: boolean): string {
+  return several ? `${base}__${safeName(type.slice(type.indexOf(".") + 1))}` : base;
 }

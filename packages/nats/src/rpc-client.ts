@@ -137,6 +137,13 @@ export function unavailable(message: string, cause?: unknown): FlotillaError {
   return new FlotillaError("UNAVAILABLE", message, cause === undefined ? {} : { cause });
 }
 
+/** For `.catch()` on JetStream API calls: a FlotillaError passes, anything else becomes UNAVAILABLE. */
+export function orUnavailable(what: string): (err: unknown) => never {
+  return (err) => {
+    throw err instanceof FlotillaError ? err : unavailable(`cannot ${what}`, err);
+  };
+}
+
 /** This process is not connected: the target may be healthy (circuit breakers must not count it). */
 export function disconnected(message: string): FlotillaError {
   return FlotillaError.of(FlotillaCodes.DISCONNECTED, message);

@@ -53,10 +53,10 @@ describe("nats transport: JetStream events", () => {
     const source = await net.connect();
     const sent = event("src.Ticked", { seq: 7 }, { headers: { "x-custom": "kept" } });
     await source.publish(sent);
-    await waitFor(async () => (await source.deadLetters(group)).length > 0, { what: "a dead letter" });
+    await waitFor(async () => (await source.deadLetterStore.list(group)).length > 0, { what: "a dead letter" });
     await sleep(300);
     expect(calls).toBe(2);
-    const [letter, ...rest] = await source.deadLetters(group);
+    const [letter, ...rest] = await source.deadLetterStore.list(group);
     expect(rest).toHaveLength(0);
     expect(letter).toMatchObject({
       group,
@@ -66,8 +66,8 @@ describe("nats transport: JetStream events", () => {
     });
     expect(letter?.event.headers).toEqual({ "x-custom": "kept" });
     expect(Number.isNaN(Date.parse(letter?.failedAt ?? ""))).toBe(false);
-    expect(await source.deadLetters("sink.other")).toEqual([]);
-    expect((await source.deadLetters()).map((l) => l.group)).toEqual([group]);
+    expect(await source.deadLetterStore.list("sink.other")).toEqual([]);
+    expect((await source.deadLetterStore.list()).map((l) => l.group)).toEqual([group]);
 
     const jsm = await jetstreamManager(source.connection!);
     const stored = await jsm.streams.getMessage("FLOTILLA_DLQ", { seq: 1 });
@@ -89,8 +89,8 @@ describe("nats transport: JetStream events", () => {
     await waitFor(() => calls === 1, { what: "the valid event" });
     const jsm = await jetstreamManager(source.connection!);
     await jsm.jetstream().publish("flotilla.evt.src.Ticked", "not json");
-    await waitFor(async () => (await source.deadLetters("sink.strict")).length > 0, { what: "a dead letter" });
-    const [letter] = await source.deadLetters("sink.strict");
+    await waitFor(async () => (await source.deadLetterStore.list("sink.strict")).length > 0, { what: "a dead letter" });
+    const [letter] = await source.deadLetterStore.list("sink.strict");
     expect(letter).toMatchObject({
       attempts: 1,
       error: { code: "FLOTILLA_BAD_ENVELOPE" },

@@ -17,7 +17,7 @@ transportConformance({
     const reader = await connect();
     return {
       transport: (): Promise<Transport> => connect(),
-      deadLetters: (group) => reader.deadLetters(group),
+      deadLetters: (group) => reader.deadLetterStore.list(group),
       async teardown() {
         await Promise.all(transports.map((t) => t.close()));
         await server.stop();

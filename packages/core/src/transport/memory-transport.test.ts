@@ -90,7 +90,7 @@ describe("MemoryTransport without a journal", () => {
     await sub.close();
     const [letter] = await transport.deadLetterStore.list();
     await expect(transport.deadLetterStore.retry(letter?.id as string)).rejects.toMatchObject({
-      code: "FAILED_PRECONDITION",
+      code: "FLOTILLA_DEAD_LETTER_NOT_RETRYABLE",
     });
     expect(await transport.deadLetterStore.list()).toHaveLength(1);
   });

@@ -257,8 +257,8 @@ export class MemoryTransport implements Transport {
     const group = this.groups.get(letter.group);
     if (group === undefined || group.broadcast) {
       return Promise.reject(
-        new FlotillaError(
-          "FAILED_PRECONDITION",
+        FlotillaError.of(
+          FlotillaCodes.DEAD_LETTER_NOT_RETRYABLE,
           `consumer group ${letter.group} is gone: its letter cannot be retried`,
         ),
       );

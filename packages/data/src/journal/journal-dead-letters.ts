@@ -3,6 +3,7 @@ import {
   type DeadLetter,
   type DeadLetterStore,
   type EventEnvelope,
+  FlotillaCodes,
   FlotillaError,
   Headers,
   type StoredDeadLetter,
@@ -43,8 +44,8 @@ export class JournalDeadLetters implements DeadLetterStore {
       const row = this.one.get(id) as LetterRow | undefined;
       if (row === undefined) return false;
       if (this.knownGroup.get(row.group_name) === undefined) {
-        throw new FlotillaError(
-          "FAILED_PRECONDITION",
+        throw FlotillaError.of(
+          FlotillaCodes.DEAD_LETTER_NOT_RETRYABLE,
           `dead letter ${id} belongs to ${row.group_name}, which is no durable group: it cannot be retried`,
           { details: { id: String(id), group: row.group_name } },
         );
