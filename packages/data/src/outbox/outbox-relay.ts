@@ -12,6 +12,8 @@ export interface RelayOptions {
   leaseMs?: number;
   /** Inbox records older than this are pruned (default 7 days, the event streams' retention). */
   inboxRetentionMs?: number;
+  /** After a failed round the relay retries with exponential backoff from 200 ms up to this (default 30 s). */
+  maxRetryDelayMs?: number;
 }
 
 export interface OutboxBacklog {
@@ -41,6 +43,7 @@ export class OutboxRelay {
   private readonly batchSize: number;
   private readonly leaseMs: number;
   private readonly inboxRetentionMs: number;
+  private readonly maxRetryDelayMs: number;
   /** Events this relay has published since it started. */
   published = 0;
 
@@ -53,6 +56,7 @@ export class OutboxRelay {
     this.batchSize = options.batchSize ?? 256;
     this.leaseMs = options.leaseMs ?? 10_000;
     this.inboxRetentionMs = options.inboxRetentionMs ?? 7 * 24 * HOUR_MS;
+    this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
   }
 
   start(): void {
@@ -107,7 +111,7 @@ export class OutboxRelay {
         this.failures = 0;
       } catch (err) {
         this.failures++;
-        const delay = Math.min(30_000, 100 * 2 ** Math.min(this.failures, 9));
+        const delay = Math.min(this.maxRetryDelayMs, 100 * 2 ** Math.min(this.failures, 9));
         this.owner.log.warn({ err, retryInMs: delay }, "outbox relay failed; retrying");
         clearTimeout(this.retryTimer);
         this.retryTimer = setTimeout(this.wake, delay);

@@ -1,0 +1,191 @@
+/**
+ * Property: whatever mix of committed and rolled-back transactions, failed publishes (before or after
+ * the broker took the event), duplicated deliveries and handlers failing after their effect, every
+ * committed event ends with exactly one effect, no rolled-back event has any, and the outbox empties.
+ */
+import {
+  action,
+  createHost,
+  defineContract,
+  defineService,
+  type EventEnvelope,
+  event,
+  MemoryTransport,
+  type Transport,
+} from "@flotilla/core";
+import { waitFor } from "@flotilla/testing";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { database, databaseProvider, type Kysely } from "../src/index.js";
+
+type Outcome = "ok" | "fail-before" | "fail-after" | "duplicate";
+
+const source = defineContract({
+  service: "prop-source",
+  actions: {
+    write: action({ input: z.object({ ids: z.array(z.string()), commit: z.boolean() }), output: z.object({}) }),
+    outbox: action({ input: z.object({}), output: z.number() }),
+  },
+  events: { Wrote: event({ schema: z.object({ id: z.string() }) }) },
+});
+
+const sink = defineContract({
+  service: "prop-sink",
+  actions: { effects: action({ input: z.object({}), output: z.record(z.string(), z.number()) }) },
+});
+
+const migrations = (table: string) => ({
+  "001": {
+    // biome-ignore lint/suspicious/noExplicitAny: migrations describe history, not today's types
+    up: (db: Kysely<any>) =>
+      db.schema
+        .createTable(table)
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("n", "integer", (c) => c.notNull().defaultTo(1))
+        .execute(),
+  },
+});
+
+interface Tables {
+  rows: { id: string; n: number };
+  effects: { id: string; n: number };
+  flotilla_outbox: { seq: number };
+}
+
+const sourceService = defineService(source, {
+  database: database<Tables>({ migrations: migrations("rows") }),
+  actions: {
+    async write({ ids, commit }, ctx) {
+      await ctx.db
+        .transaction()
+        .execute(async (trx) => {
+          for (const id of ids) {
+            await trx.insertInto("rows").values({ id, n: 1 }).execute();
+            await ctx.emit(source.Wrote, { id });
+          }
+          if (!commit) throw new Error("rollback");
+        })
+        .catch((err: unknown) => {
+          if (commit) throw err;
+        });
+      return {};
+    },
+    async outbox(_input, ctx) {
+      const row = await ctx.db
+        .selectFrom("flotilla_outbox")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+  },
+});
+
+function sinkService(failuresOf: Map<string, number>) {
+  return defineService(sink, {
+    database: database<Tables>({ migrations: migrations("effects") }),
+    actions: {
+      async effects(_input, ctx) {
+        const rows = await ctx.db.selectFrom("effects").selectAll().execute();
+        return Object.fromEntries(rows.map((r) => [r.id, Number(r.n)]));
+      },
+    },
+    subscriptions: {
+      apply: {
+        event: source.Wrote,
+        async handle({ id }, ctx) {
+          await ctx.db
+            .insertInto("effects")
+            .values({ id, n: 1 })
+            .onConflict((oc) => oc.column("id").doUpdateSet((eb) => ({ n: eb("effects.n", "+", 1) })))
+            .execute();
+          const left = failuresOf.get(id) ?? 0;
+          if (left > 0) {
+            failuresOf.set(id, left - 1);
+            throw new Error("failed after the effect");
+          }
+        },
+      },
+    },
+  });
+}
+
+/** The in-process transport behind a publish that fails or duplicates as the plan says, in turn. */
+function flaky(inner: MemoryTransport, plan: Outcome[]): Transport {
+  let next = 0;
+  return {
+    name: "flaky",
+    connect: () => inner.connect(),
+    close: () => inner.close(),
+    request: (req, opts) => inner.request(req, opts),
+    serve: (opts, handler) => inner.serve(opts, handler),
+    isAvailable: (service) => inner.isAvailable(service),
+    subscribe: (opts, handler) => inner.subscribe(opts, handler),
+    async publish(e: EventEnvelope) {
+      // The plan runs out, then every publish succeeds: the broker comes back.
+      const outcome = plan[next++] ?? "ok";
+      if (outcome === "fail-before") throw new Error("the broker never got it");
+      await inner.publish(e);
+      if (outcome === "duplicate") await inner.publish(e);
+      if (outcome === "fail-after") throw new Error("the broker's confirmation was lost");
+    },
+  };
+}
+
+const scenario = fc.record({
+  writes: fc.array(fc.record({ events: fc.integer({ min: 1, max: 3 }), commit: fc.boolean() }), {
+    minLength: 1,
+    maxLength: 8,
+  }),
+  plan: fc.array(fc.constantFrom<Outcome>("ok", "ok", "ok", "fail-before", "fail-after", "duplicate"), {
+    maxLength: 12,
+  }),
+  handlerFailures: fc.array(fc.integer({ min: 0, max: 2 }), { maxLength: 24 }),
+});
+
+describe("outbox and inbox bookkeeping (property)", () => {
+  it("every committed event has exactly one effect; rolled-back ones none; the outbox empties", async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(scenario, async ({ writes, plan, handlerFailures }) => {
+        run++;
+        const failuresOf = new Map<string, number>();
+        const committed: string[] = [];
+        const rolledBack: string[] = [];
+        let n = 0;
+        const batches = writes.map((w) => {
+          const ids = Array.from({ length: w.events }, () => `r${run}-e${n++}`);
+          for (const id of ids) failuresOf.set(id, handlerFailures[n % Math.max(1, handlerFailures.length)] ?? 0);
+          (w.commit ? committed : rolledBack).push(...ids);
+          return { ids, commit: w.commit };
+        });
+        const inner = new MemoryTransport();
+        const transport = flaky(inner, plan);
+        await transport.connect();
+        const host = createHost({
+          services: [sourceService, sinkService(failuresOf)],
+          transport,
+          resources: [databaseProvider("sqlite::memory:", { relay: { pollMs: 20, maxRetryDelayMs: 50 } })],
+        });
+        await host.start();
+        try {
+          for (const batch of batches) await host.call(source.write, batch);
+          await waitFor(
+            async () =>
+              (await host.call(source.outbox, {})) === 0 &&
+              committed.every((id) => (failuresOf.get(id) ?? 0) === 0) &&
+              Object.keys(await host.call(sink.effects, {})).length >= committed.length,
+            { what: "every committed event handled", timeoutMs: 15_000 },
+          );
+          const effects = await host.call(sink.effects, {});
+          expect(effects).toEqual(Object.fromEntries(committed.map((id) => [id, 1])));
+          for (const id of rolledBack) expect(effects[id]).toBeUndefined();
+        } finally {
+          await host.stop();
+          await transport.close();
+        }
+      }),
+      { numRuns: 25 },
+    );
+  }, 120_000);
+});
