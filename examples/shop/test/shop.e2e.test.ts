@@ -100,6 +100,25 @@ describe("the shop, started as npm start", () => {
     expect(order).toMatchObject({ id: orderId, status: "pending", total: 6800, currency: "EUR" });
   });
 
+  it("counts placed orders in the bestsellers read model (built from OrderPlaced events)", async () => {
+    const bestsellers = async () =>
+      (
+        (await json(await fetch(`${shop.url}/api/v1/bestsellers?limit=100`))) as {
+          items: { id: string; units: number }[];
+        }
+      ).items;
+    const before = (await bestsellers()).find((i) => i.id === "prod-pour-over-kettle")?.units ?? 0;
+    const res = await fetch(`${shop.url}/api/v1/orders`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ items: [{ productId: "prod-pour-over-kettle", quantity: 3 }] }),
+    });
+    expect(res.status).toBe(202);
+    await expect
+      .poll(async () => (await bestsellers()).find((i) => i.id === "prod-pour-over-kettle"))
+      .toMatchObject({ id: "prod-pour-over-kettle", name: expect.any(String), units: before + 3 });
+  });
+
   it("gives the same order for the same Idempotency-Key", async () => {
     const place = () =>
       fetch(`${shop.url}/api/v1/orders`, {
