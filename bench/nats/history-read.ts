@@ -1,5 +1,5 @@
 /**
- * Reading speed of `history()`: `npx tsx packages/nats/test/history-bench.ts [events per type]`.
+ * Reading speed of `history()`: `npx tsx bench/nats/history-read.ts [events per type]`.
  * Publishes N events each of alpha.Created, alpha.Updated and alpha.Noise (interleaved) to a throwaway
  * nats-server, then reads them back: one type, two types merged, and, for comparison, one consumer on
  * the whole stream filtering client-side (the alternative design), plus raw ordered-consumer reads of one
@@ -7,10 +7,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { Headers } from "@flotilla/core";
+import { NatsTransport } from "@flotilla/nats";
+import { decodeEvent } from "@flotilla/nats/internal";
 import { startNatsServer } from "@flotilla/testing";
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
-import { decodeEvent } from "../src/event-messages.js";
-import { NatsTransport } from "../src/index.js";
 
 const perType = Number(process.argv[2] ?? 20_000);
 const types = ["alpha.Created", "alpha.Updated", "alpha.Noise"];
