@@ -5,10 +5,16 @@ import type { SystemTables } from "../system-tables.js";
 
 /**
  * Whether live events must be parked because a rebuild is running. On PostgreSQL the state row is
- * read FOR SHARE: the rebuild's final switch to `live` waits for handlers that saw `rebuilding` to
- * commit their parked event, so it drains every one of them. (SQLite writers are serialized anyway.)
+ * read FOR SHARE: a rebuild's first and last transactions update it, so they wait for handlers
+ * that read it to commit, and a handler never straddles a switch. The row is created `live` first
+ * if missing, so there is always a row to lock. (SQLite writers are serialized anyway.)
  */
 export async function isParking(db: Kysely<SystemTables>, projection: string): Promise<boolean> {
+  await db
+    .insertInto("flotilla_projections")
+    .values({ name: projection, status: "live", updated_at: Date.now(), rebuilt_events: null })
+    .onConflict((oc) => oc.column("name").doNothing())
+    .execute();
   let query = db.selectFrom("flotilla_projections").select("status").where("name", "=", projection);
   if (isPostgres(db)) query = query.forShare();
   const row = await query.executeTakeFirst();
