@@ -1,0 +1,44 @@
+/** @module `flotilla start`: runs services of an app (and optionally its gateway) in this process. */
+import { loadApp } from "../load-app.js";
+import { dataDirOption, listOption, parseOptions, portOption, transportOption, UsageError } from "../options.js";
+import { runApp } from "../run-app.js";
+import { stopOnSignals } from "../stop-on-signals.js";
+import { START_USAGE } from "../usage.js";
+
+export async function start(args: string[]): Promise<void> {
+  const { values, positionals } = parseOptions(args, {
+    app: { type: "string" },
+    services: { type: "string" },
+    transport: { type: "string" },
+    registry: { type: "string" },
+    gateway: { type: "boolean" },
+    port: { type: "string" },
+    host: { type: "string" },
+    "ops-port": { type: "string" },
+    "data-dir": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    process.stdout.write(START_USAGE);
+    return;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const services = values.services === undefined ? undefined : listOption(values.services);
+  const gatewayPort = values.gateway ? portOption(values.port ?? process.env.PORT ?? "8080", "--port") : undefined;
+  const opsPort = values["ops-port"] ? portOption(values["ops-port"], "--ops-port") : undefined;
+  const app = await loadApp(values.app);
+  const running = await runApp(app, {
+    ...(services ? { services } : {}),
+    transport: transportOption(values.transport, "memory://?faithful=1"),
+    ...(gatewayPort === undefined ? {} : { gatewayPort }),
+    listenHost: values.host ?? process.env.HOST ?? "localhost",
+    ...(values.registry ? { registry: values.registry } : {}),
+    ...(opsPort === undefined ? {} : { opsPort }),
+    dataDir: dataDirOption(values["data-dir"]),
+  });
+  const what = running.host.services.length > 0 ? running.host.services.join(", ") : "no services";
+  console.log(`Flotilla ${app.name}: running ${what} over ${running.host.transport.name}`);
+  if (running.url) console.log(`Flotilla ${app.name} listening on ${running.url}`);
+  if (running.ops) console.log(`operations on ${running.ops.url} (/livez /readyz /metrics)`);
+  stopOnSignals(running, app.name);
+}

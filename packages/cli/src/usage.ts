@@ -1,0 +1,49 @@
+/** @module What `flotilla --help` and a usage error print; apart from the commands, which load only when run. */
+
+export const START_USAGE = `usage: flotilla start [options]
+
+Runs services of an app in this process.
+
+  --app PATH          the app module (default: package.json "flotilla": { "app": PATH })
+  --services A,B      services to run here (default: all; "none" for a gateway alone)
+  --transport URL     memory:// (default) or nats://host:4222
+  --registry URL      service discovery for client-side balancing: nats://host:4222 (NATS KV) or memory://
+  --gateway           serve the app's HTTP gateway on --port
+  --port N            gateway port (default: PORT or 8080)
+  --host NAME         interface to listen on (default: HOST or localhost)
+  --ops-port N        serve /livez, /readyz, /metrics on this port
+  --data-dir DIR      where services keep their SQLite files and the in-process transport its event journal
+                      (default: FLOTILLA_DATA_DIR or .flotilla/data)
+`;
+
+export const DLQ_USAGE = `usage: flotilla dlq list [--group G] [--json] [options]
+       flotilla dlq show ID [--json] [options]
+       flotilla dlq retry ID [options]
+       flotilla dlq drop ID [options]
+
+Dead letters: events a consumer group gave up on (its handler failed on every delivery, or the event
+was poison). "retry" delivers the event again to that group only, then removes the letter; "drop"
+removes it for good. Works while the app runs, and while it is down.
+
+  --group G           list only this consumer group's letters (groups are <service>.<subscription>)
+  --json              print JSON instead of text
+  --app PATH          the app module; with --group, the group must be one of the app's
+  --transport URL     the app's transport: memory:// (the event journal in --data-dir) or nats://host:4222
+                      (default: FLOTILLA_TRANSPORT or memory://)
+  --data-dir DIR      the app's data directory (default: FLOTILLA_DATA_DIR or .flotilla/data)
+`;
+
+export const REPLAY_USAGE = `usage: flotilla replay SERVICE.PROJECTION [options]
+
+Rebuilds a projection (a read model declared with defineProjection) from the event history, while the
+app keeps running: the projection is emptied, every retained event of its types is applied once, and
+live events that arrive meanwhile are parked and applied at the end. A replay that is stopped or
+killed leaves the projection rebuilding (still parking live events); run it again to finish.
+
+  --batch N           events applied per transaction (default 500)
+  --app PATH          the app module (default: package.json "flotilla": { "app": PATH })
+  --transport URL     the app's transport, where the history is: memory:// (the event journal in --data-dir)
+                      or nats://host:4222 (default: FLOTILLA_TRANSPORT or memory://)
+  --data-dir DIR      the app's data directory (default: FLOTILLA_DATA_DIR or .flotilla/data); the service's
+                      database is FLOTILLA_DB_<SERVICE> or FLOTILLA_DB when set, as for flotilla start
+`;
