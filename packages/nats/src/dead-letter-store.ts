@@ -1,5 +1,6 @@
 /** @module The operator's view of the `FLOTILLA_DLQ` stream: list, get, retry and drop letters by id. */
 import { type DeadLetterStore, FlotillaCodes, FlotillaError, Headers } from "@flotilla/core";
+import { parseDeadLetterId } from "@flotilla/core/internal";
 import { JetStreamApiCodes, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { type NatsDeadLetter, readDeadLetters, storedLetter } from "./dead-letters.js";
 import type { EventPublisher } from "./event-publisher.js";
@@ -37,7 +38,7 @@ export class NatsDeadLetterStore implements DeadLetterStore {
   }
 
   async get(id: string): Promise<NatsDeadLetter | undefined> {
-    const seq = parseId(id);
+    const seq = parseDeadLetterId(id);
     const msg = await this.link()
       .jsm.streams.getMessage(DLQ_STREAM, { seq })
       .catch((err: unknown) => {
@@ -75,7 +76,7 @@ export class NatsDeadLetterStore implements DeadLetterStore {
   }
 
   async drop(id: string): Promise<void> {
-    const seq = parseId(id);
+    const seq = parseDeadLetterId(id);
     try {
       // Without erasing: overwriting the stored bytes only slows the delete down.
       await this.link().jsm.streams.deleteMessage(DLQ_STREAM, seq, false);
@@ -101,15 +102,6 @@ async function hasConsumer(jsm: JetStreamManager, group: string, type: string): 
     }
   }
   return false;
-}
-
-/** A letter id is a positive decimal sequence; anything else is the caller's mistake. */
-function parseId(id: string): number {
-  const seq = /^[1-9][0-9]{0,15}$/.test(id) ? Number(id) : Number.NaN;
-  if (!Number.isSafeInteger(seq)) {
-    throw new FlotillaError("INVALID_ARGUMENT", `"${id}" is not a dead-letter id (a positive integer)`);
-  }
-  return seq;
 }
 
 /** Deleting an absent sequence: no message (10037), or the stream's own "delete failed" (10057 on 2.9). */

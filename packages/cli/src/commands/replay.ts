@@ -50,7 +50,11 @@ export async function replay(args: string[]): Promise<void> {
   const sqlite = isSqlite(service.name);
   if (sqlite) checkDatabaseExists(service.name, dataDir);
 
-  const log = createLogger({ level: process.env.FLOTILLA_LOG_LEVEL ?? "warn", name: "flotilla-replay" });
+  const log = createLogger({
+    level: process.env.FLOTILLA_LOG_LEVEL ?? "warn",
+    name: "flotilla-replay",
+    stream: "stderr",
+  });
   const owner: ResourceOwner = {
     service: service.name,
     instance: `${service.name}-replay-${process.pid}`,

@@ -1,5 +1,6 @@
 /** @module Dead letters kept in memory, for the in-process transport without a journal. */
 import { FlotillaError } from "../errors.js";
+import { parseDeadLetterId } from "./dead-letter-id.js";
 import type { DeadLetter, DeadLetterStore, StoredDeadLetter } from "./transport.js";
 
 /** Lost with the process, like everything the in-process transport holds without a journal. */
@@ -21,7 +22,7 @@ export class MemoryDeadLetterStore implements DeadLetterStore {
   }
 
   async get(id: string): Promise<StoredDeadLetter | undefined> {
-    return this.letters.get(id);
+    return this.letters.get(String(parseDeadLetterId(id)));
   }
 
   async retry(id: string): Promise<void> {
@@ -35,7 +36,7 @@ export class MemoryDeadLetterStore implements DeadLetterStore {
   }
 
   private required(id: string): StoredDeadLetter {
-    const letter = this.letters.get(id);
+    const letter = this.letters.get(String(parseDeadLetterId(id)));
     if (letter === undefined) throw new FlotillaError("NOT_FOUND", `no dead letter ${id}`, { details: { id } });
     return letter;
   }

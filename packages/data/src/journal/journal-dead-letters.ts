@@ -8,6 +8,7 @@ import {
   Headers,
   type StoredDeadLetter,
 } from "@flotilla/core";
+import { parseDeadLetterId } from "@flotilla/core/internal";
 import type Database from "better-sqlite3";
 
 interface LetterRow {
@@ -76,19 +77,16 @@ export class JournalDeadLetters implements DeadLetterStore {
   }
 
   async get(id: string): Promise<StoredDeadLetter | undefined> {
-    const key = letterKey(id);
-    const row = key === undefined ? undefined : (this.one.get(key) as LetterRow | undefined);
+    const row = this.one.get(parseDeadLetterId(id)) as LetterRow | undefined;
     return row === undefined ? undefined : toLetter(row);
   }
 
   async retry(id: string): Promise<void> {
-    const key = letterKey(id);
-    if (key === undefined || !this.retryLetter.immediate(key)) throw notFound(id);
+    if (!this.retryLetter.immediate(parseDeadLetterId(id))) throw notFound(id);
   }
 
   async drop(id: string): Promise<void> {
-    const key = letterKey(id);
-    if (key === undefined || this.remove.run(key).changes === 0) throw notFound(id);
+    if (this.remove.run(parseDeadLetterId(id)).changes === 0) throw notFound(id);
   }
 }
 
@@ -101,12 +99,6 @@ function toLetter(row: LetterRow): StoredDeadLetter {
     error: JSON.parse(row.error) as unknown,
     failedAt: row.failed_at,
   };
-}
-
-/** Letter ids are the table's integer keys; anything else names no letter. */
-function letterKey(id: string): number | undefined {
-  const key = /^[1-9][0-9]*$/.test(id) ? Number(id) : Number.NaN;
-  return Number.isSafeInteger(key) ? key : undefined;
 }
 
 function notFound(id: string): FlotillaError {
