@@ -12,8 +12,10 @@ import { eventGoals, renderEvents, runEventSuite } from "./nats/event-suite.js";
 import { RPC_EXTRA_IMPLS, RPC_IMPLS, type RpcImpl } from "./nats/rpc-cases.js";
 import { renderRpc, rpcGoals, runRpcSuite } from "./nats/rpc-suite.js";
 import { startBenchServer } from "./nats/server.js";
+import { LATENCY_CASES, type LatencyCase, outboxGoals, renderOutbox, runOutboxSuite } from "./outbox/suite.js";
+import { DBS, type Db, WRITE_IMPLS, type WriteImpl } from "./outbox/write-cases.js";
 
-const SUITES = ["calls", "rpc", "events"] as const;
+const SUITES = ["calls", "rpc", "events", "outbox"] as const;
 type Suite = (typeof SUITES)[number];
 
 const { values } = parseArgs({
@@ -29,6 +31,13 @@ const { values } = parseArgs({
     "rpc-in-flight": { type: "string", default: "1,100" },
     "event-impls": { type: "string", default: EVENT_IMPLS.join(",") },
     "event-in-flight": { type: "string", default: "1,100" },
+    "outbox-dbs": { type: "string", default: DBS.join(",") },
+    "outbox-write": { type: "string", default: WRITE_IMPLS.join(",") },
+    "outbox-latency": { type: "string", default: LATENCY_CASES.join(",") },
+    "outbox-rate": { type: "string", default: "1000,100" },
+    "outbox-latency-time": { type: "string", default: "10000" },
+    "outbox-latency-warmup": { type: "string", default: "2000" },
+    "outbox-pg-durable": { type: "boolean", default: false },
     quick: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
@@ -53,7 +62,15 @@ rpc (action calls over NATS, server and client in separate processes):
 events (durable events over JetStream, producer and consumer in separate processes):
   --event-impls=LIST ${EVENT_IMPLS.join(",")} (default both), or raw with Flotilla's choices added to
                      see what each costs, e.g. raw+ackack (${Object.keys(RAW_FEATURES).join(", ")})
-  --event-in-flight=LIST  publishes awaiting their PubAck at once: 1 = each awaited (default 1,100)`);
+  --event-in-flight=LIST  publishes awaiting their PubAck at once: 1 = each awaited (default 1,100)
+outbox (transactional outbox; starts PostgreSQL, and a nats-server for the nats case):
+  --outbox-dbs=LIST  ${DBS.join(",")} (default both): databases of the write-cost cases
+  --outbox-write=LIST  ${WRITE_IMPLS.join(",")} (default all; empty: none)
+  --outbox-latency=LIST  ${LATENCY_CASES.join(",")} (default both; empty: none): commit → handler cases
+  --outbox-rate=LIST events per second in the latency cases, each case at each rate (default 1000,100)
+  --outbox-latency-time=MS  measured phase of a latency case (default 10000)
+  --outbox-latency-warmup=MS  its warm-up, at the same rate (default 2000)
+  --outbox-pg-durable  PostgreSQL with fsync and synchronous_commit on (default: off, as in the tests)`);
   process.exit(0);
 }
 
@@ -156,6 +173,30 @@ if (suites.includes("rpc") || suites.includes("events")) {
   } finally {
     await server.stop();
   }
+}
+
+if (suites.includes("outbox")) {
+  console.log("## Transactional outbox\n");
+  const started = performance.now();
+  const results = await runOutboxSuite(
+    {
+      dbs: list<Db>(values["outbox-dbs"], DBS, "outbox db"),
+      writeImpls: list<WriteImpl>(values["outbox-write"], WRITE_IMPLS, "outbox write case"),
+      latency: list<LatencyCase>(values["outbox-latency"], LATENCY_CASES, "outbox latency case"),
+      timeMs,
+      warmupMs,
+      repeat,
+      rates: numbers(values["outbox-rate"]),
+      latencyTimeMs: Number(values["outbox-latency-time"]),
+      latencyWarmupMs: Number(values["outbox-latency-warmup"]),
+      pgDurable: values["outbox-pg-durable"],
+    },
+    (line) => console.error(line),
+  );
+  console.log(renderOutbox(results));
+  for (const line of outboxGoals(results)) console.log(line);
+  console.log(`\nThe outbox suite took ${((performance.now() - started) / 1000).toFixed(0)} s.\n`);
+  json.outbox = results;
 }
 
 if (values.json) console.log(JSON.stringify(json, null, 2));
