@@ -91,7 +91,11 @@ async function openDatabase(
     return {
       value: db,
       middleware: [
-        outboxMiddleware(db, { wake, ...(channel === undefined ? {} : { notifyChannel: channel }) }),
+        outboxMiddleware(db, {
+          wake,
+          ...(channel === undefined ? {} : { notifyChannel: channel }),
+          relaysHere: () => relay?.holdsLease ?? false,
+        }),
         inboxMiddleware(db),
       ],
       close: () => {

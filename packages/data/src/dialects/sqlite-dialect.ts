@@ -76,16 +76,27 @@ function openSqlite(file: string): SqliteDatabase {
     db.close();
     throw err;
   }
+  // Kysely's driver prepares every query anew; preparing costs as much as running a small insert, so
+  // statements are kept by their SQL (Kysely binds values as parameters, so the set stays small).
+  const statements = new Map<string, Database.Statement>();
   return {
     close: () => db.close(),
     prepare(sql) {
+      const cached = statements.get(sql);
+      // `busy`: still iterating a streamed result; that query gets a statement of its own.
+      if (cached !== undefined && !cached.busy) return cached;
       if (ATTACH.test(sql)) {
         throw new FlotillaError("PERMISSION_DENIED", "ATTACH is refused: a service reaches only its own database");
       }
-      return db.prepare(sql);
+      const statement = db.prepare(sql);
+      if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value as string);
+      statements.set(sql, statement);
+      return statement;
     },
   };
 }
+
+const STATEMENT_CACHE_SIZE = 500;
 
 /**
  * Kysely's SQLite dialect with two changes. Transactions that may write begin IMMEDIATE, taking the

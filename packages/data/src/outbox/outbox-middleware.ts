@@ -9,6 +9,8 @@ export interface OutboxWriterOptions {
   wake(): void;
   /** PostgreSQL: the NOTIFY channel that wakes the relay of whichever instance holds the lease. */
   notifyChannel?: string;
+  /** True while this instance's own relay holds the lease: waking it locally is enough, no NOTIFY. */
+  relaysHere?(): boolean;
   /** Largest event accepted, as JSON bytes (default 1 MiB minus headroom for headers, NATS's default limit). */
   maxEventBytes?: number;
 }
@@ -24,11 +26,13 @@ const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024 - 8 * 1024;
 export function outboxMiddleware(db: ServiceDatabase<SystemTables>, options: OutboxWriterOptions): Middleware {
   const maxBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   const channel = options.notifyChannel;
+  const relaysHere = options.relaysHere ?? (() => false);
   return {
     name: "outbox",
     async emit(event: OutboundEvent): Promise<void> {
       const envelope = JSON.stringify(event.envelope);
-      if (Buffer.byteLength(envelope) > maxBytes) {
+      // A UTF-16 unit takes at most 3 bytes in UTF-8: most events need no byte count at all.
+      if (envelope.length * 3 > maxBytes && Buffer.byteLength(envelope) > maxBytes) {
         throw FlotillaError.of(
           FlotillaCodes.PAYLOAD_TOO_LARGE,
           `event ${event.envelope.type} is larger than ${maxBytes} bytes as JSON`,
@@ -43,7 +47,7 @@ export function outboxMiddleware(db: ServiceDatabase<SystemTables>, options: Out
       const work = db.current();
       if (work === undefined) {
         await db.insertInto("flotilla_outbox").values(row).execute();
-        if (channel !== undefined) await notify(db, channel);
+        if (channel !== undefined && !relaysHere()) await notify(db, channel);
         options.wake();
         return;
       }
@@ -53,7 +57,7 @@ export function outboxMiddleware(db: ServiceDatabase<SystemTables>, options: Out
         work.notified = true;
         work.afterCommit.push(options.wake);
         // Delivered by PostgreSQL when (and only if) the transaction commits.
-        if (channel !== undefined) await notify(trx, channel);
+        if (channel !== undefined && !relaysHere()) await notify(trx, channel);
       }
     },
   };

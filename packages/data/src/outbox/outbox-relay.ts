@@ -94,6 +94,11 @@ export class OutboxRelay {
     }
   }
 
+  /** Whether this instance holds the relay lease now (commits elsewhere then need a NOTIFY to reach it). */
+  get holdsLease(): boolean {
+    return !this.stopped && Date.now() < this.leaseUntil;
+  }
+
   async backlog(): Promise<OutboxBacklog> {
     const row = await this.db
       .selectFrom("flotilla_outbox")
