@@ -1,19 +1,8 @@
-/**
- * @module Profiles one case of a distributed benchmark: both of its processes run under V8's sampling
- * profiler, and the share of busy samples per function and per file is printed for each side.
- *
- * `npx tsx bench/nats/profile.ts --suite events --impl flotilla [--time 5000] [--in-flight 100]`
- * `npx tsx bench/nats/profile.ts --suite rpc --impl flotilla --in-flight 100`
- *
- * With `--bundle` the worker is first bundled with esbuild (Flotilla's TypeScript included, the npm
- * packages left external), so that samples map to source lines: tsx strips line breaks.
- */
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { bundleWorker, percent } from "../lib/bundle.js";
 import { summarize } from "../lib/cpu-profile.js";
 import { isEventImpl } from "./event-cases.js";
 import { renderEvents, runEventSuite } from "./event-suite.js";
@@ -40,7 +29,9 @@ const flags = (side: string) => {
   mkdirSync(join(dir, side));
   return ["--cpu-prof", `--cpu-prof-dir=${join(dir, side)}`, "--cpu-prof-interval=100"];
 };
-const worker = values.bundle ? bundle(values.suite === "rpc" ? "rpc-worker" : "event-worker") : undefined;
+const worker = values.bundle
+  ? bundleWorker(`nats/${values.suite === "rpc" ? "rpc-worker" : "event-worker"}`, dir)
+  : undefined;
 const common = { timeMs: Number(values.time), warmupMs: Number(values.warmup), repeat: 1, worker };
 const inFlight = Number(values["in-flight"]);
 
@@ -93,33 +84,7 @@ for (const side of sides) {
   const largest = files.sort((a, b) => readFileSync(b).length - readFileSync(a).length)[0] as string;
   const summary = summarize(JSON.parse(readFileSync(largest, "utf8")), Number(values.skip));
   console.log(`\n## ${side}: ${summary.samples} busy samples (${largest})\n\nby function (self% / total%):`);
-  for (const r of summary.functions.slice(0, top)) console.log(fmt(r.selfPct), fmt(r.totalPct), r.name);
+  for (const r of summary.functions.slice(0, top)) console.log(percent(r.selfPct), percent(r.totalPct), r.name);
   console.log("\nby file (self% / total%):");
-  for (const r of summary.files.slice(0, 25)) console.log(fmt(r.selfPct), fmt(r.totalPct), r.name);
-}
-
-/** Bundles a worker next to a `node_modules` link to the repository's, so its externals resolve. */
-function bundle(name: string): string {
-  const root = fileURLToPath(new URL("../..", import.meta.url));
-  const out = join(dir, `${name}.mjs`);
-  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
-  const externals = ["@nats-io/*", "moleculer", "nats", "zod", "pino", "prom-client", "@opentelemetry/*"];
-  const build = spawnSync(
-    join(root, "node_modules/.bin/esbuild"),
-    [
-      join(root, `bench/nats/${name}.ts`),
-      "--bundle",
-      "--platform=node",
-      "--format=esm",
-      ...externals.map((e) => `--external:${e}`),
-      `--outfile=${out}`,
-    ],
-    { stdio: "inherit" },
-  );
-  if (build.status !== 0) throw new Error("esbuild failed");
-  return out;
-}
-
-function fmt(n: number): string {
-  return `${n.toFixed(1).padStart(5)}%`;
+  for (const r of summary.files.slice(0, 25)) console.log(percent(r.selfPct), percent(r.totalPct), r.name);
 }

@@ -1,20 +1,8 @@
-/**
- * @module Profiles one case of the outbox benchmark: its process(es) run under V8's sampling profiler
- * (100 µs), and the busy samples per function and per file are printed for each, start-up and
- * warm-up excluded.
- *
- * `npx tsx bench/outbox/profile.ts --write sqlite/outbox [--time 5000]`
- * `npx tsx bench/outbox/profile.ts --latency embedded|nats [--time 8000] [--rate 1000]`
- *
- * With `--bundle` the workers are bundled with esbuild first (Flotilla's TypeScript included, npm
- * packages external), so that samples map to source lines: tsx strips line breaks.
- */
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { bundleWorker, percent } from "../lib/bundle.js";
 import { summarize } from "../lib/cpu-profile.js";
 import { LATENCY_CASES, type LatencyCase, outboxGoals, renderOutbox, runOutboxSuite } from "./suite.js";
 import { DBS, type Db, WRITE_IMPLS, type WriteImpl } from "./write-cases.js";
@@ -56,7 +44,7 @@ if (values.write !== "") {
     latencyTimeMs: 0,
     latencyWarmupMs: 0,
     flags: { write: flags("write") },
-    ...(values.bundle ? { writeWorker: bundle("write-worker") } : {}),
+    ...(values.bundle ? { writeWorker: bundleWorker("outbox/write-worker", dir) } : {}),
   };
 } else {
   const kind = values.latency as LatencyCase;
@@ -70,7 +58,7 @@ if (values.write !== "") {
     latencyTimeMs: time,
     latencyWarmupMs: warmup,
     flags: Object.fromEntries(sides.map((s) => [s, flags(s)])),
-    ...(values.bundle ? { latencyWorker: bundle("latency-worker") } : {}),
+    ...(values.bundle ? { latencyWorker: bundleWorker("outbox/latency-worker", dir) } : {}),
   };
 }
 
@@ -86,9 +74,9 @@ for (const side of sides) {
   const largest = files.sort((a, b) => readFileSync(b).length - readFileSync(a).length)[0] as string;
   const summary = summarize(JSON.parse(readFileSync(largest, "utf8")), Number(values.skip));
   console.log(`\n## ${side}: ${summary.samples} busy samples (${largest})\n\nby function (self% / total%):`);
-  for (const r of summary.functions.slice(0, top)) console.log(fmt(r.selfPct), fmt(r.totalPct), name(r.name));
+  for (const r of summary.functions.slice(0, top)) console.log(percent(r.selfPct), percent(r.totalPct), name(r.name));
   console.log("\nby file (self% / total%):");
-  for (const r of summary.files.slice(0, 30)) console.log(fmt(r.selfPct), fmt(r.totalPct), name(r.name));
+  for (const r of summary.files.slice(0, 30)) console.log(percent(r.selfPct), percent(r.totalPct), name(r.name));
 }
 
 /**
@@ -116,34 +104,4 @@ function sourceNames(): (text: string) => string {
       for (const m of marks) if (m.line <= Number(line)) file = m.file;
       return `${file} (bundle line ${line})`;
     });
-}
-
-/** Bundles a worker next to a `node_modules` link to the repository's, so its externals resolve. */
-function bundle(name: string): string {
-  const root = fileURLToPath(new URL("../..", import.meta.url));
-  const out = join(dir, `${name}.mjs`);
-  try {
-    symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
-  } catch {
-    // linked for the other worker already
-  }
-  const externals = ["@nats-io/*", "zod", "pino", "kysely", "pg", "better-sqlite3", "@opentelemetry/*"];
-  const build = spawnSync(
-    join(root, "node_modules/.bin/esbuild"),
-    [
-      join(root, `bench/outbox/${name}.ts`),
-      "--bundle",
-      "--platform=node",
-      "--format=esm",
-      ...externals.map((e) => `--external:${e}`),
-      `--outfile=${out}`,
-    ],
-    { stdio: "inherit" },
-  );
-  if (build.status !== 0) throw new Error("esbuild failed");
-  return out;
-}
-
-function fmt(n: number): string {
-  return `${n.toFixed(1).padStart(5)}%`;
 }
