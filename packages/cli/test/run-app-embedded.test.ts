@@ -1,5 +1,5 @@
-/** The outbox backlog and consumer lag gauges that `runApp` adds to /metrics. */
-import { mkdtempSync, rmSync } from "node:fs";
+/** `runApp` embedded: the event journal it keeps in the data directory, and the gauges it adds to /metrics. */
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -33,5 +33,28 @@ describe("operational metrics", () => {
     expect(text).toMatch(/flotilla_outbox_backlog_events\{service="catalog",instance="catalog-[^"]+"\} 0/);
     expect(text).toMatch(/flotilla_outbox_oldest_event_age_seconds\{service="orders",[^}]*\} 0/);
     expect(text).toMatch(/flotilla_consumer_lag_events\{group="catalog\.sales\.orderPlaced"\} 0/);
+  });
+});
+
+describe("the embedded event journal", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "flotilla-journal-option-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("lives in the data directory by default; journal=off keeps events in memory only", async () => {
+    const off = await runApp(shopApp, { dataDir: join(dir, "off"), transport: "memory://?journal=off" });
+    await off.stop();
+    expect(existsSync(join(dir, "off", "flotilla.events.sqlite"))).toBe(false);
+    const on = await runApp(shopApp, { dataDir: join(dir, "on") });
+    await on.stop();
+    expect(existsSync(join(dir, "on", "flotilla.events.sqlite"))).toBe(true);
+  });
+
+  it("refuses a journal setting it does not know", async () => {
+    await expect(runApp(shopApp, { dataDir: dir, transport: "memory://?journal=maybe" })).rejects.toMatchObject({
+      code: "FLOTILLA_CONFIG",
+    });
   });
 });
