@@ -14,6 +14,13 @@ export interface RelayOptions {
   inboxRetentionMs?: number;
   /** After a failed round the relay retries with exponential backoff from 200 ms up to this (default 30 s). */
   maxRetryDelayMs?: number;
+  /**
+   * Published rows are deleted together, once this many are waiting or `deleteDelayMs` after the first
+   * (defaults 32 and 100 ms): a statement per batch instead of per event. A crash republishes at most
+   * those, which the broker and the inboxes deduplicate.
+   */
+  deleteBatch?: number;
+  deleteDelayMs?: number;
 }
 
 export interface OutboxBacklog {
@@ -44,8 +51,12 @@ export class OutboxRelay {
   private readonly leaseMs: number;
   private readonly inboxRetentionMs: number;
   private readonly maxRetryDelayMs: number;
-  /** Events this relay has published since it started. */
-  published = 0;
+  private readonly deleteBatch: number;
+  private readonly deleteDelayMs: number;
+  /** Sequences published (confirmed) but not deleted yet; the next rounds leave them out. */
+  private undeleted: number[] = [];
+  private deleteDue = false;
+  private deleteTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: Kysely<SystemTables>,
@@ -57,6 +68,8 @@ export class OutboxRelay {
     this.leaseMs = options.leaseMs ?? 10_000;
     this.inboxRetentionMs = options.inboxRetentionMs ?? 7 * 24 * HOUR_MS;
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
+    this.deleteBatch = options.deleteBatch ?? 32;
+    this.deleteDelayMs = options.deleteDelayMs ?? 100;
   }
 
   start(): void {
@@ -82,7 +95,11 @@ export class OutboxRelay {
     this.stopped = true;
     clearInterval(this.timer);
     clearTimeout(this.retryTimer);
+    clearTimeout(this.deleteTimer);
     await this.running;
+    await this.deletePublished().catch((err: unknown) =>
+      this.owner.log.warn({ err }, "outbox relay could not delete published rows; they will be published again"),
+    );
     if (this.leaseUntil > 0) {
       await this.db
         .updateTable("flotilla_outbox_lease")
@@ -100,10 +117,11 @@ export class OutboxRelay {
   }
 
   async backlog(): Promise<OutboxBacklog> {
-    const row = await this.db
+    let query = this.db
       .selectFrom("flotilla_outbox")
-      .select((eb) => [eb.fn.countAll<number>().as("events"), eb.fn.min("created_at").as("oldest")])
-      .executeTakeFirstOrThrow();
+      .select((eb) => [eb.fn.countAll<number>().as("events"), eb.fn.min("created_at").as("oldest")]);
+    if (this.undeleted.length > 0) query = query.where("seq", "not in", this.undeleted);
+    const row = await query.executeTakeFirstOrThrow();
     const events = Number(row.events);
     return { events, oldestAgeMs: events === 0 ? 0 : Math.max(0, Date.now() - Number(row.oldest)) };
   }
@@ -127,29 +145,61 @@ export class OutboxRelay {
   }
 
   private async round(): Promise<void> {
-    if (!(await this.holdLease())) return;
-    await this.pruneInbox();
+    try {
+      if (!(await this.holdLease())) return;
+      await this.pruneInbox();
+      await this.publishPending();
+    } finally {
+      await this.settleDeletes();
+    }
+  }
+
+  private async publishPending(): Promise<void> {
     while (!this.stopped) {
-      const rows = await this.db
+      let query = this.db
         .selectFrom("flotilla_outbox")
         .select(["seq", "envelope"])
         .orderBy("seq")
-        .limit(this.batchSize)
-        .execute();
+        .limit(this.batchSize);
+      // Not a cursor: on PostgreSQL a row with a lower sequence can commit after a higher one.
+      if (this.undeleted.length > 0) query = query.where("seq", "not in", this.undeleted);
+      const rows = await query.execute();
       if (rows.length === 0) return;
       // Published together, in order: one connection keeps that order, and the broker confirms each.
       const results = await Promise.allSettled(
         rows.map((row) => this.owner.publish(JSON.parse(row.envelope) as EventEnvelope)),
       );
-      const done = rows.filter((_, i) => results[i]?.status === "fulfilled").map((row) => row.seq);
-      if (done.length > 0) {
-        await this.db.deleteFrom("flotilla_outbox").where("seq", "in", done).execute();
-        this.published += done.length;
-      }
+      rows.forEach((row, i) => {
+        if (results[i]?.status === "fulfilled") this.undeleted.push(row.seq);
+      });
       const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
       if (failed !== undefined) throw failed.reason;
       if (rows.length < this.batchSize || !(await this.holdLease())) return;
     }
+  }
+
+  /** Deletes the published rows when enough wait or their delay is up; otherwise makes sure it comes. */
+  private async settleDeletes(): Promise<void> {
+    if (this.undeleted.length >= this.deleteBatch || this.deleteDue) {
+      await this.deletePublished();
+    } else if (this.undeleted.length > 0 && this.deleteTimer === undefined) {
+      this.deleteTimer = setTimeout(() => {
+        this.deleteDue = true;
+        this.wake();
+      }, this.deleteDelayMs);
+      this.deleteTimer.unref();
+    }
+  }
+
+  private async deletePublished(): Promise<void> {
+    clearTimeout(this.deleteTimer);
+    this.deleteTimer = undefined;
+    this.deleteDue = false;
+    if (this.undeleted.length === 0) return;
+    await this.db.deleteFrom("flotilla_outbox").where("seq", "in", this.undeleted).execute();
+    // Only now (rounds never overlap, so none added to the list meanwhile): until the delete
+    // committed, rounds must keep leaving these rows out.
+    this.undeleted = [];
   }
 
   /** Takes or renews the lease; false while another live instance holds it. */
