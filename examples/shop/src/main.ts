@@ -1,4 +1,5 @@
 /** @module `npm start`: runs the whole shop in one process, embedded, with no servers to install. */
+import { resolve } from "node:path";
 import { stopOnSignals } from "@flotilla/cli";
 import { startShop } from "./app.js";
 
@@ -8,8 +9,13 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
+// `npm start` runs this from the shop's folder; a relative data directory is taken from where the user
+// ran npm (INIT_CWD), so `.flotilla/data` is the one `npx flotilla dlq` and `npx flotilla replay` use.
+const dataDir = resolve(process.env.INIT_CWD ?? process.cwd(), process.env.FLOTILLA_DATA_DIR ?? ".flotilla/data");
+
 const shop = await startShop({
   port,
+  dataDir,
   listenHost: process.env.HOST ?? "localhost",
   ...(process.env.FLOTILLA_TRANSPORT ? { transport: process.env.FLOTILLA_TRANSPORT } : {}),
 });

@@ -89,7 +89,7 @@ export async function replay(args: string[]): Promise<void> {
     progress.finish(result);
     const rate = eventsPerSecond(result.read, result.seconds);
     console.log(
-      `rebuilt ${target}: ${formatCount(result.read)} events read, ${formatCount(result.applied)} applied, ` +
+      `rebuilt ${target}: ${formatCount(result.read)} ${result.read === 1 ? "event" : "events"} read, ${formatCount(result.applied)} applied, ` +
         `${formatCount(result.parked)} parked, in ${result.seconds.toFixed(1)} s (${formatCount(rate)} events/s)`,
     );
   } catch (err) {
