@@ -34,11 +34,6 @@ export function transportOption(value: string | undefined, fallback = "memory://
   return value ?? process.env.FLOTILLA_TRANSPORT ?? fallback;
 }
 
-/** `--data-dir`, else FLOTILLA_DATA_DIR, else `.flotilla/data`. */
-export function dataDirOption(value: string | undefined): string {
-  return value ?? process.env.FLOTILLA_DATA_DIR ?? ".flotilla/data";
-}
-
 export function portOption(value: string, flag: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n > 65535) throw new UsageError(`${flag} must be a port number, got "${value}"`);

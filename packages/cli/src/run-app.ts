@@ -12,8 +12,9 @@ import {
   resolveRegistry,
   type Transport,
 } from "@flotilla/core";
+import { memoryTransportOptions } from "@flotilla/core/internal";
 import { databaseProviderFromEnv, eventJournalFile, outboxBacklogs, sqliteEventJournal } from "@flotilla/data";
-import { MEMORY, sqliteDialect } from "@flotilla/data/internal";
+import { dataDirFrom, MEMORY, sqliteDialect } from "@flotilla/data/internal";
 import { createGateway, type Gateway } from "@flotilla/gateway";
 import { natsRegistry, natsTransport } from "@flotilla/nats";
 import { circuitBreakers, retries } from "@flotilla/resilience";
@@ -61,7 +62,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
   const registry =
     typeof options.registry === "string" ? resolveRegistry(options.registry, { nats: natsRegistry }) : options.registry;
   const ownsRegistry = typeof options.registry === "string";
-  const dataDir = options.dataDir ?? process.env.FLOTILLA_DATA_DIR ?? ".flotilla/data";
+  const dataDir = dataDirFrom(options.dataDir);
   const transportUrl = options.transport ?? "memory://?faithful=1";
   const embedded = journaledTransport(transportUrl, dataDir);
   const host = createHost({
@@ -126,17 +127,14 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
 /** The in-process transport over the data directory's event journal; undefined for other transports. */
 function journaledTransport(url: string, dataDir: string): MemoryTransport | undefined {
   if (!url.startsWith("memory:")) return undefined;
-  const params = new URL(url).searchParams;
-  const journal = params.get("journal");
+  const parsed = new URL(url);
+  const journal = parsed.searchParams.get("journal");
   if (journal === "off" || dataDir === MEMORY) return undefined;
   if (journal !== null) {
     throw FlotillaError.of(FlotillaCodes.CONFIG, `transport ${url}: journal can only be "off" (default: on)`);
   }
-  const faithful = params.get("faithful");
-  const maxPayload = params.get("maxPayloadBytes");
   return new MemoryTransport({
-    faithful: faithful === "true" || faithful === "1",
-    ...(maxPayload ? { maxPayloadBytes: Number(maxPayload) } : {}),
+    ...memoryTransportOptions(parsed),
     journal: sqliteEventJournal(eventJournalFile(dataDir)),
   });
 }

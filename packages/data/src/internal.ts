@@ -6,5 +6,5 @@ export { postgresDialect, postgresNames } from "./dialects/postgres-dialect.js";
 export { derivedPassword, ensureDatabase, provisionRoleAndSchema } from "./dialects/postgres-provisioning.js";
 export { resolveDialect } from "./dialects/resolve-dialect.js";
 export type { SqliteDatabaseDialect } from "./dialects/sqlite-dialect.js";
-export { MEMORY, sqliteDialect } from "./dialects/sqlite-dialect.js";
+export { dataDirFrom, MEMORY, sqliteDialect } from "./dialects/sqlite-dialect.js";
 export { migrateToLatest } from "./migrate.js";

@@ -8,12 +8,11 @@ import {
   createHost,
   defineContract,
   defineService,
-  type EventEnvelope,
   event,
   MemoryTransport,
   type Transport,
 } from "@flotilla/core";
-import { waitFor } from "@flotilla/testing";
+import { interceptPublish, waitFor } from "@flotilla/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -113,23 +112,14 @@ function sinkService(failuresOf: Map<string, number>) {
 /** The in-process transport behind a publish that fails or duplicates as the plan says, in turn. */
 function flaky(inner: MemoryTransport, plan: Outcome[]): Transport {
   let next = 0;
-  return {
-    name: "flaky",
-    connect: () => inner.connect(),
-    close: () => inner.close(),
-    request: (req, opts) => inner.request(req, opts),
-    serve: (opts, handler) => inner.serve(opts, handler),
-    isAvailable: (service) => inner.isAvailable(service),
-    subscribe: (opts, handler) => inner.subscribe(opts, handler),
-    async publish(e: EventEnvelope) {
-      // The plan runs out, then every publish succeeds: the broker comes back.
-      const outcome = plan[next++] ?? "ok";
-      if (outcome === "fail-before") throw new Error("the broker never got it");
-      await inner.publish(e);
-      if (outcome === "duplicate") await inner.publish(e);
-      if (outcome === "fail-after") throw new Error("the broker's confirmation was lost");
-    },
-  };
+  return interceptPublish(inner, async (e) => {
+    // The plan runs out, then every publish succeeds: the broker comes back.
+    const outcome = plan[next++] ?? "ok";
+    if (outcome === "fail-before") throw new Error("the broker never got it");
+    await inner.publish(e);
+    if (outcome === "duplicate") await inner.publish(e);
+    if (outcome === "fail-after") throw new Error("the broker's confirmation was lost");
+  });
 }
 
 const scenario = fc.record({

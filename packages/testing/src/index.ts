@@ -4,5 +4,6 @@ export type { RegistryNetwork, RegistryTarget } from "./conformance/registry-con
 export { registryConformance } from "./conformance/registry-conformance.js";
 export type { TransportNetwork, TransportTarget } from "./conformance/transport-conformance.js";
 export { transportConformance } from "./conformance/transport-conformance.js";
+export { interceptPublish } from "./publish-interceptor.js";
 export * from "./servers/index.js";
 export { rejectionOf, sleep, waitFor } from "./wait-for.js";

@@ -1,8 +1,10 @@
 /** @module `flotilla dlq`: lists, shows, retries and drops the dead letters of a running (or stopped) app. */
+
 import { FlotillaError, type StoredDeadLetter } from "@flotilla/core";
+import { dataDirFrom } from "@flotilla/data/internal";
 import { type AppEvents, openAppEvents } from "../app-events.js";
 import { loadApp } from "../load-app.js";
-import { COMMON_OPTIONS, dataDirOption, parseOptions, transportOption, UsageError } from "../options.js";
+import { COMMON_OPTIONS, parseOptions, transportOption, UsageError } from "../options.js";
 import { DLQ_USAGE } from "../usage.js";
 
 export async function dlq(args: string[]): Promise<void> {
@@ -31,7 +33,7 @@ export async function dlq(args: string[]): Promise<void> {
   }
   if (values.group !== undefined && values.app !== undefined) await checkGroup(values.app, values.group);
 
-  const events = await openAppEvents(transportOption(values.transport), dataDirOption(values["data-dir"]));
+  const events = await openAppEvents(transportOption(values.transport), dataDirFrom(values["data-dir"]));
   try {
     if (command === "list") await list(events, values.group, values.json === true);
     else if (command === "show") await show(events, id as string, values.json === true);

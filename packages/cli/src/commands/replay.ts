@@ -11,18 +11,11 @@ import {
   type ServiceDefinition,
 } from "@flotilla/core";
 import { databaseEnvVar, databaseProviderFromEnv, type Kysely, rebuildProjection } from "@flotilla/data";
-import { sqliteDialect } from "@flotilla/data/internal";
+import { dataDirFrom, sqliteDialect } from "@flotilla/data/internal";
 import type { FlotillaApp } from "../app.js";
 import { openAppEvents } from "../app-events.js";
 import { loadApp } from "../load-app.js";
-import {
-  COMMON_OPTIONS,
-  dataDirOption,
-  parseOptions,
-  positiveIntOption,
-  transportOption,
-  UsageError,
-} from "../options.js";
+import { COMMON_OPTIONS, parseOptions, positiveIntOption, transportOption, UsageError } from "../options.js";
 import { eventsPerSecond, formatCount, Progress } from "../progress.js";
 import { REPLAY_USAGE } from "../usage.js";
 
@@ -41,7 +34,7 @@ export async function replay(args: string[]): Promise<void> {
   }
   const [serviceName, projection] = [target.slice(0, dot), target.slice(dot + 1)];
   const batchSize = positiveIntOption(values.batch ?? "500", "--batch");
-  const dataDir = dataDirOption(values["data-dir"]);
+  const dataDir = dataDirFrom(values["data-dir"]);
 
   const app = await loadApp(values.app);
   const service = findProjection(app, serviceName, projection);

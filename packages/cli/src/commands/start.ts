@@ -1,6 +1,7 @@
 /** @module `flotilla start`: runs services of an app (and optionally its gateway) in this process. */
+import { dataDirFrom } from "@flotilla/data/internal";
 import { loadApp } from "../load-app.js";
-import { dataDirOption, listOption, parseOptions, portOption, transportOption, UsageError } from "../options.js";
+import { listOption, parseOptions, portOption, transportOption, UsageError } from "../options.js";
 import { runApp } from "../run-app.js";
 import { stopOnSignals } from "../stop-on-signals.js";
 import { START_USAGE } from "../usage.js";
@@ -34,7 +35,7 @@ export async function start(args: string[]): Promise<void> {
     listenHost: values.host ?? process.env.HOST ?? "localhost",
     ...(values.registry ? { registry: values.registry } : {}),
     ...(opsPort === undefined ? {} : { opsPort }),
-    dataDir: dataDirOption(values["data-dir"]),
+    dataDir: dataDirFrom(values["data-dir"]),
   });
   const what = running.host.services.length > 0 ? running.host.services.join(", ") : "no services";
   console.log(`Flotilla ${app.name}: running ${what} over ${running.host.transport.name}`);

@@ -1,6 +1,6 @@
 /** @module Resolves a transport from a URL (`memory://`, `nats://…`) or passes an instance through. */
 import { FlotillaCodes, FlotillaError } from "../errors.js";
-import { MemoryTransport } from "./memory-transport.js";
+import { MemoryTransport, type MemoryTransportOptions } from "./memory-transport.js";
 import type { Transport } from "./transport.js";
 
 /** Builds a transport for one URL scheme; packages such as @flotilla/nats contribute one. */
@@ -24,18 +24,21 @@ export function resolveTransport(spec: TransportSpec, factories: Record<string, 
     );
   }
   const scheme = url.protocol.replace(/:$/, "");
-  if (scheme === "memory") {
-    const faithful = url.searchParams.get("faithful");
-    const maxPayload = url.searchParams.get("maxPayloadBytes");
-    return new MemoryTransport({
-      faithful: faithful === "true" || faithful === "1",
-      ...(maxPayload ? { maxPayloadBytes: Number(maxPayload) } : {}),
-    });
-  }
+  if (scheme === "memory") return new MemoryTransport(memoryTransportOptions(url));
   const factory = factories[scheme];
   if (factory === undefined) {
     const known = ["memory", ...Object.keys(factories)].join(", ");
     throw FlotillaError.of(FlotillaCodes.CONFIG, `no transport for scheme "${scheme}" (known: ${known})`);
   }
   return factory(url);
+}
+
+/** What a `memory://` URL says: `faithful` (`1`/`true`) and `maxPayloadBytes`. */
+export function memoryTransportOptions(url: URL): MemoryTransportOptions {
+  const faithful = url.searchParams.get("faithful");
+  const maxPayload = url.searchParams.get("maxPayloadBytes");
+  return {
+    faithful: faithful === "true" || faithful === "1",
+    ...(maxPayload ? { maxPayloadBytes: Number(maxPayload) } : {}),
+  };
 }

@@ -37,8 +37,13 @@ const SAFE_FILE_NAME = /^[a-z][a-z0-9-]*$/;
 // alternative starts with a different character, so matching stays linear.
 const ATTACH = /^(?:\s|--[^\n]*\n|\/\*(?:[^*]|\*(?!\/))*\*\/)*attach\b/i;
 
+/** The data directory: the one given, else FLOTILLA_DATA_DIR, else `.flotilla/data` (not yet resolved). */
+export function dataDirFrom(value?: string): string {
+  return value ?? process.env.FLOTILLA_DATA_DIR ?? ".flotilla/data";
+}
+
 export function sqliteDialect(options: SqliteOptions = {}): SqliteDatabaseDialect {
-  const configured = options.dataDir ?? process.env.FLOTILLA_DATA_DIR ?? ".flotilla/data";
+  const configured = dataDirFrom(options.dataDir);
   // Resolved now, so a later chdir cannot split a service's data across two directories.
   const dataDir = configured === MEMORY ? MEMORY : resolve(configured);
   return {
