@@ -4,6 +4,7 @@ import { waitFor } from "@flotilla/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { database, defineProjection, type Kysely, sqliteDatabases } from "../src/index.js";
+import { outboxRows } from "./support/outbox-rows.js";
 
 const api = defineContract({
   service: "edges",
@@ -18,7 +19,6 @@ const api = defineContract({
 
 interface Tables {
   notes: { id: string };
-  flotilla_outbox: { seq: number };
 }
 
 /** The handler writes through a helper that opens its own transaction: it joins the handler's. */
@@ -54,11 +54,7 @@ const service = defineService(api, {
       return {};
     },
     async outbox(_input, ctx) {
-      const row = await ctx.db
-        .selectFrom("flotilla_outbox")
-        .select((eb) => eb.fn.countAll<number>().as("n"))
-        .executeTakeFirstOrThrow();
-      return Number(row.n);
+      return outboxRows(ctx.db);
     },
     async notes(_input, ctx) {
       return (await ctx.db.selectFrom("notes").select("id").orderBy("id").execute()).map((r) => r.id);

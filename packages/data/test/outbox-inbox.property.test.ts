@@ -17,6 +17,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { database, databaseProvider, type Kysely } from "../src/index.js";
+import { outboxRows } from "./support/outbox-rows.js";
 
 type Outcome = "ok" | "fail-before" | "fail-after" | "duplicate";
 
@@ -49,7 +50,6 @@ const migrations = (table: string) => ({
 interface Tables {
   rows: { id: string; n: number };
   effects: { id: string; n: number };
-  flotilla_outbox: { seq: number };
 }
 
 const sourceService = defineService(source, {
@@ -71,11 +71,7 @@ const sourceService = defineService(source, {
       return {};
     },
     async outbox(_input, ctx) {
-      const row = await ctx.db
-        .selectFrom("flotilla_outbox")
-        .select((eb) => eb.fn.countAll<number>().as("n"))
-        .executeTakeFirstOrThrow();
-      return Number(row.n);
+      return outboxRows(ctx.db);
     },
   },
 });

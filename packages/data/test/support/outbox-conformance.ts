@@ -14,6 +14,7 @@ import { sleep, waitFor } from "@flotilla/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { database, type Kysely } from "../../src/index.js";
+import { outboxRows } from "./outbox-rows.js";
 
 export interface OutboxTarget {
   name: string;
@@ -28,7 +29,6 @@ export interface OutboxTarget {
 
 interface SourceTables {
   things: { id: string };
-  flotilla_outbox: { seq: number; event_id: string };
   flotilla_outbox_lease: { name: string; holder: string | null; expires_at: number };
 }
 
@@ -89,12 +89,8 @@ function sourceService(service: string): ServiceDefinition {
         return {};
       },
       async outbox(_input, ctx) {
-        const rows = await ctx.db
-          .selectFrom("flotilla_outbox")
-          .select((eb) => eb.fn.countAll<number>().as("n"))
-          .executeTakeFirstOrThrow();
         const lease = await ctx.db.selectFrom("flotilla_outbox_lease").select("holder").executeTakeFirstOrThrow();
-        return { rows: Number(rows.n), holder: lease.holder };
+        return { rows: await outboxRows(ctx.db), holder: lease.holder };
       },
     },
   });
