@@ -3,9 +3,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: [
-      "packages/*/src/**/*.test.ts",
       "packages/*/test/**/*.test.ts",
       "examples/*/test/**/*.test.ts",
+      // The shop keeps each service's tests beside it (services/<name>/), as an app would.
       "examples/*/src/**/*.test.ts",
     ],
     testTimeout: 30_000,

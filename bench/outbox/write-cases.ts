@@ -118,7 +118,7 @@ async function kyselyCase(t: WriteTarget): Promise<WriteCase> {
     service: t.service,
     instance: `${t.service}-bench`,
     log: silent(),
-    publish: async () => {},
+    transport: { name: "none", send: async () => {} },
   };
   const dialect =
     t.db === "sqlite" ? sqliteDialect({ dataDir: t.dir }) : postgresDialect({ url: `${t.pgBase}/{service}` });

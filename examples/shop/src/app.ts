@@ -1,5 +1,5 @@
 /** @module The shop as an app: its services and the gateway routes in front of them. */
-import { defineApp, type RunningApp, runApp } from "@flotilla/cli";
+import { defineApp, type RunningApp, runApp } from "@flotilla/app";
 import type { Logger } from "@flotilla/core";
 import { shopRoutes } from "./routes.js";
 import { catalogService } from "./services/catalog/service.js";

@@ -1,6 +1,6 @@
 /** @module `npm start`: runs the whole shop in one process, embedded, with no servers to install. */
 import { resolve } from "node:path";
-import { stopOnSignals } from "@flotilla/cli";
+import { stopOnSignals } from "@flotilla/app";
 import { startShop } from "./app.js";
 
 const port = Number(process.env.PORT ?? 8080);

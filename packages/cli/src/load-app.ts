@@ -2,8 +2,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import type { FlotillaApp } from "@flotilla/app";
 import { FlotillaCodes, FlotillaError } from "@flotilla/core";
-import type { FlotillaApp } from "./app.js";
 
 export async function loadApp(appPath: string | undefined, cwd = process.cwd()): Promise<FlotillaApp> {
   const file = appPath === undefined ? fromPackageJson(cwd) : resolve(cwd, appPath);

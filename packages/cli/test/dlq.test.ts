@@ -5,10 +5,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type RunningApp, runApp } from "@flotilla/app";
 import type { StoredDeadLetter } from "@flotilla/core";
 import { type NatsServerHandle, startNatsServer } from "@flotilla/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type RunningApp, runApp } from "../src/run-app.js";
 import { flotillaDone, killChildren, PROJECTION_APP } from "./fixtures/operator-cli.js";
 import { projectionApp, sink, source } from "./fixtures/projection-app.js";
 import { until } from "./split-helpers.js";

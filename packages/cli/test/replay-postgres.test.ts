@@ -5,9 +5,9 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type RunningApp, runApp } from "@flotilla/app";
 import { type NatsServerHandle, type PostgresHandle, startNatsServer, startPostgres } from "@flotilla/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type RunningApp, runApp } from "../src/run-app.js";
 import { killChildren } from "./fixtures/operator-cli.js";
 import { projectionApp } from "./fixtures/projection-app.js";
 import { crashAndFinish } from "./fixtures/replay-scenario.js";

@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type RunningApp, runApp } from "@flotilla/app";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type RunningApp, runApp } from "../src/run-app.js";
 import { flotillaDone, killChildren, PROJECTION_APP } from "./fixtures/operator-cli.js";
 import { projectionApp } from "./fixtures/projection-app.js";
 import { crashAndFinish, Emitter, replayArgs, summaryOf } from "./fixtures/replay-scenario.js";

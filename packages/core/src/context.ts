@@ -24,7 +24,10 @@ export interface CallOptions {
   strategy?: string;
 }
 
-/** What a context needs from the host; kept narrow so contexts stay cheap to create. */
+/**
+ * Where a context sends its calls and emits: the outbound path of the instance it belongs to (or the
+ * edge's). Kept narrow so contexts stay cheap to create.
+ */
 export interface Dispatcher {
   readonly defaultCallTimeoutMs: number;
   dispatch(ctx: Context, ref: ActionRef, input: unknown, opts: CallOptions | undefined): Promise<unknown>;

@@ -1,21 +1,24 @@
-/** @module The runtime host: starts a set of services over a transport and shuts them down gracefully. */
+/**
+ * @module The runtime host: builds one instance per service over a transport, starts them, and stops
+ * them gracefully. Calls and emits never pass through it: each instance owns its outbound path.
+ */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
-import { type CallOptions, Context, type Dispatcher, type Identity } from "./context.js";
-import type { ActionRef, EventRef, InputOf, OutputOf } from "./contract.js";
+import { type CallOptions, Context, type Identity } from "./context.js";
+import type { ActionRef, InputOf, OutputOf } from "./contract.js";
 import { FlotillaCodes, FlotillaError } from "./errors.js";
 import { createLogger } from "./logger.js";
-import { compose, type Middleware, type OutboundCall, type OutboundEvent } from "./middleware.js";
+import type { Middleware } from "./middleware.js";
+import { Outbound } from "./outbound.js";
+import { transportSink } from "./outbound-sink.js";
 import type { Registry } from "./registry/registry.js";
 import type { ResourceProvider } from "./resources.js";
 import type { ServiceDefinition } from "./service.js";
 import { ServiceInstance } from "./service-instance.js";
-import { formatTraceparent, newTraceContext, parseTraceparent, type TraceContext } from "./trace-context.js";
-import { type EventEnvelope, type HeaderMap, Headers, type RequestEnvelope } from "./transport/envelope.js";
+import { newTraceContext, parseTraceparent, type TraceContext } from "./trace-context.js";
 import { resolveTransport, type TransportFactory, type TransportSpec } from "./transport/resolve-transport.js";
 import type { Transport } from "./transport/transport.js";
-import { parseOrThrow } from "./validation.js";
 
 export interface HostOptions {
   services?: readonly ServiceDefinition[];
@@ -53,21 +56,17 @@ export interface EdgeContextOptions {
 
 type State = "new" | "starting" | "running" | "stopping" | "stopped";
 
-const NO_HEADERS: HeaderMap = Object.freeze({});
-
-export class Host implements Dispatcher {
+export class Host {
   readonly id: string;
   readonly log: Logger;
   readonly transport: Transport;
   readonly defaultCallTimeoutMs: number;
   private readonly ownsTransport: boolean;
   private readonly instances: ServiceInstance[];
-  private readonly byName = new Map<string, ServiceInstance>();
-  private readonly outboundCall: (call: OutboundCall) => Promise<unknown>;
-  private readonly callerHeaders = new WeakMap<Identity, string>();
+  /** Calls made by contexts that belong to no service (the gateway's, a CLI's, a test's). */
+  private readonly edge: Outbound;
   private state: State = "new";
   private loadReports: NodeJS.Timeout | undefined;
-  private seq = 0;
 
   constructor(private readonly options: HostOptions = {}) {
     // Ids become parts of NATS subjects and KV keys: letters, digits, '-' and '_' only.
@@ -79,27 +78,24 @@ export class Host implements Dispatcher {
     this.transport = resolveTransport(spec, options.transports);
     this.ownsTransport = typeof spec === "string";
     const middleware = options.middleware ?? [];
-    const send = (call: OutboundCall) => this.send(call);
-    const publish = (e: OutboundEvent) => this.transport.publish(e.envelope);
-    this.outboundCall = compose(middleware, "call", send);
+    const sink = transportSink(this.transport);
+    const edgeOptions = { service: undefined, id: this.id, transport: this.transport, log: this.log };
+    this.edge = new Outbound({ ...edgeOptions, callTimeoutMs: this.defaultCallTimeoutMs }, middleware, sink);
+    const names = new Set<string>();
     this.instances = (options.services ?? []).map((def) => {
-      if (this.byName.has(def.name)) {
+      if (names.has(def.name)) {
         throw FlotillaError.of(FlotillaCodes.CONFIG, `service ${def.name} is listed twice`);
       }
-      const instance = new ServiceInstance(def, `${def.name}-${this.id}`, {
-        dispatcher: this,
+      names.add(def.name);
+      return new ServiceInstance(def, `${def.name}-${this.id}`, {
         transport: this.transport,
         providers: options.resources ?? [],
         middleware,
         log: this.log,
         validateOutput: options.validateOutput ?? false,
         registry: options.registry,
-        send,
-        publish,
-        publishEnvelope: (e) => this.transport.publish(e),
+        callTimeoutMs: this.defaultCallTimeoutMs,
       });
-      this.byName.set(def.name, instance);
-      return instance;
     });
   }
 
@@ -159,7 +155,7 @@ export class Host implements Dispatcher {
   /** A context for work that starts outside any service: an HTTP request, a CLI command, a test. */
   context(opts: EdgeContextOptions = {}): Context {
     const trace = opts.trace ?? parseTraceparent(opts.traceparent, opts.tracestate) ?? newTraceContext();
-    return new Context(this, {
+    return new Context(this.edge, {
       service: undefined,
       instance: undefined,
       trace,
@@ -179,51 +175,6 @@ export class Host implements Dispatcher {
     return this.context(opts).call(ref, input, opts);
   }
 
-  // Dispatcher: the outbound half, used by every context this host creates.
-
-  dispatch(ctx: Context, ref: ActionRef, input: unknown, opts: CallOptions | undefined): Promise<unknown> {
-    const remaining = ctx.deadline - Date.now();
-    if (remaining <= 0) {
-      return Promise.reject(new FlotillaError("DEADLINE_EXCEEDED", `deadline passed before calling ${ref.fqn}`));
-    }
-    let timeoutMs = opts?.timeoutMs ?? ref.timeoutMs ?? this.defaultCallTimeoutMs;
-    if (timeoutMs > remaining) timeoutMs = remaining;
-    const call: OutboundCall = { ref, ctx, input, trace: ctx.trace, timeoutMs, attempt: 1 };
-    if (opts !== undefined) {
-      if (opts.instance !== undefined) call.instance = opts.instance;
-      if (opts.key !== undefined) call.key = opts.key;
-      if (opts.strategy !== undefined) call.strategy = opts.strategy;
-    }
-    // A service's calls run through its own pipeline, which includes its resource's middleware.
-    const pipeline = ctx.service === undefined ? this.outboundCall : this.byName.get(ctx.service)?.outboundCall;
-    return (pipeline ?? this.outboundCall)(call);
-  }
-
-  async emit(ctx: Context, ref: EventRef, data: unknown): Promise<void> {
-    const instance = ctx.service === undefined ? undefined : this.byName.get(ctx.service);
-    if (instance === undefined || ctx.service !== ref.service) {
-      throw FlotillaError.of(
-        FlotillaCodes.CONFIG,
-        `${ctx.service ?? "the edge"} cannot emit ${ref.type}: a service emits only its own events`,
-      );
-    }
-    const envelope: EventEnvelope = {
-      id: randomUUID(),
-      type: ref.type,
-      source: ref.service,
-      version: ref.version,
-      time: new Date().toISOString(),
-      headers: this.headers(ctx, ctx.trace),
-      data: parseOrThrow(ref.schema, data, `data of ${ref.type}`),
-    };
-    await instance.outboundEmit({ ref, ctx, envelope });
-  }
-
-  logger(ctx: Context): Logger {
-    const base = (ctx.service === undefined ? undefined : this.byName.get(ctx.service))?.log ?? this.log;
-    return base.child({ traceId: ctx.trace.traceId, spanId: ctx.trace.spanId, correlationId: ctx.correlationId });
-  }
-
   private startLoadReports(everyMs: number): void {
     this.loadReports = setInterval(() => {
       for (const instance of this.instances) {
@@ -231,52 +182,6 @@ export class Host implements Dispatcher {
       }
     }, everyMs);
     this.loadReports.unref();
-  }
-
-  private send(call: OutboundCall): Promise<unknown> {
-    const ctx = call.ctx;
-    const req: { -readonly [K in keyof RequestEnvelope]: RequestEnvelope[K] } = {
-      id: `${this.id}.${++this.seq}`,
-      service: call.ref.service,
-      action: call.ref.fqn,
-      headers: call.headers ?? NO_HEADERS,
-      payload: call.input,
-    };
-    if (this.transport.passesObjects) {
-      // Same process, objects passed through: skip formatting headers the callee would only parse again.
-      req.meta = {
-        trace: call.trace,
-        correlationId: ctx.correlationId,
-        caller: ctx.caller,
-        deadline: Date.now() + call.timeoutMs,
-      };
-    } else {
-      const headers = this.headers(ctx, call.trace);
-      headers[Headers.timeout] = String(call.timeoutMs);
-      if (call.headers) Object.assign(headers, call.headers);
-      req.headers = headers;
-    }
-    if (call.instance !== undefined) req.instance = call.instance;
-    return this.transport.request(req, { timeoutMs: call.timeoutMs });
-  }
-
-  private headers(ctx: Context, trace: Context["trace"]): HeaderMap {
-    const headers: HeaderMap = {
-      [Headers.traceparent]: formatTraceparent(trace),
-      [Headers.correlationId]: ctx.correlationId,
-    };
-    if (trace.tracestate) headers[Headers.tracestate] = trace.tracestate;
-    if (ctx.caller !== undefined) headers[Headers.caller] = this.callerHeader(ctx.caller);
-    return headers;
-  }
-
-  private callerHeader(caller: Identity): string {
-    let header = this.callerHeaders.get(caller);
-    if (header === undefined) {
-      header = JSON.stringify(caller);
-      this.callerHeaders.set(caller, header);
-    }
-    return header;
   }
 }
 

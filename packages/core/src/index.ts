@@ -25,6 +25,8 @@ export type { LoggerOptions } from "./logger.js";
 export { createLogger } from "./logger.js";
 export type { InboundAction, InboundEvent, Middleware, OutboundCall, OutboundEvent } from "./middleware.js";
 export { compose } from "./middleware.js";
+export type { OutboundMessage, OutboundSink } from "./outbound-sink.js";
+export { transportSink } from "./outbound-sink.js";
 export { MemoryRegistry } from "./registry/memory-registry.js";
 export type { InstanceInfo, Registration, Registry, RegistryTiming } from "./registry/registry.js";
 export type { RegistryFactory, RegistrySpec } from "./registry/resolve-registry.js";
@@ -54,6 +56,7 @@ export { Headers } from "./transport/envelope.js";
 export type { EventJournal, JournalEntry } from "./transport/event-journal.js";
 export type { MemoryTransportOptions } from "./transport/memory-transport.js";
 export { MemoryTransport } from "./transport/memory-transport.js";
+export type { CallMeta } from "./transport/metadata.js";
 export type { TransportFactory, TransportSpec } from "./transport/resolve-transport.js";
 export { resolveTransport } from "./transport/resolve-transport.js";
 export type {

@@ -33,10 +33,23 @@ export interface InboundAction {
   input: unknown;
 }
 
+/**
+ * An event a service emits. After the middleware, the instance builds its envelope from these fields
+ * and hands it to the service's sink (the transport, or its outbox).
+ */
 export interface OutboundEvent {
   readonly ref: EventRef;
   readonly ctx: Context;
-  readonly envelope: EventEnvelope;
+  /** The event's id (also its deduplication key downstream), fixed at emit. */
+  readonly id: string;
+  /** ISO-8601 time of emission. */
+  readonly time: string;
+  /** The data, already validated against the event's schema. */
+  readonly data: unknown;
+  /** The trace context handlers will see as their parent; a tracing middleware sets its producer span. */
+  trace: TraceContext;
+  /** Extra headers for the event. */
+  headers?: Record<string, string>;
 }
 
 export interface InboundEvent {

@@ -1,7 +1,7 @@
 /** @module Per-service resources (a database, later caches): declared by services, opened by providers. */
 import type { Logger } from "pino";
 import type { Middleware } from "./middleware.js";
-import type { EventEnvelope } from "./transport/envelope.js";
+import type { OutboundSink } from "./outbound-sink.js";
 
 /** What a service declares; `T` is the type handlers see (e.g. `Kysely<Schema>`). */
 export interface ResourceSpec<T = unknown> {
@@ -15,14 +15,19 @@ export interface ResourceOwner {
   readonly instance: string;
   readonly log: Logger;
   /**
-   * Puts an event on the transport as it is, past every middleware: how a resource that stores emitted
-   * events (an outbox) hands them over once committed. Resolves once the transport accepted it durably.
+   * The transport, as a sink past every middleware: where a resource that stores outbound messages
+   * (an outbox) hands them over once committed. Resolves once the transport accepted one durably.
    */
-  publish(event: EventEnvelope): Promise<void>;
+  readonly transport: OutboundSink;
 }
 
 export interface ResourceHandle {
   readonly value: unknown;
+  /**
+   * Where the owning service's outbound messages go instead of the transport (e.g. an outbox in the
+   * service's database, so an event leaves only if the transaction that emitted it commits).
+   */
+  readonly sink?: OutboundSink;
   /** Middleware that applies to the owning service only (e.g. a transaction around each handler). */
   readonly middleware?: readonly Middleware[];
   close(): Promise<void>;

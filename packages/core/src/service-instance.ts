@@ -1,27 +1,22 @@
 /** @module One running instance of a service: its resources, request server, event subscriptions. */
 import { hostname } from "node:os";
 import type { Logger } from "pino";
-import { Context, type Dispatcher, type Identity } from "./context.js";
+import { Context } from "./context.js";
 import type { ActionRef } from "./contract.js";
 import { FlotillaCodes, FlotillaError } from "./errors.js";
-import {
-  compose,
-  type InboundAction,
-  type InboundEvent,
-  type Middleware,
-  type OutboundCall,
-  type OutboundEvent,
-} from "./middleware.js";
+import { compose, type InboundAction, type InboundEvent, type Middleware } from "./middleware.js";
+import { Outbound } from "./outbound.js";
+import { type OutboundSink, transportSink } from "./outbound-sink.js";
 import type { Registration, Registry } from "./registry/registry.js";
 import type { ResourceHandle, ResourceProvider } from "./resources.js";
 import type { ServiceDefinition, SubscriptionDefinition } from "./service.js";
-import { newTraceContext, parseTraceparent } from "./trace-context.js";
-import { type Delivery, type EventEnvelope, Headers, type RequestEnvelope } from "./transport/envelope.js";
+import { newTraceContext } from "./trace-context.js";
+import type { Delivery, EventEnvelope, RequestEnvelope } from "./transport/envelope.js";
+import { type CallMeta, mapReader, readMetaHeaders } from "./transport/metadata.js";
 import type { Subscription, Transport } from "./transport/transport.js";
 import { parseOrThrow } from "./validation.js";
 
 export interface InstanceEnvironment {
-  readonly dispatcher: Dispatcher;
   readonly transport: Transport;
   readonly providers: readonly ResourceProvider[];
   readonly middleware: readonly Middleware[];
@@ -29,11 +24,8 @@ export interface InstanceEnvironment {
   readonly validateOutput: boolean;
   /** Where the instance announces itself once it takes traffic (absent: no discovery). */
   readonly registry: Registry | undefined;
-  /** The terminal steps of the outbound pipelines: put a request or an event on the transport. */
-  send(call: OutboundCall): Promise<unknown>;
-  publish(event: OutboundEvent): Promise<void>;
-  /** Puts an already-built event on the transport, past every middleware (an outbox relay's last step). */
-  publishEnvelope(event: EventEnvelope): Promise<void>;
+  /** Timeout of a call when neither the caller nor the action sets one. */
+  readonly callTimeoutMs: number;
 }
 
 const LIFECYCLE_TIMEOUT_MS = 5 * 60_000;
@@ -53,9 +45,9 @@ export class ServiceInstance {
   private readonly subscriptions: Subscription[] = [];
   private inboundAction: (inv: InboundAction) => Promise<unknown> = rejectNotStarted;
   private inboundEvent: (inv: InboundEvent) => Promise<void> = rejectNotStarted;
-  /** Calls and emits made by this service's handlers; they include the resource's middleware once open. */
-  outboundCall: (call: OutboundCall) => Promise<unknown>;
-  outboundEmit: (event: OutboundEvent) => Promise<void>;
+  /** Calls and emits made by this service's handlers: middleware, then the transport or the resource's sink. */
+  readonly outbound: Outbound;
+  private readonly transportSink: OutboundSink;
   started = false;
   /** Requests this instance is running now: the load it reports to the registry. */
   inFlight = 0;
@@ -71,8 +63,15 @@ export class ServiceInstance {
       this.actions.set(ref.fqn, { ref, fn: def.actions[name] as ActionEntry["fn"] });
     }
     for (const sub of def.subscriptions) this.subscriptionDefs.set(this.subscriptionName(sub), sub);
-    this.outboundCall = compose(env.middleware, "call", env.send);
-    this.outboundEmit = compose(env.middleware, "emit", env.publish);
+    this.transportSink = transportSink(env.transport);
+    const options = {
+      service: def.name,
+      id: instance,
+      transport: env.transport,
+      log: this.log,
+      callTimeoutMs: env.callTimeoutMs,
+    };
+    this.outbound = new Outbound(options, env.middleware, this.transportSink);
   }
 
   /** Opens resources (running migrations), composes pipelines and runs the start hook. */
@@ -88,15 +87,14 @@ export class ServiceInstance {
         service: this.def.name,
         instance: this.instance,
         log: this.log,
-        publish: this.env.publishEnvelope,
+        transport: this.transportSink,
       });
       this.db = this.resource.value;
       middleware.push(...(this.resource.middleware ?? []));
     }
     this.inboundAction = compose(middleware, "action", (inv: InboundAction) => this.runAction(inv));
     this.inboundEvent = compose(middleware, "event", (inv: InboundEvent) => this.runEvent(inv));
-    this.outboundCall = compose(middleware, "call", this.env.send);
-    this.outboundEmit = compose(middleware, "emit", this.env.publish);
+    this.outbound.plumb(middleware, this.resource?.sink ?? this.transportSink);
     await this.def.start?.(this.lifecycleContext());
     this.started = true;
   }
@@ -187,25 +185,10 @@ export class ServiceInstance {
     if (entry === undefined) {
       return Promise.reject(FlotillaError.of(FlotillaCodes.NO_HANDLER, `${this.def.name} has no action ${req.action}`));
     }
-    const meta = req.meta;
-    let ctx: Context;
-    if (meta !== undefined) {
-      ctx = new Context(this.env.dispatcher, {
-        service: this.def.name,
-        instance: this.instance,
-        trace: meta.trace,
-        correlationId: meta.correlationId,
-        caller: meta.caller,
-        deadline: meta.deadline,
-        db: this.db,
-      });
-    } else {
-      const timeout = Number(req.headers[Headers.timeout]);
-      if (!(timeout > 0)) {
-        return Promise.reject(new FlotillaError("DEADLINE_EXCEEDED", `${req.action} arrived after its deadline`));
-      }
-      ctx = this.context(req.headers, Date.now() + timeout, req.id);
+    if (req.meta.deadline <= Date.now()) {
+      return Promise.reject(new FlotillaError("DEADLINE_EXCEEDED", `${req.action} arrived after its deadline`));
     }
+    const ctx = this.context(req.meta);
     return this.inboundAction({ ref: entry.ref, ctx, request: req, input: req.payload });
   };
 
@@ -264,7 +247,7 @@ export class ServiceInstance {
 
   private handleEvent(sub: SubscriptionDefinition, envelope: EventEnvelope, delivery: Delivery): Promise<void> {
     const deadline = Date.now() + (sub.timeoutMs ?? DEFAULT_EVENT_TIMEOUT_MS);
-    const ctx = this.context(envelope.headers, deadline, envelope.id);
+    const ctx = this.context(readMetaHeaders(mapReader(envelope.headers), deadline, newTraceContext));
     const subscription = this.subscriptionName(sub);
     // Broadcast handlers act on their own instance (a cache, a connection): nothing to deduplicate across instances.
     const exactlyOnce = !sub.broadcast && (sub.exactlyOnce ?? true);
@@ -295,22 +278,20 @@ export class ServiceInstance {
     return s.broadcast ? s.name : `${this.def.name}.${s.name}`;
   }
 
-  private context(headers: Record<string, string>, deadline: number, fallbackCorrelation: string): Context {
-    const trace = parseTraceparent(headers[Headers.traceparent], headers[Headers.tracestate]) ?? newTraceContext();
-    const callerHeader = headers[Headers.caller];
-    return new Context(this.env.dispatcher, {
+  private context(meta: CallMeta): Context {
+    return new Context(this.outbound, {
       service: this.def.name,
       instance: this.instance,
-      trace,
-      correlationId: headers[Headers.correlationId] ?? fallbackCorrelation,
-      caller: callerHeader === undefined ? undefined : parseCaller(callerHeader),
-      deadline,
+      trace: meta.trace,
+      correlationId: meta.correlationId,
+      caller: meta.caller,
+      deadline: meta.deadline,
       db: this.db,
     });
   }
 
   private lifecycleContext(): Context {
-    return new Context(this.env.dispatcher, {
+    return new Context(this.outbound, {
       service: this.def.name,
       instance: this.instance,
       trace: newTraceContext(),
@@ -319,16 +300,6 @@ export class ServiceInstance {
       deadline: Date.now() + LIFECYCLE_TIMEOUT_MS,
       db: this.db,
     });
-  }
-}
-
-function parseCaller(header: string): Identity | undefined {
-  try {
-    const value = JSON.parse(header) as Partial<Identity>;
-    if (typeof value.subject !== "string" || !Array.isArray(value.roles)) return undefined;
-    return value as Identity;
-  } catch {
-    return undefined;
   }
 }
 

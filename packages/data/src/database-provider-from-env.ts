@@ -1,6 +1,6 @@
 /** @module Chooses each service's database from the environment: FLOTILLA_DB_<SERVICE>, then FLOTILLA_DB, then a default. */
-import { FlotillaCodes, FlotillaError, type ResourceProvider } from "@flotilla/core";
-import { type DatabaseProviderOptions, databaseProvider } from "./database-provider.js";
+import { FlotillaCodes, FlotillaError } from "@flotilla/core";
+import { type DatabaseProvider, type DatabaseProviderOptions, databaseProvider } from "./database-provider.js";
 import type { DialectSpec } from "./dialects/resolve-dialect.js";
 import { sqliteDialect } from "./dialects/sqlite-dialect.js";
 
@@ -23,10 +23,10 @@ export function databaseEnvVar(service: string): string {
  * (a URL), else `FLOTILLA_DB` for every service, else `fallback`. Every URL is checked up front, so a
  * bad one fails the start of the process, not of one service later.
  */
-export function databaseProviderFromEnv(options: DatabaseEnvOptions = {}): ResourceProvider {
-  const byVar = new Map<string, ResourceProvider>();
+export function databaseProviderFromEnv(options: DatabaseEnvOptions = {}): DatabaseProvider {
+  const byVar = new Map<string, DatabaseProvider>();
   // One provider per distinct URL, so two services given one database-per-service URL are caught.
-  const byUrl = new Map<string, ResourceProvider>();
+  const byUrl = new Map<string, DatabaseProvider>();
   for (const [name, url] of Object.entries(options.env ?? process.env)) {
     if (!url || (name !== "FLOTILLA_DB" && !name.startsWith("FLOTILLA_DB_"))) continue;
     const provider = byUrl.get(url) ?? fromVar(name, url, options.provider);
@@ -40,10 +40,14 @@ export function databaseProviderFromEnv(options: DatabaseEnvOptions = {}): Resou
       const provider = byVar.get(databaseEnvVar(owner.service)) ?? byVar.get("FLOTILLA_DB") ?? fallback;
       return provider.open(spec, owner);
     },
+    async backlogs() {
+      const all = await Promise.all([...new Set([...byUrl.values(), fallback])].map((p) => p.backlogs()));
+      return all.flat();
+    },
   };
 }
 
-function fromVar(name: string, url: string, options: DatabaseProviderOptions | undefined): ResourceProvider {
+function fromVar(name: string, url: string, options: DatabaseProviderOptions | undefined): DatabaseProvider {
   try {
     return databaseProvider(url, options);
   } catch (err) {

@@ -15,9 +15,9 @@ import { type DialectSpec, resolveDialect } from "./dialects/resolve-dialect.js"
 import { type SqliteOptions, sqliteDialect } from "./dialects/sqlite-dialect.js";
 import { inboxMiddleware } from "./inbox-middleware.js";
 import { migrateToLatest } from "./migrate.js";
-import { outboxMiddleware } from "./outbox/outbox-middleware.js";
 import { OutboxRelay, type RelayOptions } from "./outbox/outbox-relay.js";
-import { trackRelay } from "./outbox/relays.js";
+import { outboxSink } from "./outbox/outbox-sink.js";
+import { OpenRelays, type ServiceOutboxBacklog } from "./outbox/relays.js";
 import { ServiceDatabase } from "./service-database.js";
 import {
   SYSTEM_MIGRATION_LOCK_TABLE,
@@ -31,9 +31,20 @@ import {
  * `postgres://…`) or a dialect.
  * Each service gets its own database, migrated before the service starts; `ctx.db` is that database only.
  */
-export function databaseProvider(spec: DialectSpec, options: DatabaseProviderOptions = {}): ResourceProvider {
+export function databaseProvider(spec: DialectSpec, options: DatabaseProviderOptions = {}): DatabaseProvider {
   const dialect = resolveDialect(spec);
-  return { kind: "database", open: (resource, owner) => openDatabase(dialect, resource, owner, options) };
+  const relays = new OpenRelays();
+  return {
+    kind: "database",
+    open: (resource, owner) => openDatabase(dialect, resource, owner, options, relays),
+    backlogs: () => relays.backlogs(),
+  };
+}
+
+/** Opens service databases, and knows the outbox backlog of those it has open (for metrics). */
+export interface DatabaseProvider extends ResourceProvider {
+  /** Each open service database's outbox backlog: committed messages the broker has not confirmed yet. */
+  backlogs(): Promise<ServiceOutboxBacklog[]>;
 }
 
 export interface DatabaseProviderOptions {
@@ -45,12 +56,12 @@ export interface DatabaseProviderOptions {
 }
 
 /** One SQLite file per service, `<dataDir>/<service>.sqlite`, or private in-memory databases. */
-export function sqliteDatabases(options: SqliteOptions = {}): ResourceProvider {
+export function sqliteDatabases(options: SqliteOptions = {}): DatabaseProvider {
   return databaseProvider(sqliteDialect(options));
 }
 
 /** PostgreSQL: a database per service, or a schema and role per service on a shared database. */
-export function postgresDatabases(options: PostgresOptions): ResourceProvider {
+export function postgresDatabases(options: PostgresOptions): DatabaseProvider {
   return databaseProvider(postgresDialect(options));
 }
 
@@ -59,6 +70,7 @@ async function openDatabase(
   spec: ResourceSpec,
   owner: ResourceOwner,
   options: DatabaseProviderOptions,
+  relays: OpenRelays,
 ): Promise<ResourceHandle> {
   if (!isDatabaseSpec(spec)) {
     throw FlotillaError.of(
@@ -87,17 +99,15 @@ async function openDatabase(
     const wake = relay?.wake ?? (() => {});
     if (channel !== undefined && relay !== undefined) unlisten = await dialect.listen?.(owner, channel, wake);
     relay?.start();
-    const untrack = relay === undefined ? () => false : trackRelay(owner, relay);
+    const untrack = relay === undefined ? () => false : relays.add(owner, relay);
     return {
       value: db,
-      middleware: [
-        outboxMiddleware(db, {
-          wake,
-          ...(channel === undefined ? {} : { notifyChannel: channel }),
-          relaysHere: () => relay?.holdsLease ?? false,
-        }),
-        inboxMiddleware(db),
-      ],
+      sink: outboxSink(db, {
+        wake,
+        ...(channel === undefined ? {} : { notifyChannel: channel }),
+        relaysHere: () => relay?.holdsLease ?? false,
+      }),
+      middleware: [inboxMiddleware(db)],
       close: () => {
         untrack();
         return close();

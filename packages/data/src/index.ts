@@ -14,7 +14,7 @@ export type {
 export { sql } from "kysely";
 export type { DatabaseOptions, DatabaseSpec } from "./database.js";
 export { database } from "./database.js";
-export type { DatabaseProviderOptions } from "./database-provider.js";
+export type { DatabaseProvider, DatabaseProviderOptions } from "./database-provider.js";
 export { databaseProvider, postgresDatabases, sqliteDatabases } from "./database-provider.js";
 export type { DatabaseEnvOptions } from "./database-provider-from-env.js";
 export { databaseEnvVar, databaseProviderFromEnv } from "./database-provider-from-env.js";
@@ -22,7 +22,6 @@ export type { DatabaseDialect } from "./dialects/dialect.js";
 export type { PostgresIsolation, PostgresOptions } from "./dialects/postgres-dialect.js";
 export type { DialectSpec } from "./dialects/resolve-dialect.js";
 export type { SqliteOptions } from "./dialects/sqlite-dialect.js";
-export type { StandaloneEventJournal } from "./journal/sqlite-event-journal.js";
 export {
   EVENT_JOURNAL_FILE,
   eventJournalFile,
@@ -31,7 +30,6 @@ export {
 } from "./journal/sqlite-event-journal.js";
 export type { OutboxBacklog, RelayOptions } from "./outbox/outbox-relay.js";
 export type { ServiceOutboxBacklog } from "./outbox/relays.js";
-export { outboxBacklogs } from "./outbox/relays.js";
 export type { ProjectionOptions } from "./projections/define-projection.js";
 export { defineProjection } from "./projections/define-projection.js";
 export type { RebuildOptions, RebuildProgress, RebuildResult } from "./projections/rebuild-projection.js";

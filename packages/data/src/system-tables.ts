@@ -1,12 +1,16 @@
 /** @module Flotilla's own tables in every service database: outbox, relay lease, inbox, projection state. */
+import type { OutboundMessage } from "@flotilla/core";
 import type { Generated, Kysely, Migration } from "kysely";
 
 export interface OutboxTable {
   /** Insertion order: the relay publishes by it. */
   seq: Generated<number>;
+  /** What the message is (`OutboundMessage["kind"]`): `event`; the relay hands each kind to the transport its way. */
+  kind: OutboundMessage["kind"];
+  /** The message's id (an event's id): unique, and the broker's deduplication key. */
   event_id: string;
   type: string;
-  /** The whole EventEnvelope as JSON, headers (trace context) included. */
+  /** The whole envelope as JSON, headers (trace context) included. */
   envelope: string;
   /** Epoch ms, for the backlog's age. */
   created_at: number;
@@ -102,6 +106,15 @@ export function systemMigrations(engine: string): Record<string, Migration> {
           .addColumn("event_id", "text", (c) => c.notNull())
           .addColumn("envelope", "text", (c) => c.notNull())
           .addUniqueConstraint("flotilla_projection_parked_event", ["projection", "subscription", "event_id"])
+          .execute();
+      },
+    },
+    "002_outbox_kind": {
+      // Outbound messages of more than one kind (events; a saga's commands next) share one outbox.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable("flotilla_outbox")
+          .addColumn("kind", "text", (c) => c.notNull().defaultTo("event"))
           .execute();
       },
     },

@@ -13,7 +13,7 @@ const owner = {
   service: "alpha",
   instance: "alpha-1",
   log: createLogger({ level: "silent" }),
-  publish: async () => undefined,
+  transport: { name: "none", send: async () => undefined },
 };
 
 describe("databaseProvider and the data directory", () => {

@@ -1,10 +1,10 @@
 /** @module Publishing events to JetStream: deduplicated by event id, confirmed by the PubAck, bounded in time. */
 import { type EventEnvelope, FlotillaError } from "@flotilla/core";
-import { DEFAULT_MAX_PAYLOAD_BYTES } from "@flotilla/core/internal";
+import { DEFAULT_MAX_PAYLOAD_BYTES, unavailable } from "@flotilla/core/internal";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { encodeEvent } from "./event-messages.js";
-import { disconnected, publishError, unavailable } from "./rpc-client.js";
+import { disconnected, publishError } from "./rpc-client.js";
 import { isNoStream, type Streams } from "./streams.js";
 import { eventStream, eventSubject, isSubjectSafe, serviceOf } from "./subjects.js";
 

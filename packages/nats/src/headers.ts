@@ -1,5 +1,5 @@
 /** @module NATS message headers: envelope headers in, error and CloudEvents headers, and back out. */
-import { FlotillaError, type HeaderMap, type Status, type WireError } from "@flotilla/core";
+import { FlotillaError, type HeaderMap, Headers, type Status, type WireError } from "@flotilla/core";
 import { type MsgHdrs, MsgHdrsImpl } from "@nats-io/transport-node";
 
 export const NatsHeaders = {
@@ -37,6 +37,16 @@ const TRANSPORT_HEADERS: ReadonlySet<string> = new Set([
 const VALID_KEY = /^[!-9;-~]+$/;
 const INVALID_VALUE = /[\r\n]/;
 
+/** A request's metadata headers (read one by one) and the transport's own: the rest are extras. */
+const REQUEST_HEADERS: ReadonlySet<string> = new Set([
+  NatsHeaders.requestId,
+  Headers.traceparent,
+  Headers.tracestate,
+  Headers.correlationId,
+  Headers.timeout,
+  Headers.caller,
+]);
+
 /** Envelope headers plus `extra` as NATS headers; a name or value the protocol cannot carry is refused. */
 export function toNatsHeaders(headers: HeaderMap, extra?: HeaderMap): MsgHdrs {
   const record: Record<string, string[]> = {};
@@ -63,6 +73,20 @@ export function fromNatsHeaders(headers: MsgHdrs | undefined): HeaderMap {
     if (TRANSPORT_HEADERS.has(key) || key.startsWith("Nats-")) continue;
     const value = values[0];
     if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+/** The headers of a request other than its metadata (those set by a caller's middleware), or undefined. */
+export function extraHeaders(headers: MsgHdrs | undefined): HeaderMap | undefined {
+  if (headers === undefined) return undefined;
+  let out: HeaderMap | undefined;
+  for (const [key, values] of headers) {
+    if (REQUEST_HEADERS.has(key) || key.startsWith("Nats-")) continue;
+    const value = values[0];
+    if (value === undefined) continue;
+    out ??= {};
+    out[key] = value;
   }
   return out;
 }

@@ -1,5 +1,6 @@
 /** @module Service discovery over NATS KV: heartbeated keys with a bucket TTL, a watcher-fed local cache. */
 import { FlotillaCodes, FlotillaError, type InstanceInfo, type Registration, type Registry } from "@flotilla/core";
+import { unavailable } from "@flotilla/core/internal";
 import { type JetStreamClient, jetstream, StorageType } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -7,7 +8,7 @@ import { KvRegistration } from "./kv-registration.js";
 import { RegistryCache } from "./kv-registry-cache.js";
 import { type KvRegistryOptions, type ResolvedKvRegistryOptions, resolveKvOptions } from "./kv-registry-options.js";
 import { RegistryWatcher } from "./kv-registry-watcher.js";
-import { disconnected, unavailable } from "./rpc-client.js";
+import { disconnected } from "./rpc-client.js";
 import { withTimeout } from "./with-timeout.js";
 
 const NAME = /^[A-Za-z0-9_-]+$/;

@@ -1,7 +1,8 @@
 /** @module Consumer lag per durable group, for metrics: events stored but not yet acknowledged. */
+
+import { unavailable } from "@flotilla/core/internal";
 import { JetStreamApiCodes, type JetStreamManager } from "@nats-io/jetstream";
 import type { EventMember } from "./event-consumer.js";
-import { unavailable } from "./rpc-client.js";
 import { isApiError } from "./streams.js";
 
 /** `num_pending + num_ack_pending` over the consumers of each durable group among `members`. */

@@ -13,7 +13,7 @@ import {
   type Subscription,
   type Transport,
 } from "@flotilla/core";
-import { DEFAULT_MAX_PAYLOAD_BYTES } from "@flotilla/core/internal";
+import { DEFAULT_MAX_PAYLOAD_BYTES, unavailable } from "@flotilla/core/internal";
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { NatsDeadLetterStore } from "./dead-letter-store.js";
@@ -23,7 +23,7 @@ import { EventPublisher } from "./event-publisher.js";
 import { openHistory } from "./history.js";
 import { groupLag } from "./lag.js";
 import { type NatsTransportOptions, resolveOptions, sourcesFor } from "./options.js";
-import { disconnected, orUnavailable, RpcClient, unavailable } from "./rpc-client.js";
+import { disconnected, orUnavailable, RpcClient } from "./rpc-client.js";
 import { RpcServer } from "./rpc-server.js";
 import { Streams } from "./streams.js";
 import { isSubjectSafe } from "./subjects.js";

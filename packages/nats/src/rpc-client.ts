@@ -1,6 +1,14 @@
 /** @module Caller side of request/reply: one reply subscription per connection and one shared deadline timer. */
-import { FlotillaCodes, FlotillaError, fromWire, type RequestEnvelope } from "@flotilla/core";
-import { DEFAULT_MAX_PAYLOAD_BYTES, DeadlineEntry, DeadlineTimer, decode, encode } from "@flotilla/core/internal";
+import { FlotillaCodes, FlotillaError, fromWire, newTraceContext, type RequestEnvelope } from "@flotilla/core";
+import {
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  DeadlineEntry,
+  DeadlineTimer,
+  decode,
+  encode,
+  unavailable,
+  writeMetaHeaders,
+} from "@flotilla/core/internal";
 import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { NatsHeaders, toNatsHeaders } from "./headers.js";
 import { instanceSubject, PING_ACTION, rpcSubject } from "./subjects.js";
@@ -51,7 +59,8 @@ export class RpcClient {
     let headers: ReturnType<typeof toNatsHeaders>;
     try {
       data = encode(req.payload, this.maxPayload());
-      headers = toNatsHeaders(req.headers, { [NatsHeaders.requestId]: req.id });
+      const wire = writeMetaHeaders(req.meta, timeoutMs, { [NatsHeaders.requestId]: req.id });
+      headers = toNatsHeaders(wire, req.headers);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -72,7 +81,8 @@ export class RpcClient {
   async ping(service: string, timeoutMs: number): Promise<boolean> {
     try {
       const action = `${service}.${PING_ACTION}`;
-      await this.request({ id: `ping.${service}`, service, action, headers: {}, payload: null }, timeoutMs);
+      const meta = { trace: newTraceContext(), correlationId: `ping.${service}`, caller: undefined, deadline: 0 };
+      await this.request({ id: meta.correlationId, service, action, meta, payload: null }, timeoutMs);
       return true;
     } catch {
       return false;
@@ -131,10 +141,6 @@ export class RpcClient {
   private maxPayload(): number {
     return this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES;
   }
-}
-
-export function unavailable(message: string, cause?: unknown): FlotillaError {
-  return new FlotillaError("UNAVAILABLE", message, cause === undefined ? {} : { cause });
 }
 
 /** For `.catch()` on JetStream API calls: a FlotillaError passes, anything else becomes UNAVAILABLE. */

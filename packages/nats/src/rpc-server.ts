@@ -2,7 +2,7 @@
 import {
   FlotillaCodes,
   FlotillaError,
-  Headers,
+  newTraceContext,
   type RequestEnvelope,
   type RequestHandler,
   type ServeOptions,
@@ -10,9 +10,17 @@ import {
   toWire,
   type WireError,
 } from "@flotilla/core";
-import { DEFAULT_MAX_PAYLOAD_BYTES, decode, encode, Queue } from "@flotilla/core/internal";
+import {
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  decode,
+  encode,
+  Queue,
+  readMetaHeaders,
+  readTimeout,
+  replyError,
+} from "@flotilla/core/internal";
 import type { Msg, NatsConnection, Subscription as NatsSubscription } from "@nats-io/transport-node";
-import { errorHeaders, fromNatsHeaders, NatsHeaders } from "./headers.js";
+import { errorHeaders, extraHeaders, NatsHeaders } from "./headers.js";
 import { ServiceApi } from "./service-api.js";
 import { INSTANCE_PREFIX, instanceWildcard, PING_ACTION, RPC_PREFIX, rpcServiceSubject } from "./subjects.js";
 import { withTimeout } from "./with-timeout.js";
@@ -20,7 +28,8 @@ import { withTimeout } from "./with-timeout.js";
 interface Pending {
   readonly msg: Msg;
   readonly action: string;
-  queuedAt: number | undefined;
+  /** When it arrived: time spent in our queue comes off the caller's budget. */
+  readonly receivedAt: number;
 }
 
 const PING_REPLY = new TextEncoder().encode("true");
@@ -89,10 +98,9 @@ export class RpcServer implements Subscription {
       respond(msg, PING_REPLY);
       return;
     }
-    const item: Pending = { msg, action, queuedAt: undefined };
+    const item: Pending = { msg, action, receivedAt: Date.now() };
     if (this.inFlight < this.opts.maxInFlight) this.run(item);
     else if (this.queue.length < this.opts.maxQueued) {
-      item.queuedAt = Date.now();
       this.queue.push(item);
     } else {
       const err = FlotillaError.of(FlotillaCodes.OVERLOADED, `${this.opts.instance} has too many queued requests`);
@@ -121,22 +129,21 @@ export class RpcServer implements Subscription {
 
   private envelope(item: Pending): RequestEnvelope {
     const { msg, action } = item;
-    const headers = fromNatsHeaders(msg.headers);
-    const id = headers[NatsHeaders.requestId] || `${this.opts.instance}.${++this.seq}`;
-    delete headers[NatsHeaders.requestId];
-    const timeout = headers[Headers.timeout];
-    // Time spent in our queue comes off the caller's budget, so the handler sees the real deadline.
-    if (item.queuedAt !== undefined && timeout !== undefined) {
-      headers[Headers.timeout] = String(Number(timeout) - (Date.now() - item.queuedAt));
-    }
-    const req: { -readonly [K in keyof RequestEnvelope]: RequestEnvelope[K] } = {
-      id,
+    const natsHeaders = msg.headers;
+    // nats.js answers "" for a missing header; the metadata reader wants undefined.
+    const get = (name: string) => natsHeaders?.get(name) || undefined;
+    const timeout = readTimeout(get);
+    // No time left (or none given): the deadline has passed, and the instance refuses the request.
+    const deadline = timeout === undefined ? 0 : item.receivedAt + timeout;
+    const req: RequestEnvelope = {
+      id: get(NatsHeaders.requestId) ?? `${this.opts.instance}.${++this.seq}`,
       service: this.opts.service,
       action,
-      headers,
+      meta: readMetaHeaders(get, deadline, newTraceContext),
+      headers: extraHeaders(natsHeaders),
       payload: decode(msg.data),
+      instance: msg.subject.startsWith(INSTANCE_PREFIX) ? this.opts.instance : undefined,
     };
-    if (msg.subject.startsWith(INSTANCE_PREFIX)) req.instance = this.opts.instance;
     return req;
   }
 
@@ -179,14 +186,6 @@ export class RpcServer implements Subscription {
   private maxPayload(): number {
     return this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES;
   }
-}
-
-/** A reply that cannot cross the wire is the callee's fault, not the caller's payload. */
-function replyError(err: unknown): unknown {
-  if (err instanceof FlotillaError && err.code === FlotillaCodes.PAYLOAD_TOO_LARGE.code) {
-    return FlotillaError.of(FlotillaCodes.REPLY_TOO_LARGE, `reply ${err.message}`, { details: err.details });
-  }
-  return err;
 }
 
 function respond(msg: Msg, data: Uint8Array, headers?: ReturnType<typeof errorHeaders>): void {

@@ -1,6 +1,6 @@
 /** @module Test helpers: a real nats-server per test file and transports connected to it. */
 import { randomUUID } from "node:crypto";
-import type { EventEnvelope, RequestEnvelope } from "@flotilla/core";
+import { type EventEnvelope, newTraceContext, type RequestEnvelope } from "@flotilla/core";
 import { type NatsServerHandle, type NatsServerOptions, startNatsServer } from "@flotilla/testing";
 import { NatsTransport, type NatsTransportOptions } from "../src/index.js";
 
@@ -33,7 +33,13 @@ let seq = 0;
 
 export function request(action: string, payload: unknown, extra: Partial<RequestEnvelope> = {}): RequestEnvelope {
   const service = action.slice(0, action.indexOf("."));
-  return { id: `test.${++seq}`, service, action, headers: { "flotilla-timeout-ms": "2000" }, payload, ...extra };
+  const meta = {
+    trace: newTraceContext(),
+    correlationId: `test.${seq + 1}`,
+    caller: undefined,
+    deadline: Date.now() + 2_000,
+  };
+  return { id: `test.${++seq}`, service, action, meta, payload, ...extra };
 }
 
 export function event(type: string, data: unknown, extra: Partial<EventEnvelope> = {}): EventEnvelope {

@@ -57,13 +57,30 @@ describe("nats transport: request/reply", () => {
     const server = await net.connect();
     await server.serve({ service: "svc", instance: "svc-1", ...serveDefaults }, async (req) => {
       if (req.action === "svc.fail") throw new FlotillaError("NOT_FOUND", "no such thing", { details: { id: 1 } });
-      return { headers: req.headers, id: req.id, instance: req.instance ?? null };
+      const { meta } = req;
+      const left = meta.deadline - Date.now();
+      return {
+        headers: req.headers,
+        id: req.id,
+        instance: req.instance ?? null,
+        meta,
+        inTime: left > 0 && left <= 2_000,
+      };
     });
     const client = await net.connect();
-    const reply = await client.request(request("svc.look", {}, { id: "req-1", instance: "svc-1" }), {
-      timeoutMs: 2_000,
+    const sent = request("svc.look", {}, { id: "req-1", instance: "svc-1", headers: { "x-extra": "1" } });
+    const reply = await client.request(sent, { timeoutMs: 2_000 });
+    // Metadata crosses as headers and comes back as objects; extra headers pass as they are.
+    expect(reply).toMatchObject({
+      id: "req-1",
+      instance: "svc-1",
+      headers: { "x-extra": "1" },
+      meta: {
+        trace: { traceId: sent.meta.trace.traceId, spanId: sent.meta.trace.spanId },
+        correlationId: sent.meta.correlationId,
+      },
+      inTime: true,
     });
-    expect(reply).toMatchObject({ id: "req-1", instance: "svc-1", headers: { "flotilla-timeout-ms": "2000" } });
     const err = await rejectionOf(() => client.request(request("svc.fail", {}), { timeoutMs: 2_000 }));
     expect(err).toMatchObject({ code: "NOT_FOUND", message: "no such thing", details: { id: 1 } });
 

@@ -75,6 +75,14 @@ export function fromSpanContext(sc: SpanContext): TraceContext {
  */
 export function parentContext(tc: TraceContext): Context {
   if (tc instanceof SpanTrace) return tc.context;
+  return remoteParent(tc);
+}
+
+/**
+ * The context of a parent that arrived through a transport: remote, as OpenTelemetry defines it, even
+ * when the in-process transport handed over the caller's own span object.
+ */
+export function remoteParent(tc: TraceContext): Context {
   return spanContext(trace.wrapSpanContext(toSpanContext(tc, true)));
 }
 

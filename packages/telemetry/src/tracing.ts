@@ -1,13 +1,5 @@
 /** @module The tracing middleware: one OpenTelemetry span per call, action, emit and handled event. */
-import {
-  formatTraceparent,
-  Headers,
-  type InboundAction,
-  type InboundEvent,
-  type Middleware,
-  type OutboundCall,
-  type OutboundEvent,
-} from "@flotilla/core";
+import type { InboundAction, InboundEvent, Middleware, OutboundCall, OutboundEvent } from "@flotilla/core";
 import {
   type Attributes,
   context,
@@ -20,7 +12,7 @@ import {
 } from "@opentelemetry/api";
 import * as attr from "./attributes.js";
 import { failureOf } from "./outcome.js";
-import { parentContext, SpanTrace } from "./trace-bridge.js";
+import { parentContext, remoteParent, SpanTrace } from "./trace-bridge.js";
 
 export const INSTRUMENTATION_SCOPE = "@flotilla/telemetry";
 const SCOPE_VERSION = "0.1.0";
@@ -78,32 +70,29 @@ export function tracing(options: TracingOptions = {}): Middleware {
         [attr.FLOTILLA_SERVICE]: ref.service,
       };
       if (ctx.instance !== undefined) attributes[attr.FLOTILLA_INSTANCE] = ctx.instance;
-      const span = tracer.startSpan(ref.fqn, { kind: SpanKind.SERVER, attributes }, parentContext(ctx.trace));
+      const span = tracer.startSpan(ref.fqn, { kind: SpanKind.SERVER, attributes }, remoteParent(ctx.trace));
       const current = new SpanTrace(span);
       ctx.trace = current;
       return settle(span, () => run(current, next));
     },
 
     emit(e: OutboundEvent, next) {
-      const { ctx, envelope } = e;
+      const { ctx, ref } = e;
       const attributes: Attributes = {
         [attr.MESSAGING_SYSTEM]: attr.FLOTILLA_SYSTEM,
-        [attr.MESSAGING_DESTINATION]: envelope.type,
-        [attr.MESSAGING_MESSAGE_ID]: envelope.id,
+        [attr.MESSAGING_DESTINATION]: ref.type,
+        [attr.MESSAGING_MESSAGE_ID]: e.id,
         [attr.MESSAGING_OPERATION_TYPE]: "send",
         [attr.MESSAGING_OPERATION_NAME]: "publish",
       };
       if (ctx.service !== undefined) attributes[attr.FLOTILLA_SERVICE] = ctx.service;
       const span = tracer.startSpan(
-        `${envelope.type} publish`,
+        `${ref.type} publish`,
         { kind: SpanKind.PRODUCER, attributes },
         parentContext(ctx.trace),
       );
-      const produced = new SpanTrace(span);
-      // The envelope is read-only to handlers, but its headers are ours to set before it is published.
-      const headers = envelope.headers as Record<string, string>;
-      headers[Headers.traceparent] = formatTraceparent(produced);
-      if (produced.tracestate) headers[Headers.tracestate] = produced.tracestate;
+      // Handlers of the event see the producer span as their parent.
+      e.trace = new SpanTrace(span);
       return settle(span, next);
     },
 
@@ -123,7 +112,7 @@ export function tracing(options: TracingOptions = {}): Middleware {
       const span = tracer.startSpan(
         `${envelope.type} process`,
         { kind: SpanKind.CONSUMER, attributes },
-        parentContext(ctx.trace),
+        remoteParent(ctx.trace),
       );
       const current = new SpanTrace(span);
       ctx.trace = current;

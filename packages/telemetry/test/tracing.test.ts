@@ -51,7 +51,7 @@ describe("tracing()", () => {
     expectChild(server1, client1);
     expectChild(client2, server1);
     expectChild(server2, client2);
-    // The callee's span crossed the transport (as a header), so it is a remote parent; the caller's
+    // The callee's parent arrived through the transport, so it is a remote parent; the caller's
     // own server span parents its outbound call in-process.
     expect(server1.parentSpanContext?.isRemote).toBe(true);
     expect(client2.parentSpanContext?.isRemote).toBeFalsy();

@@ -18,7 +18,6 @@ export function interceptPublish(
     isAvailable: (service) => inner.isAvailable(service),
     subscribe: (opts, handler) => inner.subscribe(opts, handler),
     publish: (event) => publish(event, inner),
-    ...(inner.passesObjects === undefined ? {} : { passesObjects: inner.passesObjects }),
     ...(inner.deadLetterStore === undefined ? {} : { deadLetterStore: inner.deadLetterStore }),
   };
   const { history, lag } = inner;

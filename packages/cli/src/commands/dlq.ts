@@ -1,8 +1,8 @@
 /** @module `flotilla dlq`: lists, shows, retries and drops the dead letters of a running (or stopped) app. */
 
+import { type AppEvents, openAppEvents } from "@flotilla/app";
 import { FlotillaError, type StoredDeadLetter } from "@flotilla/core";
 import { dataDirFrom } from "@flotilla/data/internal";
-import { type AppEvents, openAppEvents } from "../app-events.js";
 import { loadApp } from "../load-app.js";
 import { COMMON_OPTIONS, parseOptions, transportOption, UsageError } from "../options.js";
 import { DLQ_USAGE } from "../usage.js";

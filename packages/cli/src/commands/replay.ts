@@ -1,6 +1,7 @@
 /** @module `flotilla replay <service>.<projection>`: rebuilds a projection from the event history, beside the running app. */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { type FlotillaApp, openAppEvents } from "@flotilla/app";
 import {
   createLogger,
   type EventHistory,
@@ -12,8 +13,6 @@ import {
 } from "@flotilla/core";
 import { databaseEnvVar, databaseProviderFromEnv, type Kysely, rebuildProjection } from "@flotilla/data";
 import { dataDirFrom, sqliteDialect } from "@flotilla/data/internal";
-import type { FlotillaApp } from "../app.js";
-import { openAppEvents } from "../app-events.js";
 import { loadApp } from "../load-app.js";
 import { COMMON_OPTIONS, parseOptions, positiveIntOption, transportOption, UsageError } from "../options.js";
 import { eventsPerSecond, formatCount, Progress } from "../progress.js";
@@ -52,8 +51,11 @@ export async function replay(args: string[]): Promise<void> {
     service: service.name,
     instance: `${service.name}-replay-${process.pid}`,
     log: log.child({ service: service.name }),
-    publish: () =>
-      Promise.reject(FlotillaError.of(FlotillaCodes.CONFIG, "a replay publishes nothing: projections cannot emit")),
+    transport: {
+      name: "none",
+      send: () =>
+        Promise.reject(FlotillaError.of(FlotillaCodes.CONFIG, "a replay publishes nothing: projections cannot emit")),
+    },
   };
   const events = await openAppEvents(transportOption(values.transport), dataDir);
   let handle: ResourceHandle | undefined;

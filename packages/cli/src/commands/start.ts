@@ -1,9 +1,9 @@
 /** @module `flotilla start`: runs services of an app (and optionally its gateway) in this process. */
+
+import { runApp, stopOnSignals } from "@flotilla/app";
 import { dataDirFrom } from "@flotilla/data/internal";
 import { loadApp } from "../load-app.js";
 import { listOption, parseOptions, portOption, transportOption, UsageError } from "../options.js";
-import { runApp } from "../run-app.js";
-import { stopOnSignals } from "../stop-on-signals.js";
 import { START_USAGE } from "../usage.js";
 
 export async function start(args: string[]): Promise<void> {

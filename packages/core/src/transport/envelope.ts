@@ -1,6 +1,5 @@
 /** @module The messages every transport carries: requests and events, with their metadata headers. */
-import type { Identity } from "../context.js";
-import type { TraceContext } from "../trace-context.js";
+import type { CallMeta } from "./metadata.js";
 
 /** Header names shared by every transport (lowercase; the NATS transport sends them as message headers). */
 export const Headers = {
@@ -17,18 +16,6 @@ export const Headers = {
 
 export type HeaderMap = Record<string, string>;
 
-/**
- * The request metadata as objects. A transport that passes objects within one process (the in-process
- * transport, by reference) carries this instead of formatting headers the callee would parse again.
- */
-export interface CallMeta {
-  readonly trace: TraceContext;
-  readonly correlationId: string;
-  readonly caller: Identity | undefined;
-  /** Epoch milliseconds; caller and callee share one clock. */
-  readonly deadline: number;
-}
-
 export interface RequestEnvelope {
   /** Request id, unique per attempt; also the correlation key between request and reply. */
   readonly id: string;
@@ -38,11 +25,14 @@ export interface RequestEnvelope {
   readonly action: string;
   /** Address of one instance when the caller balances client-side; absent for queue-group balancing. */
   readonly instance?: string;
-  /** Metadata as headers; with `meta`, only extra headers set by middleware. */
-  readonly headers: HeaderMap;
+  /**
+   * Trace, correlation, caller and deadline, as objects on every transport: one in-process hands them
+   * over as they are; one that crosses a wire writes and reads them as headers (see metadata.ts).
+   */
+  readonly meta: CallMeta;
+  /** Extra headers set by middleware; they travel as they are. */
+  readonly headers?: HeaderMap;
   readonly payload: unknown;
-  /** Present only on transports that pass objects (see `Transport.passesObjects`). */
-  readonly meta?: CallMeta;
 }
 
 /** An event as it travels, CloudEvents 1.0 attributes plus Flotilla's extensions in `headers`. */

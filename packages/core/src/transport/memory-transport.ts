@@ -20,6 +20,7 @@ import type {
   Subscription,
   Transport,
 } from "./transport.js";
+import { replyError, unavailable } from "./transport-errors.js";
 
 export interface MemoryTransportOptions {
   /**
@@ -84,7 +85,6 @@ const DEFAULT_RETENTION_MS = 7 * 24 * 3_600_000;
 
 export class MemoryTransport implements Transport {
   readonly name = "memory";
-  readonly passesObjects: boolean;
   readonly deadLetterStore: DeadLetterStore;
   /** Present only with a journal: without one the transport retains nothing. */
   readonly history?: (types: readonly string[]) => Promise<EventHistory>;
@@ -102,7 +102,6 @@ export class MemoryTransport implements Transport {
 
   constructor(options: MemoryTransportOptions = {}) {
     this.faithful = options.faithful ?? false;
-    this.passesObjects = !this.faithful;
     this.maxPayload = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.maxBacklog = options.maxBacklog ?? 100_000;
     const journal = options.journal;
@@ -148,7 +147,8 @@ export class MemoryTransport implements Transport {
     let sent = req;
     if (this.faithful) {
       try {
-        sent = { ...req, headers: { ...req.headers }, payload: roundTrip(req.payload, this.maxPayload) };
+        // The payload crosses as bytes would; the metadata is immutable objects either way.
+        sent = { ...req, payload: roundTrip(req.payload, this.maxPayload) };
       } catch (err) {
         return Promise.reject(err);
       }
@@ -341,18 +341,6 @@ export class MemoryTransport implements Transport {
     // Errors always cross as they would on the wire, so both modes hand callers the same shape.
     call.reject(fromWire(toWire(err)));
   }
-}
-
-/** A reply that cannot cross the wire is the callee's fault: say so, rather than blame the caller's payload. */
-function replyError(err: unknown): unknown {
-  if (err instanceof FlotillaError && err.code === FlotillaCodes.PAYLOAD_TOO_LARGE.code) {
-    return FlotillaError.of(FlotillaCodes.REPLY_TOO_LARGE, `reply ${err.message}`, { details: err.details });
-  }
-  return err;
-}
-
-function unavailable(message: string, cause?: unknown): FlotillaError {
-  return new FlotillaError("UNAVAILABLE", message, { cause });
 }
 
 /** A journal's dead letters, whose retries this process then takes at once rather than at its next poll. */

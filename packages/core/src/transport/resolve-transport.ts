@@ -10,7 +10,8 @@ export type TransportSpec = string | Transport;
 
 /**
  * `memory://` gives a fresh in-process transport; `memory://?faithful=true` serializes every message
- * as the network would. Other schemes come from `factories`, keyed by scheme without the colon.
+ * as the network would. Other schemes come from `factories`, keyed by scheme without the colon; a
+ * `memory` factory replaces the default (an app keeps its in-process events in a journal that way).
  */
 export function resolveTransport(spec: TransportSpec, factories: Record<string, TransportFactory> = {}): Transport {
   if (typeof spec !== "string") return spec;
@@ -24,10 +25,10 @@ export function resolveTransport(spec: TransportSpec, factories: Record<string, 
     );
   }
   const scheme = url.protocol.replace(/:$/, "");
-  if (scheme === "memory") return new MemoryTransport(memoryTransportOptions(url));
   const factory = factories[scheme];
+  if (factory === undefined && scheme === "memory") return new MemoryTransport(memoryTransportOptions(url));
   if (factory === undefined) {
-    const known = ["memory", ...Object.keys(factories)].join(", ");
+    const known = [...new Set(["memory", ...Object.keys(factories)])].join(", ");
     throw FlotillaError.of(FlotillaCodes.CONFIG, `no transport for scheme "${scheme}" (known: ${known})`);
   }
   return factory(url);

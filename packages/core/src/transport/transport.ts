@@ -86,11 +86,6 @@ export interface EventHistory extends AsyncIterable<EventEnvelope> {
 export interface Transport {
   /** `memory`, `nats`, …, for logs and metrics. */
   readonly name: string;
-  /**
-   * True when requests reach their handler as the very objects sent (in-process, by reference): the
-   * host then sends metadata as `RequestEnvelope.meta` objects instead of headers.
-   */
-  readonly passesObjects?: boolean;
   connect(): Promise<void>;
   /** Closes the connection; pending requests fail with UNAVAILABLE. */
   close(): Promise<void>;

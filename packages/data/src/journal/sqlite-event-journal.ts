@@ -31,21 +31,17 @@ export function eventJournalFile(dataDir: string): string {
   return join(dataDir, EVENT_JOURNAL_FILE);
 }
 
-/** What an operator's process (`flotilla dlq`) uses while the app runs or is down. */
-export interface StandaloneEventJournal {
-  readonly deadLetters: EventJournal["deadLetters"];
-  history(types: readonly string[]): EventHistory;
-  close(): void;
-}
-
 /** Opens (creating it and its directory if missing) the journal for a `MemoryTransport`. */
 export function sqliteEventJournal(file: string): EventJournal {
   mkdirSync(dirname(file), { recursive: true });
   return new SqliteEventJournal(file, false);
 }
 
-/** Opens an existing journal from another process; NOT_FOUND when there is none at `file`. */
-export function openEventJournal(file: string): StandaloneEventJournal {
+/**
+ * Opens an existing journal from another process (an operator's `flotilla dlq` while the app runs or
+ * is down); NOT_FOUND when there is none at `file`.
+ */
+export function openEventJournal(file: string): EventJournal {
   if (!existsSync(file)) throw new FlotillaError("NOT_FOUND", `no event journal at ${file}`, { details: { file } });
   return new SqliteEventJournal(file, true);
 }

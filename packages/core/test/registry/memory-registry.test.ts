@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { action, defineContract } from "../contract.js";
-import { createHost } from "../host.js";
-import { defineService } from "../service.js";
-import { MemoryTransport } from "../transport/memory-transport.js";
-import { MemoryRegistry } from "./memory-registry.js";
-import { resolveRegistry } from "./resolve-registry.js";
+import { action, defineContract } from "../../src/contract.js";
+import { createHost } from "../../src/host.js";
+import { MemoryRegistry } from "../../src/registry/memory-registry.js";
+import { resolveRegistry } from "../../src/registry/resolve-registry.js";
+import { defineService } from "../../src/service.js";
+import { MemoryTransport } from "../../src/transport/memory-transport.js";
 
 const box = defineContract({
   service: "box",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { childTraceContext, formatTraceparent, newTraceContext, parseTraceparent } from "./trace-context.js";
+import { childTraceContext, formatTraceparent, newTraceContext, parseTraceparent } from "../src/trace-context.js";
 
 describe("trace context", () => {
   const valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";

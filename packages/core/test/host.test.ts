@@ -1,10 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { action, defineContract, event } from "./contract.js";
-import { createHost } from "./host.js";
-import type { Middleware } from "./middleware.js";
-import { defineService } from "./service.js";
-import { MemoryTransport } from "./transport/memory-transport.js";
+import { action, defineContract, event } from "../src/contract.js";
+import { createHost } from "../src/host.js";
+import type { Middleware } from "../src/middleware.js";
+import type { OutboundMessage, OutboundSink } from "../src/outbound-sink.js";
+import { defineService } from "../src/service.js";
+import { formatTraceparent, newTraceContext } from "../src/trace-context.js";
+import type { EventEnvelope } from "../src/transport/envelope.js";
+import { MemoryTransport } from "../src/transport/memory-transport.js";
 
 const box = defineContract({
   service: "box",
@@ -126,7 +129,7 @@ describe("host", () => {
     const tap: Middleware = {
       name: "tap",
       emit: async (e, next) => {
-        seen.push(`emit ${e.envelope.type}`);
+        seen.push(`emit ${e.ref.type}`);
         return next();
       },
       call: async (c, next) => {
@@ -153,6 +156,57 @@ describe("host", () => {
     await host.stop();
   });
 
+  it("sends a service's events after its middleware to the sink its resource provides, not the transport", async () => {
+    const transport = new MemoryTransport();
+    await transport.connect();
+    const published: EventEnvelope[] = [];
+    const direct = await transport.subscribe(
+      { types: [other.Thing.type], instance: "t", maxInFlight: 1, maxDeliveries: 1, backoffMs: () => 0 },
+      async (e) => {
+        published.push(e);
+      },
+    );
+    const stored: OutboundMessage[] = [];
+    const sink: OutboundSink = {
+      name: "test-store",
+      send: async (message) => {
+        stored.push(message);
+      },
+    };
+    const producer = newTraceContext();
+    const stamp: Middleware = {
+      name: "stamp",
+      emit: (e, next) => {
+        e.trace = producer;
+        e.headers = { "x-stamp": "1" };
+        return next();
+      },
+    };
+    const provider = {
+      kind: "database",
+      open: async () => ({ value: "db", sink, close: async () => {} }),
+    };
+    const emitter = defineService(other, {
+      database: { kind: "database" },
+      actions: {},
+      start: (ctx) => ctx.emit(other.Thing, {}),
+    });
+    const host = createHost({ services: [emitter], transport, resources: [provider], middleware: [stamp] });
+    await host.start();
+    expect(stored).toHaveLength(1);
+    const envelope = stored[0]?.envelope;
+    expect(stored[0]?.kind).toBe("event");
+    expect(envelope).toMatchObject({ type: "other.Thing", source: "other", data: {} });
+    expect(envelope?.headers).toMatchObject({ traceparent: formatTraceparent(producer), "x-stamp": "1" });
+    // The sink took the event: the transport never saw it (a later one, published directly, arrives).
+    await transport.publish({ ...(envelope as EventEnvelope), id: "sentinel" });
+    await until(() => published.length > 0);
+    expect(published.map((e) => e.id)).toEqual(["sentinel"]);
+    await direct.close();
+    await host.stop();
+    await transport.close();
+  });
+
   it("reports readiness from service hooks", async () => {
     let ready = false;
     const svc = defineService(other, { actions: {}, ready: () => ready });
@@ -166,3 +220,7 @@ describe("host", () => {
     expect(await host.isReady()).toBe(false);
   });
 });
+
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,8 +1,8 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";
-import type { Context } from "./context.js";
-import { action, defineContract, event } from "./contract.js";
-import { defineService } from "./service.js";
+import type { Context } from "../src/context.js";
+import { action, defineContract, event } from "../src/contract.js";
+import { defineService } from "../src/service.js";
 
 // These checks run in `npm run typecheck`: a wrong call or handler must not compile.
 const shop = defineContract({

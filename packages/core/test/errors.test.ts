@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FlotillaCodes, FlotillaError, fromWire, isPoison, toWire } from "./errors.js";
+import { FlotillaCodes, FlotillaError, fromWire, isPoison, toWire } from "../src/errors.js";
 
 describe("errors", () => {
   it("defaults status and retryability from the code", () => {

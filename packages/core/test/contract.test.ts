@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { action, defineContract, event } from "./contract.js";
+import { action, defineContract, event } from "../src/contract.js";
 
 describe("contracts", () => {
   const shop = defineContract({

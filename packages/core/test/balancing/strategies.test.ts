@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import type { InstanceInfo } from "../registry/registry.js";
-import { KeyAffinityStrategy } from "./key-affinity-strategy.js";
-import { LatencyAwareStrategy } from "./latency-aware-strategy.js";
-import { LeastInFlightStrategy } from "./least-in-flight-strategy.js";
-import { RandomStrategy } from "./random-strategy.js";
-import { resolveStrategy } from "./resolve-strategy.js";
-import { RoundRobinStrategy } from "./round-robin-strategy.js";
-import type { Strategy } from "./strategy.js";
+import { KeyAffinityStrategy } from "../../src/balancing/key-affinity-strategy.js";
+import { LatencyAwareStrategy } from "../../src/balancing/latency-aware-strategy.js";
+import { LeastInFlightStrategy } from "../../src/balancing/least-in-flight-strategy.js";
+import { RandomStrategy } from "../../src/balancing/random-strategy.js";
+import { resolveStrategy } from "../../src/balancing/resolve-strategy.js";
+import { RoundRobinStrategy } from "../../src/balancing/round-robin-strategy.js";
+import type { Strategy } from "../../src/balancing/strategy.js";
+import type { InstanceInfo } from "../../src/registry/registry.js";
 
 const inst = (id: string, inFlight = 0): InstanceInfo => ({
   service: "svc",

@@ -1,5 +1,5 @@
 /** @module An app: the services of one system and, optionally, the gateway routes in front of them. */
-import type { Middleware, ServiceDefinition } from "@flotilla/core";
+import { FlotillaCodes, FlotillaError, type Middleware, type ServiceDefinition } from "@flotilla/core";
 import type { Policy, Route } from "@flotilla/gateway";
 
 export interface FlotillaApp {
@@ -9,15 +9,20 @@ export interface FlotillaApp {
     readonly routes: readonly Route[];
     readonly policies?: readonly Policy[];
   };
-  /** Middleware every host of this app runs (tracing and metrics are added by the runner). */
+  /** Middleware every host of this app runs, before what `runApp` adds (metrics, retries, balancing). */
   readonly middleware?: readonly Middleware[];
 }
 
-/** Declares an app; the CLI loads a module whose default export (or `app` export) is one. */
+/**
+ * Declares an app. `runApp(app, options)` runs it from any program; the `flotilla` command loads a
+ * module whose default export (or `app` export) is one.
+ */
 export function defineApp(app: FlotillaApp): FlotillaApp {
   const names = new Set<string>();
   for (const service of app.services) {
-    if (names.has(service.name)) throw new Error(`${app.name}: service ${service.name} is listed twice`);
+    if (names.has(service.name)) {
+      throw FlotillaError.of(FlotillaCodes.CONFIG, `${app.name}: service ${service.name} is listed twice`);
+    }
     names.add(service.name);
   }
   return Object.freeze(app);

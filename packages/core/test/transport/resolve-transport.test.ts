@@ -1,13 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { MemoryTransport } from "./memory-transport.js";
-import { resolveTransport } from "./resolve-transport.js";
+import { MemoryTransport } from "../../src/transport/memory-transport.js";
+import { resolveTransport } from "../../src/transport/resolve-transport.js";
 
 describe("resolveTransport", () => {
   it("makes in-process transports from memory:// URLs and passes instances through", () => {
-    expect(resolveTransport("memory://")).toMatchObject({ name: "memory", passesObjects: true });
-    expect(resolveTransport("memory://?faithful=1")).toMatchObject({ passesObjects: false });
+    expect(resolveTransport("memory://")).toBeInstanceOf(MemoryTransport);
+    expect(resolveTransport("memory://?faithful=1")).toBeInstanceOf(MemoryTransport);
     const given = new MemoryTransport();
     expect(resolveTransport(given)).toBe(given);
+  });
+
+  it("lets a memory factory replace the default in-process transport", () => {
+    const made = new MemoryTransport();
+    expect(resolveTransport("memory://?journal=off", { memory: () => made })).toBe(made);
   });
 
   it("uses the factory registered for a scheme", () => {

@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { action, defineContract } from "../contract.js";
-import { FlotillaError } from "../errors.js";
-import { createHost, type Host } from "../host.js";
-import type { Middleware } from "../middleware.js";
-import { MemoryRegistry } from "../registry/memory-registry.js";
-import type { Registry } from "../registry/registry.js";
-import { defineService } from "../service.js";
-import { MemoryTransport } from "../transport/memory-transport.js";
-import { loadBalancing } from "./load-balancing.js";
+import { loadBalancing } from "../../src/balancing/load-balancing.js";
+import { action, defineContract } from "../../src/contract.js";
+import { FlotillaError } from "../../src/errors.js";
+import { createHost, type Host } from "../../src/host.js";
+import type { Middleware } from "../../src/middleware.js";
+import { MemoryRegistry } from "../../src/registry/memory-registry.js";
+import type { Registry } from "../../src/registry/registry.js";
+import { defineService } from "../../src/service.js";
+import { MemoryTransport } from "../../src/transport/memory-transport.js";
 
 const pool = defineContract({
   service: "pool",

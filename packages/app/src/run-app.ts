@@ -6,20 +6,20 @@ import {
   type Host,
   type Logger,
   loadBalancing,
-  MemoryTransport,
   type Middleware,
   type Registry,
   resolveRegistry,
-  type Transport,
+  resolveTransport,
 } from "@flotilla/core";
-import { memoryTransportOptions } from "@flotilla/core/internal";
-import { databaseProviderFromEnv, eventJournalFile, outboxBacklogs, sqliteEventJournal } from "@flotilla/data";
-import { dataDirFrom, MEMORY, sqliteDialect } from "@flotilla/data/internal";
+import { databaseProviderFromEnv } from "@flotilla/data";
+import { dataDirFrom, sqliteDialect } from "@flotilla/data/internal";
 import { createGateway, type Gateway } from "@flotilla/gateway";
-import { natsRegistry, natsTransport } from "@flotilla/nats";
+import { natsRegistry } from "@flotilla/nats";
 import { circuitBreakers, retries } from "@flotilla/resilience";
-import { collectedGauge, type MetricsMiddleware, metrics } from "@flotilla/telemetry";
+import { metrics } from "@flotilla/telemetry";
 import type { FlotillaApp } from "./app.js";
+import { appTransports } from "./app-transports.js";
+import { operationalGauges } from "./operational-gauges.js";
 import { type OpsServer, startOpsServer } from "./ops-server.js";
 
 export interface RunOptions {
@@ -63,24 +63,24 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
     typeof options.registry === "string" ? resolveRegistry(options.registry, { nats: natsRegistry }) : options.registry;
   const ownsRegistry = typeof options.registry === "string";
   const dataDir = dataDirFrom(options.dataDir);
-  const transportUrl = options.transport ?? "memory://?faithful=1";
-  const embedded = journaledTransport(transportUrl, dataDir);
+  // Resolved here rather than by the host, so a bad URL fails before anything is opened.
+  const transport = resolveTransport(options.transport ?? "memory://?faithful=1", appTransports(dataDir));
+  // Each service's database: FLOTILLA_DB_<SERVICE> or FLOTILLA_DB (e.g. postgres://…), else a SQLite file.
+  const databases = databaseProviderFromEnv({ fallback: sqliteDialect({ dataDir }) });
   const host = createHost({
     services,
-    transport: embedded ?? transportUrl,
-    transports: { nats: natsTransport },
-    // Each service's database: FLOTILLA_DB_<SERVICE> or FLOTILLA_DB (e.g. postgres://…), else a SQLite file.
-    resources: [databaseProviderFromEnv({ fallback: sqliteDialect({ dataDir }) })],
+    transport,
+    resources: [databases],
     middleware: [...(app.middleware ?? []), telemetry, ...resilience(registry)],
     ...(registry ? { registry } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
-  operationalGauges(telemetry, host.transport);
+  operationalGauges(telemetry.registry, databases, transport);
   try {
-    await embedded?.connect();
+    await transport.connect();
     await host.start();
   } catch (err) {
-    await embedded?.close();
+    await transport.close();
     if (ownsRegistry) await registry?.close();
     throw err;
   }
@@ -105,7 +105,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
   } catch (err) {
     await gateway?.close();
     await host.stop();
-    await embedded?.close();
+    await transport.close();
     if (ownsRegistry) await registry?.close();
     throw err;
   }
@@ -117,54 +117,11 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
     async stop() {
       await gateway?.close();
       await host.stop();
-      await embedded?.close();
+      await transport.close();
       if (ownsRegistry) await registry?.close();
       await ops?.close();
     },
   };
-}
-
-/** The in-process transport over the data directory's event journal; undefined for other transports. */
-function journaledTransport(url: string, dataDir: string): MemoryTransport | undefined {
-  if (!url.startsWith("memory:")) return undefined;
-  const parsed = new URL(url);
-  const journal = parsed.searchParams.get("journal");
-  if (journal === "off" || dataDir === MEMORY) return undefined;
-  if (journal !== null) {
-    throw FlotillaError.of(FlotillaCodes.CONFIG, `transport ${url}: journal can only be "off" (default: on)`);
-  }
-  return new MemoryTransport({
-    ...memoryTransportOptions(parsed),
-    journal: sqliteEventJournal(eventJournalFile(dataDir)),
-  });
-}
-
-/** Outbox backlog and consumer lag, read at scrape time. */
-function operationalGauges(telemetry: MetricsMiddleware, transport: Transport): void {
-  collectedGauge(telemetry.registry, {
-    name: "flotilla_outbox_backlog_events",
-    help: "Committed events in a service's outbox that the broker has not confirmed yet.",
-    labelNames: ["service", "instance"] as const,
-    read: async () =>
-      (await outboxBacklogs()).map((b) => ({ labels: { service: b.service, instance: b.instance }, value: b.events })),
-  });
-  collectedGauge(telemetry.registry, {
-    name: "flotilla_outbox_oldest_event_age_seconds",
-    help: "Age of the oldest event waiting in a service's outbox (0 when empty).",
-    labelNames: ["service", "instance"] as const,
-    read: async () =>
-      (await outboxBacklogs()).map((b) => ({
-        labels: { service: b.service, instance: b.instance },
-        value: b.oldestAgeMs / 1000,
-      })),
-  });
-  collectedGauge(telemetry.registry, {
-    name: "flotilla_consumer_lag_events",
-    help: "Events not yet handled by a durable consumer group this process has members in.",
-    labelNames: ["group"] as const,
-    read: async () =>
-      Object.entries((await transport.lag?.()) ?? {}).map(([group, value]) => ({ labels: { group }, value })),
-  });
 }
 
 /**

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { EventEnvelope } from "./envelope.js";
-import { Headers } from "./envelope.js";
-import { MemoryTransport } from "./memory-transport.js";
-import type { EventHandler, SubscribeOptions } from "./transport.js";
+import type { EventEnvelope } from "../../src/transport/envelope.js";
+import { Headers } from "../../src/transport/envelope.js";
+import { MemoryTransport } from "../../src/transport/memory-transport.js";
+import type { EventHandler, SubscribeOptions } from "../../src/transport/transport.js";
 
 function tick(type = "src.Ticked", headers: Record<string, string> = {}): EventEnvelope {
   const id = randomUUID();

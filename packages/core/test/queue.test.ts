@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Queue } from "./queue.js";
+import { Queue } from "../src/queue.js";
 
 describe("queue", () => {
   it("keeps FIFO order across compaction and unshift", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DeadlineEntry, DeadlineTimer } from "./deadline-timer.js";
+import { DeadlineEntry, DeadlineTimer } from "../src/deadline-timer.js";
 
 class Entry extends DeadlineEntry {
   constructor(

@@ -1,0 +1,11 @@
+/** @module Flotilla apps: define one (services and gateway routes), run it embedded or split, reach its events. */
+
+export type { FlotillaApp } from "./app.js";
+export { defineApp } from "./app.js";
+export type { AppEvents } from "./app-events.js";
+export { openAppEvents } from "./app-events.js";
+export { appTransports } from "./app-transports.js";
+export type { OpsServer } from "./ops-server.js";
+export type { RunningApp, RunOptions } from "./run-app.js";
+export { runApp } from "./run-app.js";
+export { stopOnSignals } from "./stop-on-signals.js";

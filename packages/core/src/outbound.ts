@@ -1,0 +1,138 @@
+/**
+ * @module The outbound half of one service instance (or of the edge): `ctx.call` and `ctx.emit` run
+ * its middleware, then a call goes to the transport and an event to the instance's sink.
+ */
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { CallOptions, Context, Dispatcher } from "./context.js";
+import type { ActionRef, EventRef } from "./contract.js";
+import { FlotillaCodes, FlotillaError } from "./errors.js";
+import { compose, type Middleware, type OutboundCall, type OutboundEvent } from "./middleware.js";
+import type { OutboundSink } from "./outbound-sink.js";
+import type { EventEnvelope, RequestEnvelope } from "./transport/envelope.js";
+import { writeMetaHeaders } from "./transport/metadata.js";
+import type { Transport } from "./transport/transport.js";
+import { parseOrThrow } from "./validation.js";
+
+export interface OutboundOptions {
+  /** The service whose handlers call and emit through this; undefined at the edge (which cannot emit). */
+  readonly service: string | undefined;
+  /** Prefix of request ids: unique per process and owner. */
+  readonly id: string;
+  readonly transport: Transport;
+  readonly log: Logger;
+  /** Timeout of a call when neither the caller nor the action sets one. */
+  readonly callTimeoutMs: number;
+}
+
+export class Outbound implements Dispatcher {
+  readonly defaultCallTimeoutMs: number;
+  private callPipeline!: (call: OutboundCall) => Promise<unknown>;
+  private emitPipeline!: (event: OutboundEvent) => Promise<void>;
+  private sink!: OutboundSink;
+  private seq = 0;
+
+  constructor(
+    private readonly options: OutboundOptions,
+    middleware: readonly Middleware[],
+    sink: OutboundSink,
+  ) {
+    this.defaultCallTimeoutMs = options.callTimeoutMs;
+    this.plumb(middleware, sink);
+  }
+
+  /** (Re)composes the pipelines: an instance does so once its resources (and their sink) are open. */
+  plumb(middleware: readonly Middleware[], sink: OutboundSink): void {
+    this.sink = sink;
+    this.callPipeline = compose(middleware, "call", this.request);
+    this.emitPipeline = compose(middleware, "emit", this.store);
+  }
+
+  dispatch(ctx: Context, ref: ActionRef, input: unknown, opts: CallOptions | undefined): Promise<unknown> {
+    const remaining = ctx.deadline - Date.now();
+    if (remaining <= 0) {
+      return Promise.reject(new FlotillaError("DEADLINE_EXCEEDED", `deadline passed before calling ${ref.fqn}`));
+    }
+    let timeoutMs = opts?.timeoutMs ?? ref.timeoutMs ?? this.defaultCallTimeoutMs;
+    if (timeoutMs > remaining) timeoutMs = remaining;
+    const call: OutboundCall = { ref, ctx, input, trace: ctx.trace, timeoutMs, attempt: 1 };
+    if (opts !== undefined) {
+      if (opts.instance !== undefined) call.instance = opts.instance;
+      if (opts.key !== undefined) call.key = opts.key;
+      if (opts.strategy !== undefined) call.strategy = opts.strategy;
+    }
+    return this.callPipeline(call);
+  }
+
+  emit(ctx: Context, ref: EventRef, data: unknown): Promise<void> {
+    if (ref.service !== this.options.service) {
+      const who = this.options.service ?? "the edge";
+      const err = FlotillaError.of(
+        FlotillaCodes.CONFIG,
+        `${who} cannot emit ${ref.type}: a service emits only its own events`,
+      );
+      return Promise.reject(err);
+    }
+    let valid: unknown;
+    try {
+      valid = parseOrThrow(ref.schema, data, `data of ${ref.type}`);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const event: OutboundEvent = {
+      ref,
+      ctx,
+      id: randomUUID(),
+      time: new Date().toISOString(),
+      data: valid,
+      trace: ctx.trace,
+    };
+    return this.emitPipeline(event);
+  }
+
+  logger(ctx: Context): Logger {
+    return this.options.log.child({
+      traceId: ctx.trace.traceId,
+      spanId: ctx.trace.spanId,
+      correlationId: ctx.correlationId,
+    });
+  }
+
+  /** The last step of a call: the request, with its metadata as objects, on the transport. */
+  private readonly request = (call: OutboundCall): Promise<unknown> => {
+    const ctx = call.ctx;
+    const req: RequestEnvelope = {
+      id: `${this.options.id}.${++this.seq}`,
+      service: call.ref.service,
+      action: call.ref.fqn,
+      meta: {
+        trace: call.trace,
+        correlationId: ctx.correlationId,
+        caller: ctx.caller,
+        deadline: Date.now() + call.timeoutMs,
+      },
+      payload: call.input,
+      // Always present, possibly undefined: one object shape for every request.
+      headers: call.headers,
+      instance: call.instance,
+    };
+    return this.options.transport.request(req, { timeoutMs: call.timeoutMs });
+  };
+
+  /** The last step of an emit: the envelope, its metadata as headers (it may be stored), to the sink. */
+  private readonly store = (event: OutboundEvent): Promise<void> => {
+    const ctx = event.ctx;
+    const headers = writeMetaHeaders({ trace: event.trace, correlationId: ctx.correlationId, caller: ctx.caller });
+    if (event.headers !== undefined) Object.assign(headers, event.headers);
+    const envelope: EventEnvelope = {
+      id: event.id,
+      type: event.ref.type,
+      source: event.ref.service,
+      version: event.ref.version,
+      time: event.time,
+      headers,
+      data: event.data,
+    };
+    return this.sink.send({ kind: "event", envelope });
+  };
+}

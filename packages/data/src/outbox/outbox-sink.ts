@@ -1,0 +1,72 @@
+/**
+ * @module The sink of a service with a database: `ctx.emit` ends here, writing the message to the
+ * service's outbox in the caller's transaction; the relay publishes it once that commits.
+ */
+import { FlotillaCodes, FlotillaError, type OutboundMessage, type OutboundSink } from "@flotilla/core";
+import { type Kysely, sql } from "kysely";
+import type { ServiceDatabase } from "../service-database.js";
+import type { SystemTables } from "../system-tables.js";
+
+export interface OutboxSinkOptions {
+  /** Wakes this instance's relay once the message is committed. */
+  wake(): void;
+  /** PostgreSQL: the NOTIFY channel that wakes the relay of whichever instance holds the lease. */
+  notifyChannel?: string;
+  /** True while this instance's own relay holds the lease: waking it locally is enough, no NOTIFY. */
+  relaysHere?(): boolean;
+  /** Largest message accepted, as JSON bytes (default 1 MiB minus headroom for headers, NATS's default limit). */
+  maxMessageBytes?: number;
+}
+
+const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024 - 8 * 1024;
+
+/**
+ * Inside a transaction (`ctx.db.transaction().execute(…)`, or an exactly-once event handler) the
+ * message is written in that transaction and exists only if it commits; outside one it is written on
+ * its own. Either way `send` resolves once the message is durable in the service's database.
+ */
+export function outboxSink(db: ServiceDatabase<SystemTables>, options: OutboxSinkOptions): OutboundSink {
+  const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const channel = options.notifyChannel;
+  const relaysHere = options.relaysHere ?? (() => false);
+  return {
+    name: "outbox",
+    async send(message: OutboundMessage): Promise<void> {
+      const { envelope } = message;
+      const json = JSON.stringify(envelope);
+      // A UTF-16 unit takes at most 3 bytes in UTF-8: most messages need no byte count at all.
+      if (json.length * 3 > maxBytes && Buffer.byteLength(json) > maxBytes) {
+        throw FlotillaError.of(
+          FlotillaCodes.PAYLOAD_TOO_LARGE,
+          `${envelope.type} is larger than ${maxBytes} bytes as JSON`,
+        );
+      }
+      const row = {
+        kind: message.kind,
+        event_id: envelope.id,
+        type: envelope.type,
+        envelope: json,
+        created_at: Date.now(),
+      };
+      const work = db.current();
+      if (work === undefined) {
+        await db.insertInto("flotilla_outbox").values(row).execute();
+        if (channel !== undefined && !relaysHere()) await notify(db, channel);
+        options.wake();
+        return;
+      }
+      const trx = work.trx as unknown as Kysely<SystemTables>;
+      await trx.insertInto("flotilla_outbox").values(row).execute();
+      if (!work.notified) {
+        work.notified = true;
+        work.afterCommit.push(options.wake);
+        // Delivered by PostgreSQL when (and only if) the transaction commits.
+        if (channel !== undefined && !relaysHere()) await notify(trx, channel);
+      }
+    },
+  };
+}
+
+function notify(db: Kysely<SystemTables>, channel: string): Promise<unknown> {
+  return sql`select pg_notify(${channel}, '')`.execute(db);
+}
