@@ -9,7 +9,8 @@ import type { ActionRef, EventRef } from "./contract.js";
 import { FlotillaCodes, FlotillaError } from "./errors.js";
 import { compose, type Middleware, type OutboundCall, type OutboundEvent } from "./middleware.js";
 import type { OutboundSink } from "./outbound-sink.js";
-import type { EventEnvelope, RequestEnvelope } from "./transport/envelope.js";
+import type { TraceContext } from "./trace-context.js";
+import type { EventEnvelope, HeaderMap, RequestEnvelope } from "./transport/envelope.js";
 import { writeMetaHeaders } from "./transport/metadata.js";
 import type { Transport } from "./transport/transport.js";
 import { parseOrThrow } from "./validation.js";
@@ -28,6 +29,8 @@ export interface OutboundOptions {
 export class Outbound implements Dispatcher {
   readonly defaultCallTimeoutMs: number;
   private callPipeline!: (call: OutboundCall) => Promise<unknown>;
+  /** No middleware has a call hook: calls skip building an `OutboundCall` for them. */
+  private bareCalls = true;
   private emitPipeline!: (event: OutboundEvent) => Promise<void>;
   private sink!: OutboundSink;
   private seq = 0;
@@ -44,6 +47,7 @@ export class Outbound implements Dispatcher {
   /** (Re)composes the pipelines: an instance does so once its resources (and their sink) are open. */
   plumb(middleware: readonly Middleware[], sink: OutboundSink): void {
     this.sink = sink;
+    this.bareCalls = !middleware.some((m) => m.call !== undefined);
     this.callPipeline = compose(middleware, "call", this.request);
     this.emitPipeline = compose(middleware, "emit", this.store);
   }
@@ -55,6 +59,7 @@ export class Outbound implements Dispatcher {
     }
     let timeoutMs = opts?.timeoutMs ?? ref.timeoutMs ?? this.defaultCallTimeoutMs;
     if (timeoutMs > remaining) timeoutMs = remaining;
+    if (this.bareCalls) return this.send(ctx, ref, input, ctx.trace, timeoutMs, opts?.instance, undefined);
     const call: OutboundCall = { ref, ctx, input, trace: ctx.trace, timeoutMs, attempt: 1 };
     if (opts !== undefined) {
       if (opts.instance !== undefined) call.instance = opts.instance;
@@ -99,25 +104,30 @@ export class Outbound implements Dispatcher {
   }
 
   /** The last step of a call: the request, with its metadata as objects, on the transport. */
-  private readonly request = (call: OutboundCall): Promise<unknown> => {
-    const ctx = call.ctx;
+  private readonly request = (call: OutboundCall): Promise<unknown> =>
+    this.send(call.ctx, call.ref, call.input, call.trace, call.timeoutMs, call.instance, call.headers);
+
+  private send(
+    ctx: Context,
+    ref: ActionRef,
+    payload: unknown,
+    trace: TraceContext,
+    timeoutMs: number,
+    instance: string | undefined,
+    headers: HeaderMap | undefined,
+  ): Promise<unknown> {
     const req: RequestEnvelope = {
       id: `${this.options.id}.${++this.seq}`,
-      service: call.ref.service,
-      action: call.ref.fqn,
-      meta: {
-        trace: call.trace,
-        correlationId: ctx.correlationId,
-        caller: ctx.caller,
-        deadline: Date.now() + call.timeoutMs,
-      },
-      payload: call.input,
+      service: ref.service,
+      action: ref.fqn,
+      meta: { trace, correlationId: ctx.correlationId, caller: ctx.caller, deadline: Date.now() + timeoutMs },
+      payload,
       // Always present, possibly undefined: one object shape for every request.
-      headers: call.headers,
-      instance: call.instance,
+      headers,
+      instance,
     };
-    return this.options.transport.request(req, { timeoutMs: call.timeoutMs });
-  };
+    return this.options.transport.request(req, { timeoutMs });
+  }
 
   /** The last step of an emit: the envelope, its metadata as headers (it may be stored), to the sink. */
   private readonly store = (event: OutboundEvent): Promise<void> => {

@@ -44,6 +44,8 @@ export class ServiceInstance {
   private readonly subscriptionDefs = new Map<string, SubscriptionDefinition>();
   private readonly subscriptions: Subscription[] = [];
   private inboundAction: (inv: InboundAction) => Promise<unknown> = rejectNotStarted;
+  /** No middleware has an action hook: requests skip building an `InboundAction` for them. */
+  private bareActions = false;
   private inboundEvent: (inv: InboundEvent) => Promise<void> = rejectNotStarted;
   /** Calls and emits made by this service's handlers: middleware, then the transport or the resource's sink. */
   readonly outbound: Outbound;
@@ -93,6 +95,7 @@ export class ServiceInstance {
       middleware.push(...(this.resource.middleware ?? []));
     }
     this.inboundAction = compose(middleware, "action", (inv: InboundAction) => this.runAction(inv));
+    this.bareActions = !middleware.some((m) => m.action !== undefined);
     this.inboundEvent = compose(middleware, "event", (inv: InboundEvent) => this.runEvent(inv));
     this.outbound.plumb(middleware, this.resource?.sink ?? this.transportSink);
     await this.def.start?.(this.lifecycleContext());
@@ -189,58 +192,64 @@ export class ServiceInstance {
       return Promise.reject(new FlotillaError("DEADLINE_EXCEEDED", `${req.action} arrived after its deadline`));
     }
     const ctx = this.context(req.meta);
+    if (this.bareActions) return this.invoke(entry, ctx, req.payload);
     return this.inboundAction({ ref: entry.ref, ctx, request: req, input: req.payload });
   };
 
-  // Not async: a handler that returns a plain value costs no extra promise hop.
+  /** The last step of the action pipeline. */
   private runAction(inv: InboundAction): Promise<unknown> {
-    const entry = this.actions.get(inv.ref.fqn) as ActionEntry;
+    return this.invoke(this.actions.get(inv.ref.fqn) as ActionEntry, inv.ctx, inv.input);
+  }
+
+  /** Validates the input and runs the handler. Not async: a handler that returns a plain value costs no extra promise hop. */
+  private invoke(entry: ActionEntry, ctx: Context, input: unknown): Promise<unknown> {
+    const ref = entry.ref;
     let output: unknown;
     try {
-      inv.input = parseOrThrow(inv.ref.input, inv.input, `input for ${inv.ref.fqn}`);
+      const valid = parseOrThrow(ref.input, input, `input for ${ref.fqn}`);
       this.inFlight++;
       try {
-        output = entry.fn(inv.input, inv.ctx);
+        output = entry.fn(valid, ctx);
       } finally {
         if (!isPromise(output)) this.inFlight--;
       }
     } catch (err) {
-      return Promise.reject(this.failure(inv, err));
+      return Promise.reject(this.failure(ref, ctx, err));
     }
     if (isPromise(output)) {
       return output.then(
         (value) => {
           this.inFlight--;
-          return this.checkOutput(inv, value);
+          return this.checkOutput(ref, ctx, value);
         },
         (err: unknown) => {
           this.inFlight--;
-          throw this.failure(inv, err);
+          throw this.failure(ref, ctx, err);
         },
       );
     }
     try {
-      return Promise.resolve(this.checkOutput(inv, output));
+      return Promise.resolve(this.checkOutput(ref, ctx, output));
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  private checkOutput(inv: InboundAction, output: unknown): unknown {
+  private checkOutput(ref: ActionRef, ctx: Context, output: unknown): unknown {
     if (!this.env.validateOutput) return output;
-    const result = inv.ref.output.safeParse(output);
+    const result = ref.output.safeParse(output);
     if (result.success) return result.data;
-    const err = FlotillaError.of(FlotillaCodes.INVALID_OUTPUT, `${inv.ref.fqn} returned output its contract rejects`, {
+    const err = FlotillaError.of(FlotillaCodes.INVALID_OUTPUT, `${ref.fqn} returned output its contract rejects`, {
       details: { issues: result.error.issues },
     });
-    throw this.failure(inv, err);
+    throw this.failure(ref, ctx, err);
   }
 
   /** Wraps what a handler threw; unexpected failures are logged once, here, where the stack is. */
-  private failure(inv: InboundAction, err: unknown): FlotillaError {
+  private failure(ref: ActionRef, ctx: Context, err: unknown): FlotillaError {
     const fe = FlotillaError.from(err);
     if (fe.status === "INTERNAL" || fe.status === "UNKNOWN") {
-      inv.ctx.log.error({ err, action: inv.ref.fqn }, "action failed");
+      ctx.log.error({ err, action: ref.fqn }, "action failed");
     }
     return fe;
   }

@@ -1,5 +1,6 @@
 /** @module JSON codec with a payload size limit, shared by the wire-faithful and network transports. */
 import { FlotillaCodes, FlotillaError } from "../errors.js";
+import { jsonCopy, NOT_PLAIN } from "./json-copy.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -29,11 +30,13 @@ export function decode(bytes: Uint8Array): unknown {
 }
 
 /**
- * A deep copy made the way the network would make it, with the same size limit; one stringify and
- * one parse, no byte buffers.
+ * A deep copy made the way the network would make it (`JSON.parse(JSON.stringify(value))`), with
+ * the same size limit: for plain values without the text, otherwise one stringify and one parse.
  */
 export function roundTrip<T>(value: T, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES): T {
   if (value === undefined) return value;
+  const copied = jsonCopy(value, maxBytes);
+  if (copied !== NOT_PLAIN) return copied as T;
   let json: string | undefined;
   try {
     json = JSON.stringify(value);

@@ -148,7 +148,16 @@ export class MemoryTransport implements Transport {
     if (this.faithful) {
       try {
         // The payload crosses as bytes would; the metadata is immutable objects either way.
-        sent = { ...req, payload: roundTrip(req.payload, this.maxPayload) };
+        const payload = roundTrip(req.payload, this.maxPayload);
+        sent = {
+          id: req.id,
+          service: req.service,
+          action: req.action,
+          meta: req.meta,
+          payload,
+          headers: req.headers,
+          instance: req.instance,
+        };
       } catch (err) {
         return Promise.reject(err);
       }
