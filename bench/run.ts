@@ -7,6 +7,7 @@ import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { CONFIGS, type Config, IMPLS, type Impl } from "./calls/cases.js";
 import { goals, render, runSuite } from "./calls/suite.js";
+import { FAILOVER_CASES, type FailoverCase, renderFailover, runFailoverSuite } from "./failover/suite.js";
 import { EVENT_IMPLS, isEventImpl, RAW_FEATURES } from "./nats/event-cases.js";
 import { eventGoals, renderEvents, runEventSuite } from "./nats/event-suite.js";
 import { RPC_EXTRA_IMPLS, RPC_IMPLS, type RpcImpl } from "./nats/rpc-cases.js";
@@ -15,7 +16,7 @@ import { startBenchServer } from "./nats/server.js";
 import { LATENCY_CASES, type LatencyCase, outboxGoals, renderOutbox, runOutboxSuite } from "./outbox/suite.js";
 import { DBS, type Db, WRITE_IMPLS, type WriteImpl } from "./outbox/write-cases.js";
 
-const SUITES = ["calls", "rpc", "events", "outbox"] as const;
+const SUITES = ["calls", "rpc", "events", "outbox", "failover"] as const;
 type Suite = (typeof SUITES)[number];
 
 const { values } = parseArgs({
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     "outbox-latency-time": { type: "string", default: "10000" },
     "outbox-latency-warmup": { type: "string", default: "2000" },
     "outbox-pg-durable": { type: "boolean", default: false },
+    "failover-cases": { type: "string", default: FAILOVER_CASES.join(",") },
     quick: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
@@ -70,7 +72,9 @@ outbox (transactional outbox; starts PostgreSQL, and a nats-server for the nats 
   --outbox-rate=LIST events per second in the latency cases, each case at each rate (default 1000,100)
   --outbox-latency-time=MS  measured phase of a latency case (default 10000)
   --outbox-latency-warmup=MS  its warm-up, at the same rate (default 2000)
-  --outbox-pg-durable  PostgreSQL with fsync and synchronous_commit on (default: off, as in the tests)`);
+  --outbox-pg-durable  PostgreSQL with fsync and synchronous_commit on (default: off, as in the tests)
+failover (the split shop over a real nats-server, failures under load; --repeat = rounds):
+  --failover-cases=LIST  ${FAILOVER_CASES.join(",")} (default both): NATS restarted, one of two instances SIGKILLed`);
   process.exit(0);
 }
 
@@ -197,6 +201,16 @@ if (suites.includes("outbox")) {
   for (const line of outboxGoals(results)) console.log(line);
   console.log(`\nThe outbox suite took ${((performance.now() - started) / 1000).toFixed(0)} s.\n`);
   json.outbox = results;
+}
+
+if (suites.includes("failover")) {
+  console.log("## Failover of the split shop over NATS\n");
+  const results = await runFailoverSuite(
+    { cases: list<FailoverCase>(values["failover-cases"], FAILOVER_CASES, "failover case"), repeat },
+    (line) => console.error(line),
+  );
+  console.log(renderFailover(results));
+  json.failover = results;
 }
 
 if (values.json) console.log(JSON.stringify(json, null, 2));

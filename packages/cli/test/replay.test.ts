@@ -51,8 +51,6 @@ describe("flotilla replay (SQLite and the event journal)", () => {
     expect(run.stderr).toMatch(/^sink\.tally: [\d,]+\/[\d,]+ events read \(\d+%\), [\d,]+ applied, [\d,]+ events\/s$/m);
     // The app kept serving: events were emitted during the replay, and every call succeeded.
     expect(emitter.total).toBeGreaterThan(before);
-    // Writers share the SQLite file with the replay (one at a time): they wait, but not for the whole replay.
-    expect(emitter.slowestMs).toBeLessThan(2_000);
     await emitter.expectExact();
   });
 

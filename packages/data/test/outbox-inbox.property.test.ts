@@ -10,6 +10,7 @@ import {
   defineService,
   event,
   MemoryTransport,
+  type ResourceProvider,
   type Transport,
 } from "@flotilla/core";
 import { interceptPublish, waitFor } from "@flotilla/testing";
@@ -18,6 +19,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { database, databaseProvider, type Kysely } from "../src/index.js";
 import { outboxRows } from "./support/outbox-rows.js";
+import { usePostgres } from "./support/postgres.js";
 
 type Outcome = "ok" | "fail-before" | "fail-after" | "duplicate";
 
@@ -105,12 +107,17 @@ function sinkService(failuresOf: Map<string, number>) {
   });
 }
 
+/** What the transport does to the publishes of the current run, in turn; a run sets a new plan. */
+interface Faults {
+  plan: Outcome[];
+  next: number;
+}
+
 /** The in-process transport behind a publish that fails or duplicates as the plan says, in turn. */
-function flaky(inner: MemoryTransport, plan: Outcome[]): Transport {
-  let next = 0;
+function flaky(inner: MemoryTransport, faults: Faults): Transport {
   return interceptPublish(inner, async (e) => {
     // The plan runs out, then every publish succeeds: the broker comes back.
-    const outcome = plan[next++] ?? "ok";
+    const outcome = faults.plan[faults.next++] ?? "ok";
     if (outcome === "fail-before") throw new Error("the broker never got it");
     await inner.publish(e);
     if (outcome === "duplicate") await inner.publish(e);
@@ -129,49 +136,95 @@ const scenario = fc.record({
   handlerFailures: fc.array(fc.integer({ min: 0, max: 2 }), { maxLength: 24 }),
 });
 
-describe("outbox and inbox bookkeeping (property)", () => {
-  it("every committed event has exactly one effect; rolled-back ones none; the outbox empties", async () => {
-    let run = 0;
+/** Runs so far, over both engines: event ids are unique across runs, so runs can share a database. */
+let run = 0;
+
+/** A host with both services on the flaky transport, and how to stop it. */
+async function startHost(provider: ResourceProvider, faults: Faults, failuresOf: Map<string, number>) {
+  const transport = flaky(new MemoryTransport(), faults);
+  await transport.connect();
+  const host = createHost({ services: [sourceService, sinkService(failuresOf)], transport, resources: [provider] });
+  await host.start();
+  return {
+    host,
+    async stop() {
+      await host.stop();
+      await transport.close();
+    },
+  };
+}
+
+/**
+ * The property on one engine. `hostPerRun`: each run gets a new host (and, on `sqlite::memory:`, new
+ * databases). Otherwise one host serves every run, as a long-running service goes through one fault
+ * after another (on PostgreSQL, where starting a host per run would cost most of the time). Runs then
+ * share the databases and the transport: each starts with an empty outbox and checks only its own
+ * events, and at the end every effect of every run must still be there exactly once (a late duplicate
+ * of an earlier run's event must have been dropped by the inbox).
+ */
+async function property(provider: () => ResourceProvider, options: { numRuns: number; hostPerRun: boolean }) {
+  const faults: Faults = { plan: [], next: 0 };
+  const failuresOf = new Map<string, number>();
+  const shared = options.hostPerRun ? undefined : await startHost(provider(), faults, failuresOf);
+  try {
     await fc.assert(
       fc.asyncProperty(scenario, async ({ writes, plan, handlerFailures }) => {
-        run++;
-        const failuresOf = new Map<string, number>();
+        const prefix = `r${++run}-`;
         const committed: string[] = [];
         const rolledBack: string[] = [];
         let n = 0;
         const batches = writes.map((w) => {
-          const ids = Array.from({ length: w.events }, () => `r${run}-e${n++}`);
+          const ids = Array.from({ length: w.events }, () => `${prefix}e${n++}`);
           for (const id of ids) failuresOf.set(id, handlerFailures[n % Math.max(1, handlerFailures.length)] ?? 0);
           (w.commit ? committed : rolledBack).push(...ids);
           return { ids, commit: w.commit };
         });
-        const inner = new MemoryTransport();
-        const transport = flaky(inner, plan);
-        await transport.connect();
-        const host = createHost({
-          services: [sourceService, sinkService(failuresOf)],
-          transport,
-          resources: [databaseProvider("sqlite::memory:", { relay: { pollMs: 20, maxRetryDelayMs: 50 } })],
-        });
-        await host.start();
+        const { host, stop } = shared ?? (await startHost(provider(), faults, failuresOf));
+        const effectsOfThisRun = async () =>
+          Object.fromEntries(Object.entries(await host.call(sink.effects, {})).filter(([id]) => id.startsWith(prefix)));
         try {
+          expect(await host.call(source.outbox, {}), "the outbox is empty before the run").toBe(0);
+          faults.plan = plan;
+          faults.next = 0;
           for (const batch of batches) await host.call(source.write, batch);
           await waitFor(
             async () =>
               (await host.call(source.outbox, {})) === 0 &&
               committed.every((id) => (failuresOf.get(id) ?? 0) === 0) &&
-              Object.keys(await host.call(sink.effects, {})).length >= committed.length,
+              Object.keys(await effectsOfThisRun()).length >= committed.length,
             { what: "every committed event handled", timeoutMs: 15_000 },
           );
-          const effects = await host.call(sink.effects, {});
+          const effects = await effectsOfThisRun();
           expect(effects).toEqual(Object.fromEntries(committed.map((id) => [id, 1])));
           for (const id of rolledBack) expect(effects[id]).toBeUndefined();
         } finally {
-          await host.stop();
-          await transport.close();
+          faults.plan = [];
+          if (shared === undefined) await stop();
         }
       }),
-      { numRuns: 25 },
+      { numRuns: options.numRuns },
     );
+    if (shared !== undefined) {
+      const all = await shared.host.call(sink.effects, {});
+      expect(Object.entries(all).filter(([, times]) => times !== 1)).toEqual([]);
+    }
+  } finally {
+    await shared?.stop();
+  }
+}
+
+const relay = { pollMs: 20, maxRetryDelayMs: 50 };
+
+describe("outbox and inbox bookkeeping (property): sqlite", () => {
+  it("every committed event has exactly one effect; rolled-back ones none; the outbox empties", async () => {
+    await property(() => databaseProvider("sqlite::memory:", { relay }), { numRuns: 60, hostPerRun: true });
+  }, 120_000);
+});
+
+describe("outbox and inbox bookkeeping (property): postgres", () => {
+  const pg = usePostgres();
+  it("every committed event has exactly one effect; rolled-back ones none; the outbox empties", async () => {
+    const url = pg.server.url.replace(/\/postgres$/, "/{service}"); // a database per service
+    await property(() => databaseProvider(url, { relay }), { numRuns: 60, hostPerRun: false });
   }, 120_000);
 });

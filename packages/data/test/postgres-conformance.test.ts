@@ -20,5 +20,5 @@ dataConformance({
 outboxConformance({
   name: "postgres, a schema and role per service",
   provider: () => databaseProvider(`${pg.server.url}?isolation=schema`),
-  instancesShareInProcess: true,
+  url: () => `${pg.server.url}?isolation=schema`,
 });

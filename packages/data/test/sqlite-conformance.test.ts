@@ -18,5 +18,5 @@ dataConformance({
 outboxConformance({
   name: "sqlite",
   provider: () => sqliteDatabases({ dataDir: dir.path }),
-  instancesShareInProcess: false,
+  url: () => `sqlite:${dir.path}`,
 });

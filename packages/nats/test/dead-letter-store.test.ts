@@ -1,5 +1,5 @@
 import { type EventEnvelope, FlotillaError } from "@flotilla/core";
-import { rejectionOf, sleep, waitFor } from "@flotilla/testing";
+import { rejectionOf, waitFor } from "@flotilla/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { event, type Network, network, subscribeDefaults } from "./helpers.js";
@@ -52,8 +52,14 @@ describe("nats transport: the dead-letter store", () => {
     const failed = results.find((r) => r.status === "rejected");
     expect((failed as PromiseRejectedResult).reason).toMatchObject({ code: "NOT_FOUND" });
 
-    await waitFor(() => flaky.length > 0, { what: "the retried event" });
-    await sleep(500);
+    // Both groups drained (nothing pending or unacknowledged): no second copy can arrive any more.
+    await waitFor(
+      async () => {
+        const lag = await sink.lag();
+        return flaky.length > 0 && lag["sink.flaky"] === 0 && lag["sink.audit"] === 0;
+      },
+      { what: "the retried event, and both groups drained" },
+    );
     expect(flaky.map((e) => e.id)).toEqual([sent.id]); // once: the second retry was deduplicated
     expect(flaky[0]?.headers).toEqual({
       "x-custom": "kept",

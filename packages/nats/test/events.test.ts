@@ -23,22 +23,30 @@ describe("nats transport: JetStream events", () => {
     );
     const source = await net.connect();
     await Promise.all(Array.from({ length: 150 }, (_, seq) => source.publish(event("src.Ticked", { seq }))));
-    await waitFor(() => seen.length >= 150, { what: "150 events", timeoutMs: 15_000 });
-    await sleep(200);
+    // Drained: nothing stored but unacknowledged (a handler pushes before its ack), so nothing more can come.
+    await waitFor(async () => seen.length >= 150 && (await sink.lag())["sink.slow"] === 0, {
+      what: "150 events, all acknowledged",
+      timeoutMs: 15_000,
+    });
     expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 150 }, (_, i) => i));
   });
 
   it("keeps a handler that outlives ack_wait from being redelivered", async () => {
     const sink = await net.connect({ ackWaitMs: 1_000 });
     const attempts: number[] = [];
+    let finished = 0;
     await sink.subscribe({ ...subscribeDefaults, types: ["src.Ticked"], group: "sink.long" }, async (_e, delivery) => {
       attempts.push(delivery.attempt);
       await sleep(2_500);
+      finished++;
     });
     const source = await net.connect();
     await source.publish(event("src.Ticked", { seq: 1 }));
-    await waitFor(() => attempts.length > 0, { what: "the delivery" });
-    await sleep(3_000);
+    // A redelivery would have started while the first attempt ran (ack_wait is 1 s); once that attempt
+    // finished and the consumer drained (acknowledged), none can come any more.
+    await waitFor(async () => finished > 0 && (await sink.lag())["sink.long"] === 0, {
+      what: "the first attempt to finish and be acknowledged",
+    });
     expect(attempts).toEqual([1]);
   });
 
@@ -53,8 +61,11 @@ describe("nats transport: JetStream events", () => {
     const source = await net.connect();
     const sent = event("src.Ticked", { seq: 7 }, { headers: { "x-custom": "kept" } });
     await source.publish(sent);
-    await waitFor(async () => (await source.deadLetterStore.list(group)).length > 0, { what: "a dead letter" });
-    await sleep(300);
+    // Terminated: once the consumer holds nothing (no pending, no unacknowledged message), no call can follow.
+    await waitFor(
+      async () => (await source.deadLetterStore.list(group)).length > 0 && (await sink.lag())[group] === 0,
+      { what: "a dead letter, and the message terminated" },
+    );
     expect(calls).toBe(2);
     const [letter, ...rest] = await source.deadLetterStore.list(group);
     expect(rest).toHaveLength(0);
@@ -116,9 +127,10 @@ describe("nats transport: JetStream events", () => {
     await source.publish(once);
     await source.publish(once);
     await source.publish(event("src.Ticked", { seq: 2 }));
-    await waitFor(() => group.length >= 2 && broadcast.length >= 2, { what: "two events each" });
-    await sleep(200);
-    expect(group).toEqual([1, 2]);
-    expect(broadcast).toEqual([1, 2]);
+    // A later event: a second copy of `once` would have been stored, and delivered, before it.
+    await source.publish(event("src.Ticked", { seq: 3 }));
+    await waitFor(() => group.includes(3) && broadcast.includes(3), { what: "the later event in both" });
+    expect(group).toEqual([1, 2, 3]);
+    expect(broadcast).toEqual([1, 2, 3]);
   });
 });

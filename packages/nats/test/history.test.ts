@@ -1,5 +1,5 @@
 import type { EventEnvelope } from "@flotilla/core";
-import { rejectionOf, sleep, waitFor } from "@flotilla/testing";
+import { rejectionOf, waitFor } from "@flotilla/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { encodeEvent } from "../src/internal.js";
@@ -127,8 +127,10 @@ describe("nats transport: event history", () => {
     const source = await net.connect();
     for (let n = 0; n < 5; n++) await source.publish(event("src.Ticked", { n }));
     await source.publish(event("src.Tocked", { n: 5 }));
-    await waitFor(() => started === 1 && fast === 6, { what: "the first deliveries" });
-    await sleep(100);
+    // sink.fast's acknowledgements reach the server after its handler ran: wait for them, not a while.
+    await waitFor(async () => started === 1 && fast === 6 && (await sink.lag())["sink.fast"] === 0, {
+      what: "the first deliveries, sink.fast's acknowledged",
+    });
     expect(await sink.lag()).toEqual({ "sink.stuck": 5, "sink.fast": 0 });
     expect(await source.lag()).toEqual({}); // no members there
 

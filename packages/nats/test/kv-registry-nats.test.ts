@@ -81,8 +81,10 @@ describe("nats kv registry", () => {
       const observer = view(bucket);
       await observer.connect();
       await waitFor(() => ids(observer, "box").length === 1, { timeoutMs: 2_000 });
-      await new Promise((r) => setTimeout(r, heartbeatMs));
-      expect(ids(observer, "box")).toEqual(["box-1"]);
+      // A later valid key: the watcher applies changes in order, so the two above were dealt with before it.
+      await kv.put("box.box-3", JSON.stringify({ ...stored, instance: "box-3" }));
+      await waitFor(() => ids(observer, "box").includes("box-3"), { timeoutMs: 2_000, what: "the later key" });
+      expect([...ids(observer, "box")].sort()).toEqual(["box-1", "box-3"]);
     } finally {
       await nc.close();
     }
@@ -98,12 +100,15 @@ describe("nats kv registry", () => {
 
   it("does not let a stale registration delete its successor with the same instance id", async () => {
     const bucket = newBucket();
-    const [old, successor, observer] = [view(bucket), view(bucket), view(bucket)];
+    const [old, successor, observer, later] = [view(bucket), view(bucket), view(bucket), view(bucket)];
     const first = await old.register(info("box", "box-1"));
     await successor.register({ ...info("box", "box-1"), pid: 2 });
+    await waitFor(() => observer.instances("box")[0]?.pid === 2, { timeoutMs: 2_000, what: "the successor" });
     await first.deregister();
-    await new Promise((r) => setTimeout(r, 2 * heartbeatMs));
-    await waitFor(() => observer.instances("box")[0]?.pid === 2, { timeoutMs: 2_000 });
+    // A later registration: the observer sees changes in order, so a delete of box-1 would come before it.
+    await later.register(info("box", "box-9"));
+    await waitFor(() => ids(observer, "box").includes("box-9"), { timeoutMs: 2_000, what: "the later instance" });
+    expect(observer.instances("box").find((i) => i.instance === "box-1")?.pid).toBe(2);
   });
 
   it("resumes watching and heartbeating after the server restarts", async () => {

@@ -1,7 +1,7 @@
 /** @module ADR-32 replies validated against the official schemas; discovery, stats and stopping. */
 import { readFileSync } from "node:fs";
 import { FlotillaError } from "@flotilla/core";
-import { Empty, type NatsConnection } from "@nats-io/transport-node";
+import { Empty, type NatsConnection, NoRespondersError } from "@nats-io/transport-node";
 import { Ajv } from "ajv";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Network, network, request, serveDefaults } from "./helpers.js";
@@ -19,22 +19,25 @@ const validators = { PING: schema("PING"), INFO: schema("INFO"), STATS: schema("
 type Verb = keyof typeof validators;
 type Reply = Record<string, unknown> & { id: string; endpoints?: Record<string, unknown>[] };
 
-/** Every reply to a `$SRV` request within a short window, each checked against its schema. */
+/**
+ * Every reply to a `$SRV` request within a short window, each checked against its schema. Only "no
+ * responders at all" counts as no reply; any other failure, a schema violation included, fails the test.
+ */
 async function discover(nc: NatsConnection, verb: Verb, ...target: string[]): Promise<Reply[]> {
   const subject = ["$SRV", verb, ...target].join(".");
-  const replies: Reply[] = [];
+  const bodies: Reply[] = [];
   try {
     for await (const msg of await nc.requestMany(subject, Empty, { strategy: "timer", maxWait: 300 })) {
-      if (msg.data.length === 0) continue; // a no-responders status
-      const body = msg.json<Reply>();
-      const validate = validators[verb];
-      expect(validate(body), `${subject}: ${ajv.errorsText(validate.errors)}`).toBe(true);
-      replies.push(body);
+      bodies.push(msg.json<Reply>());
     }
-  } catch {
-    // no responders at all
+  } catch (err) {
+    if (!(err instanceof NoRespondersError)) throw err; // nobody answers: no replies, not a failure
   }
-  return replies.sort((a, b) => a.id.localeCompare(b.id));
+  const validate = validators[verb];
+  for (const body of bodies) {
+    expect(validate(body), `${subject}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+  }
+  return bodies.sort((a, b) => a.id.localeCompare(b.id));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -42,6 +45,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe("nats transport: NATS Services API (ADR-32)", () => {
   let net: Network;
   afterEach(() => net?.close());
+
+  it("has schemas that reject a reply of the wrong shape (the checks below are not vacuous)", () => {
+    const ping = { type: "io.nats.micro.v1.ping_response", name: "greeter", id: "greeter-1", version: "1.2.3" };
+    expect(validators.PING(ping)).toBe(true);
+    expect(validators.PING({ ...ping, type: "io.nats.micro.v1.info_response" })).toBe(false);
+    expect(validators.INFO(ping)).toBe(false);
+    expect(validators.STATS(ping)).toBe(false);
+  });
 
   it("answers $SRV.PING, INFO and STATS for all services, by name and by id, in the schemas' shapes", async () => {
     net = await network();

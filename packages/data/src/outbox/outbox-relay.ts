@@ -4,8 +4,11 @@ import type { Kysely } from "kysely";
 import type { SystemTables } from "../system-tables.js";
 
 export interface RelayOptions {
-  /** How often the relay looks for events without being woken (other instances' commits; default 1 s). */
-  pollMs?: number;
+  /**
+   * How often the relay looks for events without being woken (other instances' commits; default 1 s).
+   * 0 or false: never; only wake-ups (local commits, PostgreSQL's NOTIFY, retries) start a round.
+   */
+  pollMs?: number | false;
   /** Events read and published per round (default 256). */
   batchSize?: number;
   /** How long the relay lease lasts unless renewed (default 10 s): an instance's crash delays relaying this much. */
@@ -46,7 +49,7 @@ export class OutboxRelay {
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   private lastPrune = 0;
-  private readonly pollMs: number;
+  private readonly pollMs: number | false;
   private readonly batchSize: number;
   private readonly leaseMs: number;
   private readonly inboxRetentionMs: number;
@@ -73,8 +76,10 @@ export class OutboxRelay {
   }
 
   start(): void {
-    this.timer = setInterval(this.wake, this.pollMs);
-    this.timer.unref();
+    if (this.pollMs !== false && this.pollMs > 0) {
+      this.timer = setInterval(this.wake, this.pollMs);
+      this.timer.unref();
+    }
     this.wake();
   }
 

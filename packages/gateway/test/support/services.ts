@@ -95,6 +95,7 @@ export const probeService = defineService(probe, {
     slow: async ({ ms }, ctx) => {
       started.emit("slow");
       await sleep(Math.min(ms, ctx.remainingMs() + 50));
+      started.emit("slow-done");
       return { slept: ms };
     },
   },
