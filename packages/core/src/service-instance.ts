@@ -183,26 +183,34 @@ export class ServiceInstance {
     }
   }
 
-  private readonly handleRequest = (req: RequestEnvelope): Promise<unknown> => {
+  /** The transport's request handler: the reply, or a promise of it when the action is asynchronous. */
+  private readonly handleRequest = (req: RequestEnvelope): unknown => {
     const entry = this.actions.get(req.action);
     if (entry === undefined) {
-      return Promise.reject(FlotillaError.of(FlotillaCodes.NO_HANDLER, `${this.def.name} has no action ${req.action}`));
+      throw FlotillaError.of(FlotillaCodes.NO_HANDLER, `${this.def.name} has no action ${req.action}`);
     }
     if (req.meta.deadline <= Date.now()) {
-      return Promise.reject(new FlotillaError("DEADLINE_EXCEEDED", `${req.action} arrived after its deadline`));
+      throw new FlotillaError("DEADLINE_EXCEEDED", `${req.action} arrived after its deadline`);
     }
     const ctx = this.context(req.meta);
     if (this.bareActions) return this.invoke(entry, ctx, req.payload);
     return this.inboundAction({ ref: entry.ref, ctx, request: req, input: req.payload });
   };
 
-  /** The last step of the action pipeline. */
+  /** The last step of the action pipeline, whose steps pass promises. */
   private runAction(inv: InboundAction): Promise<unknown> {
-    return this.invoke(this.actions.get(inv.ref.fqn) as ActionEntry, inv.ctx, inv.input);
+    try {
+      return Promise.resolve(this.invoke(this.actions.get(inv.ref.fqn) as ActionEntry, inv.ctx, inv.input));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
-  /** Validates the input and runs the handler. Not async: a handler that returns a plain value costs no extra promise hop. */
-  private invoke(entry: ActionEntry, ctx: Context, input: unknown): Promise<unknown> {
+  /**
+   * Validates the input and runs the handler. A handler that returns a plain value gets its checked
+   * output back at once, no promise made; failures throw (or reject, for a promise).
+   */
+  private invoke(entry: ActionEntry, ctx: Context, input: unknown): unknown {
     const ref = entry.ref;
     let output: unknown;
     try {
@@ -214,7 +222,7 @@ export class ServiceInstance {
         if (!isPromise(output)) this.inFlight--;
       }
     } catch (err) {
-      return Promise.reject(this.failure(ref, ctx, err));
+      throw this.failure(ref, ctx, err);
     }
     if (isPromise(output)) {
       return output.then(
@@ -228,11 +236,7 @@ export class ServiceInstance {
         },
       );
     }
-    try {
-      return Promise.resolve(this.checkOutput(ref, ctx, output));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return this.checkOutput(ref, ctx, output);
   }
 
   private checkOutput(ref: ActionRef, ctx: Context, output: unknown): unknown {

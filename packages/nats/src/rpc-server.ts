@@ -117,7 +117,8 @@ export class RpcServer implements Subscription {
     };
     let result: Promise<unknown>;
     try {
-      result = this.handler(this.envelope(item));
+      // The handler may answer at once; a promise either way keeps one path here.
+      result = Promise.resolve(this.handler(this.envelope(item)));
     } catch (err) {
       result = Promise.reject(err);
     }

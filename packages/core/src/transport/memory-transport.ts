@@ -60,6 +60,8 @@ class Call extends DeadlineEntry {
 class Server implements Subscription {
   inFlight = 0;
   closing = false;
+  /** True while `done` starts queued requests, so those that finish at once do not recurse into it. */
+  draining = false;
   readonly queue = new Queue<Call>();
   private idle: (() => void) | undefined;
 
@@ -297,38 +299,57 @@ export class MemoryTransport implements Transport {
 
   private run(server: Server, call: Call): void {
     server.inFlight++;
-    let result: Promise<unknown>;
+    let result: unknown;
     try {
       result = server.handler(call.req);
     } catch (err) {
-      result = Promise.reject(err);
+      this.done(server);
+      this.fail(call, err);
+      return;
+    }
+    if (!isPromise(result)) {
+      // Answered at once: no promise hop between the handler and the caller.
+      this.done(server);
+      this.reply(call, result);
+      return;
     }
     result.then(
       (value) => {
-        this.next(server);
-        if (call.settled) return;
-        if (!this.faithful) return this.succeed(call, value);
-        try {
-          this.succeed(call, roundTrip(value, this.maxPayload));
-        } catch (err) {
-          this.fail(call, replyError(err));
-        }
+        this.done(server);
+        this.reply(call, value);
       },
       (err: unknown) => {
-        this.next(server);
+        this.done(server);
         this.fail(call, err);
       },
     );
   }
 
-  private next(server: Server): void {
+  private reply(call: Call, value: unknown): void {
+    if (call.settled) return;
+    if (!this.faithful) {
+      this.succeed(call, value);
+      return;
+    }
+    try {
+      this.succeed(call, roundTrip(value, this.maxPayload));
+    } catch (err) {
+      this.fail(call, replyError(err));
+    }
+  }
+
+  /** One request finished: start queued ones while there is room (not re-entered by those that finish at once). */
+  private done(server: Server): void {
     server.inFlight--;
+    if (server.draining) return;
+    server.draining = true;
     while (server.inFlight < server.opts.maxInFlight) {
       const call = server.queue.shift();
       if (call === undefined) break;
       // A request whose caller already gave up is dropped without running the handler.
       if (!call.settled) this.run(server, call);
     }
+    server.draining = false;
     server.checkIdle();
   }
 
@@ -363,4 +384,8 @@ function pickingUpAfterRetry(store: DeadLetterStore, pickUp: () => void): DeadLe
       pickUp();
     },
   };
+}
+
+function isPromise(value: unknown): value is Promise<unknown> {
+  return typeof (value as Promise<unknown> | undefined)?.then === "function";
 }

@@ -6,8 +6,11 @@ export interface RequestOptions {
   timeoutMs: number;
 }
 
-/** Handles a request; resolves with the reply payload or throws (a FlotillaError ideally). */
-export type RequestHandler = (req: RequestEnvelope) => Promise<unknown>;
+/**
+ * Handles a request: the reply payload, or a promise of it; failures throw or reject (with a
+ * FlotillaError ideally). A reply returned at once spares an in-process transport a promise hop.
+ */
+export type RequestHandler = (req: RequestEnvelope) => unknown;
 
 /** Handles an event; resolving acknowledges it, throwing asks for a redelivery. */
 export type EventHandler = (event: EventEnvelope, delivery: Delivery) => Promise<void>;
