@@ -1,7 +1,8 @@
 /**
  * @module An app's events as an operator's process reaches them, beside the running app: its dead
  * letters and its event history. In-process transport: the event journal the app keeps in its data
- * directory. NATS: a connection of our own to the same server.
+ * directory. NATS: a connection of our own to the same server. Also exported as `@flotilla/app/events`,
+ * which operators' commands import without loading the gateway and telemetry.
  */
 import { resolve } from "node:path";
 import {

@@ -1,6 +1,6 @@
 /** @module `flotilla dlq`: lists, shows, retries and drops the dead letters of a running (or stopped) app. */
 
-import { type AppEvents, openAppEvents } from "@flotilla/app";
+import { type AppEvents, openAppEvents } from "@flotilla/app/events";
 import { FlotillaError, type StoredDeadLetter } from "@flotilla/core";
 import { dataDirFrom } from "@flotilla/data/internal";
 import { loadApp } from "../load-app.js";

@@ -1,7 +1,9 @@
 /** @module `flotilla replay <service>.<projection>`: rebuilds a projection from the event history, beside the running app. */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type FlotillaApp, openAppEvents } from "@flotilla/app";
+import type { FlotillaApp } from "@flotilla/app";
+// Not the package's main entry: an operator's command need not load the gateway and telemetry.
+import { openAppEvents } from "@flotilla/app/events";
 import {
   createLogger,
   type EventHistory,
