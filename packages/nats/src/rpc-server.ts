@@ -20,7 +20,7 @@ import {
   replyError,
 } from "@flotilla/core/internal";
 import type { Msg, NatsConnection, Subscription as NatsSubscription } from "@nats-io/transport-node";
-import { errorHeaders, extraHeaders, NatsHeaders } from "./headers.js";
+import { errorHeaders, extraHeaders, NatsHeaders, readHeaders } from "./headers.js";
 import { ServiceApi } from "./service-api.js";
 import { INSTANCE_PREFIX, instanceWildcard, PING_ACTION, RPC_PREFIX, rpcServiceSubject } from "./subjects.js";
 import { withTimeout } from "./with-timeout.js";
@@ -129,9 +129,9 @@ export class RpcServer implements Subscription {
 
   private envelope(item: Pending): RequestEnvelope {
     const { msg, action } = item;
-    const natsHeaders = msg.headers;
-    // nats.js answers "" for a missing header; the metadata reader wants undefined.
-    const get = (name: string) => natsHeaders?.get(name) || undefined;
+    const headers = readHeaders(msg);
+    // An empty header counts as absent, as it always has over NATS.
+    const get = (name: string) => headers.get(name) || undefined;
     const timeout = readTimeout(get);
     // No time left (or none given): the deadline has passed, and the instance refuses the request.
     const deadline = timeout === undefined ? 0 : item.receivedAt + timeout;
@@ -140,7 +140,7 @@ export class RpcServer implements Subscription {
       service: this.opts.service,
       action,
       meta: readMetaHeaders(get, deadline, newTraceContext),
-      headers: extraHeaders(natsHeaders),
+      headers: extraHeaders(headers),
       payload: decode(msg.data),
       instance: msg.subject.startsWith(INSTANCE_PREFIX) ? this.opts.instance : undefined,
     };
