@@ -48,6 +48,8 @@ export class RpcServer implements Subscription {
   private readonly api: ServiceApi;
   private readonly instancePrefixLength: number;
   private closing: Promise<void> | undefined;
+  /** Replies waiting for the end of this turn of the event loop, each message followed by its body. */
+  private replies: (Msg | Uint8Array)[] = [];
   private idle: (() => void) | undefined;
   private seq = 0;
 
@@ -89,6 +91,7 @@ export class RpcServer implements Subscription {
       ),
     );
     if (this.inFlight > 0 || this.queue.length > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    this.flushReplies();
   }
 
   private receive(msg: Msg, prefixLength: number): void {
@@ -165,9 +168,18 @@ export class RpcServer implements Subscription {
     } catch (err) {
       return this.replyError(msg, replyError(err));
     }
-    respond(msg, data);
+    // Handlers finish in different microtasks, and nats.js writes to the socket once per microtask
+    // checkpoint: the replies of one turn go out together, in one write, instead of one write each.
+    this.replies.push(msg, data);
+    if (this.replies.length === 2) setImmediate(this.flushReplies);
     return undefined;
   }
+
+  private readonly flushReplies = (): void => {
+    const replies = this.replies;
+    this.replies = [];
+    for (let i = 0; i < replies.length; i += 2) respond(replies[i] as Msg, replies[i + 1] as Uint8Array);
+  };
 
   private replyError(msg: Msg, err: unknown): WireError {
     let wire = toWire(err);
