@@ -32,7 +32,7 @@ export type EventImpl = string;
 export const RAW_FEATURES = {
   /** Publish with a `Nats-Msg-Id` (a new UUID per event), so the stream deduplicates. */
   msgid: "msgID",
-  /** Publish with the headers a Flotilla event has (CloudEvents attributes, traceparent, correlation id); the consumer reads them. */
+  /** Publish with the headers a Flotilla event has besides its msgID (`ce-time`, `traceparent`); the consumer reads them. */
   headers: "Flotilla's headers",
   /** Acknowledge with `ackAck()` (a request the server confirms) instead of `ack()`. */
   ackack: "ackAck()",
@@ -102,17 +102,11 @@ async function rawProducer(url: string, f: Set<Feature>): Promise<Producer> {
   const js = jetstream(nc);
   const encoder = new TextEncoder();
   const traceparent = `00-${randomUUID().replaceAll("-", "")}-${randomUUID().replaceAll("-", "").slice(0, 16)}-01`;
-  const withHeaders = (id: string) => {
+  // What a Flotilla event carries besides its Nats-Msg-Id (packages/nats/src/event-messages.ts).
+  const withHeaders = () => {
     const h = natsHeaders();
-    h.set("traceparent", traceparent);
-    h.set("flotilla-correlation-id", traceparent.slice(3, 35));
-    h.set("ce-specversion", "1.0");
-    h.set("ce-id", id);
-    h.set("ce-type", "bench.Ticked");
-    h.set("ce-source", "bench");
     h.set("ce-time", new Date().toISOString());
-    h.set("ce-dataversion", "1");
-    h.set("content-type", "application/json");
+    h.set("traceparent", traceparent);
     return h;
   };
   const plain = f.size === 0 || (f.size === 1 && f.has("traces"));
@@ -123,7 +117,7 @@ async function rawProducer(url: string, f: Set<Feature>): Promise<Producer> {
       const id = randomUUID();
       return js.publish(RAW_SUBJECT, data, {
         ...(f.has("msgid") ? { msgID: id } : {}),
-        ...(f.has("headers") ? { headers: withHeaders(id) } : {}),
+        ...(f.has("headers") ? { headers: withHeaders() } : {}),
       });
     },
     close: () => nc.drain(),
@@ -155,7 +149,7 @@ async function rawConsumer(url: string, onTick: (tick: Tick) => void, f: Set<Fea
   });
   const consumer = await jetstream(nc).consumers.get(RAW_STREAM, RAW_DURABLE);
   const handle = (m: JsMsg) => {
-    if (f.has("headers") && m.headers?.get("ce-id") === "") throw new Error("event without ce-id");
+    if (f.has("headers") && m.headers?.get("ce-time") === "") throw new Error("event without ce-time");
     onTick(m.json<Tick>());
     if (f.has("ackack")) m.ackAck().catch(() => undefined);
     else m.ack();

@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { Headers } from "@flotilla/core";
 import { NatsTransport } from "@flotilla/nats";
-import { decodeEvent } from "@flotilla/nats/internal";
+import { decodeMessage } from "@flotilla/nats/internal";
 import { startNatsServer } from "@flotilla/testing";
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 
@@ -59,7 +59,7 @@ try {
     if (mode === "consume") {
       const messages = await consumer.consume({ max_messages: 512 });
       for await (const msg of messages) {
-        decodeEvent(msg.headers, msg.data);
+        decodeMessage(msg);
         count++;
         if (msg.info.pending === 0) break;
       }
@@ -68,7 +68,7 @@ try {
         const batch = await consumer.fetch({ max_messages: Math.min(remaining, 512), expires: 5_000 });
         for await (const msg of batch) {
           remaining = Math.min(remaining - 1, msg.info.pending);
-          if (mode === "fetch") decodeEvent(msg.headers, msg.data);
+          if (mode === "fetch") decodeMessage(msg);
           count++;
           if (remaining <= 0) break;
         }
@@ -98,7 +98,7 @@ try {
         for await (const msg of batch) {
           remaining = Math.min(remaining - 1, msg.info.pending);
           if (wanted.has(msg.subject) && !msg.headers?.get(Headers.retryGroup)) {
-            decodeEvent(msg.headers, msg.data);
+            decodeMessage(msg);
             count++;
           }
           if (remaining <= 0) break;

@@ -18,6 +18,10 @@ const ZERO_SPAN = "0".repeat(16);
 /** Parses a `traceparent` header; returns undefined for anything invalid (the spec says: start a new trace). */
 export function parseTraceparent(header: string | undefined, tracestate?: string): TraceContext | undefined {
   if (!header || header.length > 512) return undefined;
+  if (header.length === 55) {
+    const ctx = parseCanonical(header);
+    if (ctx !== undefined) return tracestate ? { ...ctx, tracestate } : ctx;
+  }
   const m = TRACEPARENT.exec(header.trim().toLowerCase());
   if (!m) return undefined;
   const [, version, traceId, spanId, flags] = m as unknown as [string, string, string, string, string];
@@ -26,6 +30,39 @@ export function parseTraceparent(header: string | undefined, tracestate?: string
   if (traceId === ZERO_TRACE || spanId === ZERO_SPAN) return undefined;
   const ctx: TraceContext = { traceId, spanId, flags: Number.parseInt(flags, 16) };
   return tracestate ? { ...ctx, tracestate } : ctx;
+}
+
+/**
+ * The form every sender writes (`00-<32 hex>-<16 hex>-<2 hex>`, lowercase), checked character by
+ * character without a regex, a trim or a lowercase copy; anything else (undefined) takes the general path.
+ */
+function parseCanonical(h: string): TraceContext | undefined {
+  if (h.charCodeAt(0) !== 48 || h.charCodeAt(1) !== 48) return undefined; // "00"
+  if (h.charCodeAt(2) !== 45 || h.charCodeAt(35) !== 45 || h.charCodeAt(52) !== 45) return undefined; // "-"
+  let zeroTrace = true;
+  for (let i = 3; i < 35; i++) {
+    const c = h.charCodeAt(i);
+    if (!isLowerHex(c)) return undefined;
+    if (c !== 48) zeroTrace = false;
+  }
+  let zeroSpan = true;
+  for (let i = 36; i < 52; i++) {
+    const c = h.charCodeAt(i);
+    if (!isLowerHex(c)) return undefined;
+    if (c !== 48) zeroSpan = false;
+  }
+  const f1 = h.charCodeAt(53);
+  const f2 = h.charCodeAt(54);
+  if (zeroTrace || zeroSpan || !isLowerHex(f1) || !isLowerHex(f2)) return undefined;
+  return { traceId: h.slice(3, 35), spanId: h.slice(36, 52), flags: hexValue(f1) * 16 + hexValue(f2) };
+}
+
+function isLowerHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102);
+}
+
+function hexValue(c: number): number {
+  return c <= 57 ? c - 48 : c - 87;
 }
 
 export function formatTraceparent(t: TraceContext): string {

@@ -9,6 +9,7 @@ import {
   type SubscribeOptions,
   type Subscription,
   toWire,
+  type WireError,
 } from "@flotilla/core";
 import type {
   Consumer,
@@ -18,7 +19,8 @@ import type {
   JetStreamManager,
   JsMsg,
 } from "@nats-io/jetstream";
-import { decodeEvent } from "./event-messages.js";
+import { decodeEvent, headersOf } from "./event-messages.js";
+import { type IncomingHeaders, NatsHeaders } from "./headers.js";
 import { Pauses } from "./pauses.js";
 import { type ConsumerSettings, ensureConsumer, type Streams } from "./streams.js";
 import { EVENT_PREFIX, eventStream } from "./subjects.js";
@@ -56,6 +58,8 @@ export class EventMember implements Subscription {
   private readonly pauses = new Pauses();
   private readonly fetches = new Set<ConsumerMessages>();
   private readonly running = new Set<JsMsg>();
+  /** Handled messages waiting for their ack, each followed by its source. */
+  private acks: (JsMsg | Source)[] = [];
   private progress: NodeJS.Timeout | undefined;
 
   constructor(
@@ -184,55 +188,79 @@ export class EventMember implements Subscription {
       source.busy--;
       return;
     }
-    if (this.othersRetry(msg)) {
-      msg.ack(); // a dead letter retried for another group: not this group's to handle
-      source.busy--;
-      this.wakeWaiters();
+    const headers = headersOf(msg);
+    const target = headers.get(Headers.retryGroup);
+    this.running.add(msg);
+    if (target !== undefined && target !== "" && target !== this.group) {
+      this.acknowledge(source, msg); // a dead letter retried for another group: not this group's to handle
       return;
     }
-    this.running.add(msg);
     const attempt = msg.info.deliveryCount;
     let event: EventEnvelope;
     let result: Promise<void>;
     try {
-      event = decodeEvent(msg.headers, msg.data);
+      event = decodeEvent(msg.subject, headers, msg.data);
       result = this.handler(event, { attempt });
     } catch (err) {
-      event = fallbackEnvelope(msg);
+      event = fallbackEnvelope(msg, headers);
       result = Promise.reject(err);
     }
-    result
-      .then(
-        () => msg.ackAck().then(() => undefined),
-        (err: unknown) => this.failed(msg, event, attempt, err),
-      )
-      .catch(() => undefined) // an unconfirmed ack means a redelivery later, which handlers tolerate
-      .finally(() => {
-        this.running.delete(msg);
-        source.busy--;
-        this.wakeWaiters();
-      });
+    result.then(
+      () => this.acknowledge(source, msg),
+      (err: unknown) => this.failed(source, msg, event, attempt, err),
+    );
   }
 
-  /** A retry copy (`flotilla-retry-group`) meant for another group than this one. */
-  private othersRetry(msg: JsMsg): boolean {
-    const target = msg.headers?.get(Headers.retryGroup);
-    return target !== undefined && target !== "" && target !== this.group;
+  /**
+   * Acks go out together once per turn of the event loop, so nats.js writes them to the socket in one
+   * write rather than one each. A plain ack, not a confirmed one: a lost ack means a redelivery, which
+   * handlers tolerate (at least once; the inbox makes effects exactly once), as they did when a confirmed
+   * ack timed out. The slot is freed when the ack is written, so a new pull always follows the acks.
+   */
+  private acknowledge(source: Source, msg: JsMsg): void {
+    this.acks.push(msg, source);
+    if (this.acks.length === 2) setImmediate(this.flushAcks);
   }
 
-  private async failed(msg: JsMsg, event: EventEnvelope, attempt: number, err: unknown): Promise<void> {
-    const error = toWire(err);
+  private readonly flushAcks = (): void => {
+    const acks = this.acks;
+    this.acks = [];
+    for (let i = 0; i < acks.length; i += 2) {
+      const msg = acks[i] as JsMsg;
+      msg.ack();
+      this.running.delete(msg);
+      (acks[i + 1] as Source).busy--;
+    }
+    this.wakeWaiters();
+  };
+
+  private failed(source: Source, msg: JsMsg, event: EventEnvelope, attempt: number, err: unknown): void {
+    const done = () => this.release(source, msg);
+    let error: WireError;
+    try {
+      error = toWire(err);
+    } catch {
+      error = toWire(new Error("the handler failed with something that cannot be described"));
+    }
     if (attempt < this.opts.maxDeliveries && !isPoison(error.status)) {
       msg.nak(this.opts.backoffMs(attempt));
+      done();
       return;
     }
     const letter = { event, group: this.group, attempts: attempt, error, failedAt: new Date().toISOString() };
-    try {
-      await this.env.deadLetter(letter, msg.seq);
-      msg.term();
-    } catch {
-      msg.nak(this.opts.backoffMs(attempt)); // the dead-letter store is unreachable: keep the event
-    }
+    this.env
+      .deadLetter(letter, msg.seq)
+      .then(
+        () => msg.term(),
+        () => msg.nak(this.opts.backoffMs(attempt)), // the dead-letter store is unreachable: keep the event
+      )
+      .finally(done);
+  }
+
+  private release(source: Source, msg: JsMsg): void {
+    this.running.delete(msg);
+    source.busy--;
+    this.wakeWaiters();
   }
 
   /** Wakes whoever waits for a free slot or for the in-flight handlers to finish. */
@@ -244,9 +272,9 @@ export class EventMember implements Subscription {
 }
 
 /** What a message that is not a valid event still tells us, so it can be dead-lettered. */
-function fallbackEnvelope(msg: JsMsg): EventEnvelope {
+function fallbackEnvelope(msg: JsMsg, headers: IncomingHeaders): EventEnvelope {
   return {
-    id: msg.headers?.get("Nats-Msg-Id") || `${msg.info.stream}:${msg.seq}`,
+    id: headers.get(NatsHeaders.msgId) || `${msg.info.stream}:${msg.seq}`,
     type: msg.subject.slice(EVENT_PREFIX.length),
     source: "",
     version: 0,

@@ -8,7 +8,7 @@ import {
   type JsMsg,
   type StreamInfo,
 } from "@nats-io/jetstream";
-import { decodeEvent } from "./event-messages.js";
+import { decodeEvent, headersOf } from "./event-messages.js";
 import { orUnavailable } from "./rpc-client.js";
 import { isApiError } from "./streams.js";
 import { eventStream, eventStreamSubjects, eventSubject, isSubjectSafe, serviceOf } from "./subjects.js";
@@ -89,11 +89,12 @@ async function* replay(js: JetStreamClient, plans: readonly StreamPlan[]) {
         const next = await messages.next().catch(orUnavailable(`read the history of ${types.join(", ")}`));
         if (next.done) break;
         const msg = next.value;
+        const headers = headersOf(msg);
         // A dead letter retried for one group repeats an event already in the history.
-        if (msg.headers?.get(Headers.retryGroup)) continue;
+        if (headers.get(Headers.retryGroup)) continue;
         let event: EventEnvelope;
         try {
-          event = decodeEvent(msg.headers, msg.data);
+          event = decodeEvent(msg.subject, headers, msg.data);
         } catch {
           continue; // not an event: live consumers dead-letter it, so no read model ever saw it
         }

@@ -1,6 +1,6 @@
 /** @module For sibling packages and tools: the NATS transport's and registry's naming and message encoding. */
-export { decodeEvent, encodeEvent } from "./event-messages.js";
-export { fromNatsHeaders, NatsHeaders, toNatsHeaders } from "./headers.js";
+export { decodeEvent, decodeMessage, encodeEvent, headersOf } from "./event-messages.js";
+export { fromNatsHeaders, IncomingHeaders, NatsHeaders, readHeaders, toNatsHeaders } from "./headers.js";
 export { decodeInstance } from "./kv-registration.js";
 export { registryKey } from "./kv-registry-cache.js";
 export { DEFAULT_BUCKET, kvOptionsFromUrl } from "./kv-registry-options.js";

@@ -79,8 +79,7 @@ export class NatsTransport implements Transport {
     this.link = undefined;
     this.connecting = undefined;
     link.rpc.close();
-    link.events.online = false;
-    link.events.failAll(disconnected("transport closed"));
+    link.events.close();
     await withTimeout(link.nc.drain(), CLOSE_WAIT_MS).catch(() => link.nc.close());
   }
 
@@ -194,7 +193,7 @@ export class NatsTransport implements Transport {
       jsm,
       streams,
       rpc: new RpcClient(nc),
-      events: new EventPublisher(nc, js, streams, o.publishTimeoutMs),
+      events: new EventPublisher(nc, streams, o.publishTimeoutMs),
     };
     this.link = link;
     void this.watch(link);

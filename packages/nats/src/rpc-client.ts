@@ -9,8 +9,8 @@ import {
   unavailable,
   writeMetaHeaders,
 } from "@flotilla/core/internal";
-import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import { NatsHeaders, toNatsHeaders } from "./headers.js";
+import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { NatsHeaders, OutgoingHeaders } from "./headers.js";
 import { instanceSubject, PING_ACTION, rpcSubject } from "./subjects.js";
 
 const UNSAFE_SUBJECT = /[\s*>]/;
@@ -56,11 +56,13 @@ export class RpcClient {
     }
     const subject = req.instance === undefined ? rpcSubject(req.action) : instanceSubject(req.instance, req.action);
     let data: Uint8Array;
-    let headers: ReturnType<typeof toNatsHeaders>;
+    let headers: MsgHdrs;
     try {
       data = encode(req.payload, this.maxPayload());
-      const wire = writeMetaHeaders(req.meta, timeoutMs, { [NatsHeaders.requestId]: req.id });
-      headers = toNatsHeaders(wire, req.headers);
+      const out = writeMetaHeaders(req.meta, timeoutMs, new OutgoingHeaders());
+      out.set(NatsHeaders.requestId, req.id);
+      out.setAll(req.headers);
+      headers = out.asMsgHdrs();
     } catch (err) {
       return Promise.reject(err);
     }

@@ -20,7 +20,7 @@ import {
   replyError,
 } from "@flotilla/core/internal";
 import type { Msg, NatsConnection, Subscription as NatsSubscription } from "@nats-io/transport-node";
-import { errorHeaders, extraHeaders, NatsHeaders } from "./headers.js";
+import { errorHeaders, extraHeaders, NatsHeaders, readHeaders } from "./headers.js";
 import { ServiceApi } from "./service-api.js";
 import { INSTANCE_PREFIX, instanceWildcard, PING_ACTION, RPC_PREFIX, rpcServiceSubject } from "./subjects.js";
 import { withTimeout } from "./with-timeout.js";
@@ -48,6 +48,8 @@ export class RpcServer implements Subscription {
   private readonly api: ServiceApi;
   private readonly instancePrefixLength: number;
   private closing: Promise<void> | undefined;
+  /** Replies waiting for the end of this turn of the event loop, each message followed by its body. */
+  private replies: (Msg | Uint8Array)[] = [];
   private idle: (() => void) | undefined;
   private seq = 0;
 
@@ -89,6 +91,7 @@ export class RpcServer implements Subscription {
       ),
     );
     if (this.inFlight > 0 || this.queue.length > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    this.flushReplies();
   }
 
   private receive(msg: Msg, prefixLength: number): void {
@@ -130,9 +133,9 @@ export class RpcServer implements Subscription {
 
   private envelope(item: Pending): RequestEnvelope {
     const { msg, action } = item;
-    const natsHeaders = msg.headers;
-    // nats.js answers "" for a missing header; the metadata reader wants undefined.
-    const get = (name: string) => natsHeaders?.get(name) || undefined;
+    const headers = readHeaders(msg);
+    // An empty header counts as absent, as it always has over NATS.
+    const get = (name: string) => headers.get(name) || undefined;
     const timeout = readTimeout(get);
     // No time left (or none given): the deadline has passed, and the instance refuses the request.
     const deadline = timeout === undefined ? 0 : item.receivedAt + timeout;
@@ -141,7 +144,7 @@ export class RpcServer implements Subscription {
       service: this.opts.service,
       action,
       meta: readMetaHeaders(get, deadline, newTraceContext),
-      headers: extraHeaders(natsHeaders),
+      headers: extraHeaders(headers),
       payload: decode(msg.data),
       instance: msg.subject.startsWith(INSTANCE_PREFIX) ? this.opts.instance : undefined,
     };
@@ -166,9 +169,18 @@ export class RpcServer implements Subscription {
     } catch (err) {
       return this.replyError(msg, replyError(err));
     }
-    respond(msg, data);
+    // Handlers finish in different microtasks, and nats.js writes to the socket once per microtask
+    // checkpoint: the replies of one turn go out together, in one write, instead of one write each.
+    this.replies.push(msg, data);
+    if (this.replies.length === 2) setImmediate(this.flushReplies);
     return undefined;
   }
+
+  private readonly flushReplies = (): void => {
+    const replies = this.replies;
+    this.replies = [];
+    for (let i = 0; i < replies.length; i += 2) respond(replies[i] as Msg, replies[i + 1] as Uint8Array);
+  };
 
   private replyError(msg: Msg, err: unknown): WireError {
     let wire = toWire(err);

@@ -33,6 +33,9 @@ export interface ConsumerSettings {
 /** Creates each stream once per process and remembers it; safe to race with other processes. */
 export class Streams {
   private readonly ensured = new Map<string, Promise<void>>();
+  /** Streams made sure of: a publish to them need not wait for anything. */
+  private readonly known = new Set<string>();
+  private readonly names = new Map<string, string>();
 
   constructor(
     private readonly jsm: JetStreamManager,
@@ -61,9 +64,20 @@ export class Streams {
     return DLQ_STREAM;
   }
 
+  /** Whether the service's stream is known to exist (`forService` resolved and nothing forgot it since). */
+  isKnown(service: string): boolean {
+    let name = this.names.get(service);
+    if (name === undefined) {
+      name = eventStream(service);
+      if (this.names.size < 10_000) this.names.set(service, name);
+    }
+    return this.known.has(name);
+  }
+
   /** Forgets what was ensured, e.g. after a stream was found missing. */
   forget(stream: string): void {
     this.ensured.delete(stream);
+    this.known.delete(stream);
   }
 
   private ensure(name: string, config: Partial<StreamConfig> & { name: string }): Promise<void> {
@@ -75,10 +89,15 @@ export class Streams {
         discard: DiscardPolicy.Old,
         num_replicas: this.settings.replicas,
         ...config,
-      }).catch((err: unknown) => {
-        this.ensured.delete(name);
-        throw err;
-      });
+      }).then(
+        () => {
+          if (this.ensured.get(name) === ready) this.known.add(name);
+        },
+        (err: unknown) => {
+          this.ensured.delete(name);
+          throw err;
+        },
+      );
       this.ensured.set(name, ready);
     }
     return ready;

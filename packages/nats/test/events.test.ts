@@ -1,8 +1,12 @@
-import { FlotillaError } from "@flotilla/core";
+import { type EventEnvelope, FlotillaError } from "@flotilla/core";
 import { sleep, waitFor } from "@flotilla/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { headers as natsHeaders } from "@nats-io/transport-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { rawHeaderAccess } from "../src/headers.js";
 import { event, type Network, network, subscribeDefaults } from "./helpers.js";
+
+const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 describe("nats transport: JetStream events", () => {
   let net: Network;
@@ -108,6 +112,48 @@ describe("nats transport: JetStream events", () => {
       event: { type: "src.Ticked" },
     });
     expect(calls).toBe(1);
+  });
+
+  it("sends only the headers that cannot be derived, and decodes events with every CloudEvents attribute the same", async () => {
+    const sink = await net.connect();
+    const seen: EventEnvelope[] = [];
+    await sink.subscribe({ ...subscribeDefaults, types: ["src.Ticked"], group: "sink.wire" }, async (e) => {
+      seen.push(e);
+    });
+    const source = await net.connect();
+    const compact = event("src.Ticked", { seq: 1 }, { headers: { traceparent: TRACEPARENT } });
+    const unusual = event("src.Ticked", { seq: 2 }, { source: "elsewhere", version: 3, headers: {} });
+    await source.publish(compact);
+    await source.publish(unusual);
+    const jsm = await jetstreamManager(source.connection!);
+    const stored = await jsm.streams.getMessage("FLOTILLA_EVT_SRC", { seq: 1 });
+    expect(stored!.header.keys().sort()).toEqual(["Nats-Msg-Id", "ce-time", "traceparent"]);
+    expect(stored!.header.get("Nats-Msg-Id")).toBe(compact.id);
+    const second = await jsm.streams.getMessage("FLOTILLA_EVT_SRC", { seq: 2 });
+    expect(second!.header.get("ce-source")).toBe("elsewhere");
+    expect(second!.header.get("ce-dataversion")).toBe("3");
+
+    // As events were written before: every attribute in a ce- header, and a content type.
+    const full = event("src.Ticked", { seq: 3 }, { version: 2, headers: { "x-custom": "kept" } });
+    const h = natsHeaders();
+    for (const [name, value] of Object.entries({
+      "ce-specversion": "1.0",
+      "ce-id": full.id,
+      "ce-type": full.type,
+      "ce-source": full.source,
+      "ce-time": full.time,
+      "ce-dataversion": "2",
+      "content-type": "application/json",
+      "x-custom": "kept",
+    })) {
+      h.set(name, value);
+    }
+    await jsm.jetstream().publish("flotilla.evt.src.Ticked", JSON.stringify(full.data), { headers: h, msgID: full.id });
+    await waitFor(() => seen.length >= 3, { what: "three events" });
+    expect(seen[0]).toEqual(compact);
+    expect(seen[1]).toEqual(unusual);
+    expect(seen[2]).toEqual(full);
+    expect(rawHeaderAccess).toBe(true); // headers were parsed from nats.js's raw message, not decoded by it
   });
 
   it("drops a republished event id (Nats-Msg-Id) and lets broadcast see only later events", async () => {

@@ -20,21 +20,44 @@ export interface CallMeta {
 export type HeaderReader = (name: string) => string | undefined;
 
 /**
+ * Takes headers one by one: a transport's own header block, written without an intermediate map.
+ * (Recognized by its `set` method; a header map's values are strings, never functions.)
+ */
+export interface HeaderWriter {
+  set(name: string, value: string): void;
+}
+
+/**
  * The header form of `meta`, with the time left (relative, so clocks need not agree) when
  * `timeoutMs` is given. The correlation id is left out when it equals the trace id, its default.
+ * Written into a header map (returned), or into a `HeaderWriter` in the same order.
  */
+export function writeMetaHeaders(meta: Omit<CallMeta, "deadline">, timeoutMs?: number, into?: HeaderMap): HeaderMap;
+export function writeMetaHeaders<W extends HeaderWriter>(
+  meta: Omit<CallMeta, "deadline">,
+  timeoutMs: number | undefined,
+  into: W,
+): W;
 export function writeMetaHeaders(
   meta: Omit<CallMeta, "deadline">,
   timeoutMs?: number,
-  into: HeaderMap = {},
-): HeaderMap {
+  into: HeaderMap | HeaderWriter = {},
+): HeaderMap | HeaderWriter {
+  const out: HeaderWriter = typeof into.set === "function" ? (into as HeaderWriter) : new MapWriter(into as HeaderMap);
   const trace = meta.trace;
-  into[Headers.traceparent] = formatTraceparent(trace);
-  if (trace.tracestate) into[Headers.tracestate] = trace.tracestate;
-  if (meta.correlationId !== trace.traceId) into[Headers.correlationId] = meta.correlationId;
-  if (meta.caller !== undefined) into[Headers.caller] = JSON.stringify(meta.caller);
-  if (timeoutMs !== undefined) into[Headers.timeout] = String(timeoutMs);
+  out.set(Headers.traceparent, formatTraceparent(trace));
+  if (trace.tracestate) out.set(Headers.tracestate, trace.tracestate);
+  if (meta.correlationId !== trace.traceId) out.set(Headers.correlationId, meta.correlationId);
+  if (meta.caller !== undefined) out.set(Headers.caller, JSON.stringify(meta.caller));
+  if (timeoutMs !== undefined) out.set(Headers.timeout, String(timeoutMs));
   return into;
+}
+
+class MapWriter implements HeaderWriter {
+  constructor(private readonly map: HeaderMap) {}
+  set(name: string, value: string): void {
+    this.map[name] = value;
+  }
 }
 
 /**
