@@ -14,8 +14,9 @@ import { renderRpc, rpcGoals, runRpcSuite } from "./nats/rpc-suite.js";
 import { startBenchServer } from "./nats/server.js";
 import { LATENCY_CASES, type LatencyCase, outboxGoals, renderOutbox, runOutboxSuite } from "./outbox/suite.js";
 import { DBS, type Db, WRITE_IMPLS, type WriteImpl } from "./outbox/write-cases.js";
+import { REPLAY_CASES, type ReplayCase, renderReplay, replayGoals, runReplaySuite } from "./replay/suite.js";
 
-const SUITES = ["calls", "rpc", "events", "outbox"] as const;
+const SUITES = ["calls", "rpc", "events", "outbox", "replay"] as const;
 type Suite = (typeof SUITES)[number];
 
 const { values } = parseArgs({
@@ -38,6 +39,10 @@ const { values } = parseArgs({
     "outbox-latency-time": { type: "string", default: "10000" },
     "outbox-latency-warmup": { type: "string", default: "2000" },
     "outbox-pg-durable": { type: "boolean", default: false },
+    "replay-events": { type: "string", default: "100000" },
+    "replay-cases": { type: "string", default: REPLAY_CASES.join(",") },
+    "replay-rate": { type: "string", default: "200" },
+    "replay-batch": { type: "string" },
     quick: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
@@ -70,7 +75,12 @@ outbox (transactional outbox; starts PostgreSQL, and a nats-server for the nats 
   --outbox-rate=LIST events per second in the latency cases, each case at each rate (default 1000,100)
   --outbox-latency-time=MS  measured phase of a latency case (default 10000)
   --outbox-latency-warmup=MS  its warm-up, at the same rate (default 2000)
-  --outbox-pg-durable  PostgreSQL with fsync and synchronous_commit on (default: off, as in the tests)`);
+  --outbox-pg-durable  PostgreSQL with fsync and synchronous_commit on (default: off, as in the tests)
+replay (flotilla replay of the shop's catalog.sales from the SQLite event journal):
+  --replay-events=N  events in the history (default 100000)
+  --replay-cases=LIST  ${REPLAY_CASES.join(",")} (default all), the app idle; --repeat applies
+  --replay-rate=N    orders per second the shop places during a replay under load (default 200; 0: no such case)
+  --replay-batch=N   the replay's --batch (default: the command's)`);
   process.exit(0);
 }
 
@@ -197,6 +207,24 @@ if (suites.includes("outbox")) {
   for (const line of outboxGoals(results)) console.log(line);
   console.log(`\nThe outbox suite took ${((performance.now() - started) / 1000).toFixed(0)} s.\n`);
   json.outbox = results;
+}
+
+if (suites.includes("replay")) {
+  console.log("## Projection replay (SQLite, event journal)\n");
+  const results = await runReplaySuite(
+    {
+      events: Number(values["replay-events"]),
+      cases: list<ReplayCase>(values["replay-cases"], REPLAY_CASES, "replay case"),
+      repeat,
+      rate: Number(values["replay-rate"]),
+      ...(values["replay-batch"] === undefined ? {} : { batch: Number(values["replay-batch"]) }),
+    },
+    (line) => console.error(line),
+  );
+  console.log(renderReplay(results));
+  for (const line of replayGoals(results)) console.log(line);
+  console.log("");
+  json.replay = results;
 }
 
 if (values.json) console.log(JSON.stringify(json, null, 2));

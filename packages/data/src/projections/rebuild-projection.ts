@@ -31,9 +31,10 @@ export interface RebuildOptions {
   batchSize?: number;
   /**
    * A transaction of the history ends once it has run this long (ms), short of `batchSize` if need
-   * be: how long it keeps other writers of the database waiting at most (default: no limit).
+   * be: how long it keeps other writers of the database waiting at most (default: no limit). A
+   * function is asked before each transaction.
    */
-  transactionMs?: number;
+  transactionMs?: number | (() => number);
   /**
    * Awaited after each transaction that applied history, before the next begins: e.g. a pause that
    * lets the running app's writes in (SQLite has one writer at a time).
@@ -139,7 +140,8 @@ async function rebuild(
 
     const history = await options.history([...byType.keys()]);
     const batchSize = options.batchSize ?? 2_000;
-    const transactionMs = options.transactionMs ?? Number.POSITIVE_INFINITY;
+    const limit = options.transactionMs ?? Number.POSITIVE_INFINITY;
+    const transactionMs = typeof limit === "function" ? limit : () => limit;
     let read = 0;
     let count = 0;
     const progress = () => options.onProgress?.({ read, total: Math.max(history.total, read), applied: count });
@@ -156,7 +158,7 @@ async function rebuild(
       while (next < batch.length) {
         const begun = performance.now();
         const from = next;
-        next = await db.transaction().execute((trx) => applyFrom(trx, from, begun + transactionMs));
+        next = await db.transaction().execute((trx) => applyFrom(trx, from, begun + transactionMs()));
         await paced(next - from, performance.now() - begun);
       }
       batch = [];
