@@ -41,7 +41,7 @@ const { values } = parseArgs({
     "outbox-pg-durable": { type: "boolean", default: false },
     "replay-events": { type: "string", default: "100000" },
     "replay-cases": { type: "string", default: REPLAY_CASES.join(",") },
-    "replay-rate": { type: "string", default: "200" },
+    "replay-rate": { type: "string", default: "100" },
     "replay-batch": { type: "string" },
     quick: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
@@ -79,7 +79,7 @@ outbox (transactional outbox; starts PostgreSQL, and a nats-server for the nats 
 replay (flotilla replay of the shop's catalog.sales from the SQLite event journal):
   --replay-events=N  events in the history (default 100000)
   --replay-cases=LIST  ${REPLAY_CASES.join(",")} (default all), the app idle; --repeat applies
-  --replay-rate=N    orders per second the shop places during a replay under load (default 200; 0: no such case)
+  --replay-rate=N    orders per second the shop places during a replay under load (default 100; 0: no such case)
   --replay-batch=N   the replay's --batch (default: the command's)`);
   process.exit(0);
 }

@@ -12,7 +12,7 @@ import {
   parseOrThrow,
   type ServiceDefinition,
 } from "@flotilla/core";
-import { type Kysely, type RawBuilder, sql, type Transaction } from "kysely";
+import { Kysely, type RawBuilder, sql, type Transaction, type TransactionBuilder } from "kysely";
 import { joinable } from "../service-database.js";
 import type { SystemTables } from "../system-tables.js";
 import { isPostgres } from "./projection-state.js";
@@ -110,10 +110,14 @@ async function rebuild(
   for (const h of handlers) byType.set(h.def.event.type, [...(byType.get(h.def.event.type) ?? []), h]);
   const applied = appliedTable(projection, engine);
   const apply = applier(options);
+  // Kysely's own transactions, not the service database's tracked ones: a rebuild's handlers cannot
+  // emit, so nothing needs to find the running transaction, and the AsyncLocalStorage that tracking
+  // uses would turn on promise hooks, a cost on every await of every event.
+  const begin = (): TransactionBuilder<SystemTables> => Kysely.prototype.transaction.call(db);
 
   await applied.create(db);
   try {
-    await db.transaction().execute(async (trx) => {
+    await begin().execute(async (trx) => {
       const now = Date.now();
       await trx
         .insertInto("flotilla_projections")
@@ -158,7 +162,7 @@ async function rebuild(
       while (next < batch.length) {
         const begun = performance.now();
         const from = next;
-        next = await db.transaction().execute((trx) => applyFrom(trx, from, begun + transactionMs()));
+        next = await begin().execute((trx) => applyFrom(trx, from, begun + transactionMs()));
         await paced(next - from, performance.now() - begun);
       }
       batch = [];
@@ -204,11 +208,11 @@ async function rebuild(
     while (after !== undefined) {
       const begun = performance.now();
       const from: Pair = after;
-      after = await db.transaction().execute((trx) => applied.toInbox(trx, from, INBOX_CHUNK));
+      after = await begin().execute((trx) => applied.toInbox(trx, from, INBOX_CHUNK));
       await options.afterTransaction?.({ events: 0, heldMs: performance.now() - begun });
     }
 
-    const parked = await db.transaction().execute(async (trx) => {
+    const parked = await begin().execute(async (trx) => {
       // Taking the row lock first makes live handlers that already saw `rebuilding` commit their parking.
       await trx
         .updateTable("flotilla_projections")
