@@ -15,8 +15,9 @@ import { renderRpc, rpcGoals, runRpcSuite } from "./nats/rpc-suite.js";
 import { startBenchServer } from "./nats/server.js";
 import { LATENCY_CASES, type LatencyCase, outboxGoals, renderOutbox, runOutboxSuite } from "./outbox/suite.js";
 import { DBS, type Db, WRITE_IMPLS, type WriteImpl } from "./outbox/write-cases.js";
+import { REPLAY_CASES, type ReplayCase, renderReplay, replayGoals, runReplaySuite } from "./replay/suite.js";
 
-const SUITES = ["calls", "rpc", "events", "outbox", "failover"] as const;
+const SUITES = ["calls", "rpc", "events", "outbox", "replay", "failover"] as const;
 type Suite = (typeof SUITES)[number];
 
 const { values } = parseArgs({
@@ -40,6 +41,10 @@ const { values } = parseArgs({
     "outbox-latency-warmup": { type: "string", default: "2000" },
     "outbox-pg-durable": { type: "boolean", default: false },
     "failover-cases": { type: "string", default: FAILOVER_CASES.join(",") },
+    "replay-events": { type: "string", default: "100000" },
+    "replay-cases": { type: "string", default: REPLAY_CASES.join(",") },
+    "replay-rate": { type: "string", default: "100" },
+    "replay-batch": { type: "string" },
     quick: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
@@ -74,7 +79,12 @@ outbox (transactional outbox; starts PostgreSQL, and a nats-server for the nats 
   --outbox-latency-warmup=MS  its warm-up, at the same rate (default 2000)
   --outbox-pg-durable  PostgreSQL with fsync and synchronous_commit on (default: off, as in the tests)
 failover (the split shop over a real nats-server, failures under load; --repeat = rounds):
-  --failover-cases=LIST  ${FAILOVER_CASES.join(",")} (default both): NATS restarted, one of two instances SIGKILLed`);
+  --failover-cases=LIST  ${FAILOVER_CASES.join(",")} (default both): NATS restarted, one of two instances SIGKILLed
+replay (flotilla replay of the shop's catalog.sales from the SQLite event journal):
+  --replay-events=N  events in the history (default 100000)
+  --replay-cases=LIST  ${REPLAY_CASES.join(",")} (default all), the app idle; --repeat applies
+  --replay-rate=N    orders per second the shop places during a replay under load (default 100; 0: no such case)
+  --replay-batch=N   the replay's --batch (default: the command's)`);
   process.exit(0);
 }
 
@@ -201,6 +211,24 @@ if (suites.includes("outbox")) {
   for (const line of outboxGoals(results)) console.log(line);
   console.log(`\nThe outbox suite took ${((performance.now() - started) / 1000).toFixed(0)} s.\n`);
   json.outbox = results;
+}
+
+if (suites.includes("replay")) {
+  console.log("## Projection replay (SQLite, event journal)\n");
+  const results = await runReplaySuite(
+    {
+      events: Number(values["replay-events"]),
+      cases: list<ReplayCase>(values["replay-cases"], REPLAY_CASES, "replay case"),
+      repeat,
+      rate: Number(values["replay-rate"]),
+      ...(values["replay-batch"] === undefined ? {} : { batch: Number(values["replay-batch"]) }),
+    },
+    (line) => console.error(line),
+  );
+  console.log(renderReplay(results));
+  for (const line of replayGoals(results)) console.log(line);
+  console.log("");
+  json.replay = results;
 }
 
 if (suites.includes("failover")) {

@@ -51,8 +51,18 @@ type SubscriptionDefs<Subs extends Record<string, EventRef>, DB> = {
 export interface ProjectionDefinition<DB = unknown> {
   readonly kind: "projection";
   readonly name: string;
-  /** By handler name; they become the service's subscriptions `<projection>.<handler>`. */
+  /**
+   * By handler name; they become the service's subscriptions `<projection>.<handler>`. Their `handle`
+   * is the live one: it parks the event while a rebuild runs.
+   */
   readonly subscriptions: Readonly<Record<string, SubscriptionDefinitionOf<DB>>>;
+  /** The same handlers as written, by the same names: what a rebuild applies the history with. */
+  readonly handlers: Readonly<
+    Record<
+      string,
+      { readonly event: EventRef; handle(data: unknown, ctx: Context<DB>, meta: EventMeta): Promise<void> }
+    >
+  >;
   /** Deletes everything the projection built (its tables' rows), inside the rebuild's transaction. */
   reset(db: DB): Promise<void>;
 }

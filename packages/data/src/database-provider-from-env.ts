@@ -1,8 +1,10 @@
 /** @module Chooses each service's database from the environment: FLOTILLA_DB_<SERVICE>, then FLOTILLA_DB, then a default. */
+import { join } from "node:path";
 import { FlotillaCodes, FlotillaError } from "@flotilla/core";
 import { type DatabaseProvider, type DatabaseProviderOptions, databaseProvider } from "./database-provider.js";
-import type { DialectSpec } from "./dialects/resolve-dialect.js";
-import { sqliteDialect } from "./dialects/sqlite-dialect.js";
+import type { DatabaseDialect } from "./dialects/dialect.js";
+import { type DialectSpec, resolveDialect } from "./dialects/resolve-dialect.js";
+import { MEMORY, type SqliteDatabaseDialect, sqliteDialect } from "./dialects/sqlite-dialect.js";
 
 export interface DatabaseEnvOptions {
   /** For services the environment names no database for (default: SQLite files, see `sqliteDatabases`). */
@@ -24,11 +26,12 @@ export function databaseEnvVar(service: string): string {
  * bad one fails the start of the process, not of one service later.
  */
 export function databaseProviderFromEnv(options: DatabaseEnvOptions = {}): DatabaseProvider {
+  const env = { ...(options.env ?? process.env) };
   const byVar = new Map<string, DatabaseProvider>();
   // One provider per distinct URL, so two services given one database-per-service URL are caught.
   const byUrl = new Map<string, DatabaseProvider>();
-  for (const [name, url] of Object.entries(options.env ?? process.env)) {
-    if (!url || (name !== "FLOTILLA_DB" && !name.startsWith("FLOTILLA_DB_"))) continue;
+  for (const [name, url] of Object.entries(env)) {
+    if (!url || !isDatabaseVar(name)) continue;
     const provider = byUrl.get(url) ?? fromVar(name, url, options.provider);
     byUrl.set(url, provider);
     byVar.set(name, provider);
@@ -37,7 +40,8 @@ export function databaseProviderFromEnv(options: DatabaseEnvOptions = {}): Datab
   return {
     kind: "database",
     open(spec, owner) {
-      const provider = byVar.get(databaseEnvVar(owner.service)) ?? byVar.get("FLOTILLA_DB") ?? fallback;
+      const variable = variableFor(owner.service, env);
+      const provider = (variable === undefined ? undefined : byVar.get(variable)) ?? fallback;
       return provider.open(spec, owner);
     },
     async backlogs() {
@@ -45,6 +49,56 @@ export function databaseProviderFromEnv(options: DatabaseEnvOptions = {}): Datab
       return all.flat();
     },
   };
+}
+
+/** Where the environment puts one service's database (what `databaseProviderFromEnv` opens for it). */
+export interface DatabaseChoice {
+  /** `FLOTILLA_DB_<SERVICE>` or `FLOTILLA_DB`, whichever named it; undefined: the fallback. */
+  readonly variable: string | undefined;
+  /** The engine, from the variable's URL or the fallback (`dialect.name`: `sqlite`, `postgres`). */
+  readonly dialect: DatabaseDialect;
+  /** On SQLite, the service's database file (absolute), or `":memory:"`; undefined on other engines. */
+  readonly sqliteFile: string | undefined;
+}
+
+/**
+ * The database `databaseProviderFromEnv` gives `service`: FLOTILLA_DB_<SERVICE>, else FLOTILLA_DB,
+ * else `fallback` (default: SQLite files in the default data directory). For tools that open one
+ * service's database and need to know what it is first, e.g. `flotilla replay`. A bad URL is a CONFIG
+ * error naming its variable.
+ */
+export function databaseFromEnv(
+  service: string,
+  options: Pick<DatabaseEnvOptions, "env" | "fallback"> = {},
+): DatabaseChoice {
+  const env = options.env ?? process.env;
+  const variable = variableFor(service, env);
+  let dialect: DatabaseDialect;
+  if (variable === undefined) dialect = resolveDialect(options.fallback ?? sqliteDialect());
+  else {
+    try {
+      dialect = resolveDialect(env[variable] as string);
+    } catch (err) {
+      throw FlotillaError.of(FlotillaCodes.CONFIG, `${variable}: ${err instanceof Error ? err.message : String(err)}`, {
+        cause: err,
+      });
+    }
+  }
+  const dataDir = dialect.name === "sqlite" ? (dialect as Partial<SqliteDatabaseDialect>).dataDir : undefined;
+  const sqliteFile =
+    dataDir === undefined ? undefined : dataDir === MEMORY ? MEMORY : join(dataDir, `${service}.sqlite`);
+  return { variable, dialect, sqliteFile };
+}
+
+function isDatabaseVar(name: string): boolean {
+  return name === "FLOTILLA_DB" || name.startsWith("FLOTILLA_DB_");
+}
+
+/** The variable that names `service`'s database: its own when set (non-empty), else FLOTILLA_DB when set. */
+function variableFor(service: string, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const own = databaseEnvVar(service);
+  if (env[own]) return own;
+  return env.FLOTILLA_DB ? "FLOTILLA_DB" : undefined;
 }
 
 function fromVar(name: string, url: string, options: DatabaseProviderOptions | undefined): DatabaseProvider {

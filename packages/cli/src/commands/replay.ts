@@ -1,20 +1,26 @@
 /** @module `flotilla replay <service>.<projection>`: rebuilds a projection from the event history, beside the running app. */
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
 import type { FlotillaApp } from "@flotilla/app";
 // Not the package's main entry: an operator's command need not load the gateway and telemetry.
 import { openAppEvents } from "@flotilla/app/events";
 import {
   createLogger,
-  type EventHistory,
   FlotillaCodes,
   FlotillaError,
   type ResourceHandle,
   type ResourceOwner,
   type ServiceDefinition,
 } from "@flotilla/core";
-import { databaseEnvVar, databaseProviderFromEnv, type Kysely, rebuildProjection } from "@flotilla/data";
-import { dataDirFrom, sqliteDialect } from "@flotilla/data/internal";
+import {
+  type DatabaseChoice,
+  databaseEnvVar,
+  databaseFromEnv,
+  databaseProvider,
+  type Kysely,
+  rebuildProjection,
+  sql,
+} from "@flotilla/data";
+import { dataDirFrom, MEMORY, sqliteDialect } from "@flotilla/data/internal";
 import { loadApp } from "../load-app.js";
 import { COMMON_OPTIONS, parseOptions, positiveIntOption, transportOption, UsageError } from "../options.js";
 import { eventsPerSecond, formatCount, Progress } from "../progress.js";
@@ -41,8 +47,9 @@ export async function replay(args: string[]): Promise<void> {
   const service = findProjection(app, serviceName, projection);
   const spec = service.database;
   if (spec === undefined) throw FlotillaError.of(FlotillaCodes.CONFIG, `${service.name} declares no database`);
-  const sqlite = isSqlite(service.name);
-  if (sqlite) checkDatabaseExists(service.name, dataDir);
+  // The same choice the app made when it started (FLOTILLA_DB_<SERVICE>, FLOTILLA_DB, else SQLite files).
+  const choice = databaseFromEnv(service.name, { fallback: sqliteDialect({ dataDir }) });
+  checkDatabaseExists(service.name, choice);
 
   const log = createLogger({
     level: process.env.FLOTILLA_LOG_LEVEL ?? "warn",
@@ -66,22 +73,21 @@ export async function replay(args: string[]): Promise<void> {
   let begun = false;
   try {
     // Without an outbox relay: the running app relays its own outbox.
-    const provider = databaseProviderFromEnv({ fallback: sqliteDialect({ dataDir }), provider: { relay: false } });
-    handle = await provider.open(spec, owner);
+    handle = await databaseProvider(choice.dialect, { relay: false }).open(spec, owner);
+    const db = handle.value as Kysely<unknown>;
+    const pacing = choice.sqliteFile === undefined ? undefined : await sqlitePacing(db);
     process.stderr.write(`rebuilding ${target} from ${events.where}; live events are parked until it is done\n`);
     begun = true;
     progress.restart();
     const result = await rebuildProjection({
-      db: handle.value as Kysely<unknown>,
+      db,
       service,
       projection,
-      history: async (types) => {
-        const history = await events.history(types);
-        return sqlite ? paced(history, batchSize) : history;
-      },
+      history: (types) => events.history(types),
       log,
       onProgress: (state) => progress.update(state),
       batchSize,
+      ...pacing,
     });
     progress.finish(result);
     const rate = eventsPerSecond(result.read, result.seconds);
@@ -122,52 +128,56 @@ function findProjection(app: FlotillaApp, serviceName: string, projection: strin
   return service;
 }
 
-/** Whether the service's database is a SQLite file: no FLOTILLA_DB_<SERVICE> or FLOTILLA_DB, or a `sqlite:` one. */
-function isSqlite(service: string): boolean {
-  const url = process.env[databaseEnvVar(service)] || process.env.FLOTILLA_DB;
-  return url === undefined || url.startsWith("sqlite:");
+/**
+ * A SQLite file must be there: a wrong --data-dir (or FLOTILLA_DB… URL) would otherwise create an
+ * empty database and rebuild the projection in it.
+ */
+function checkDatabaseExists(service: string, choice: DatabaseChoice): void {
+  const file = choice.sqliteFile;
+  if (file === undefined || file === MEMORY || existsSync(file)) return;
+  const remedy =
+    choice.variable === undefined
+      ? `pass the --data-dir the app runs with, or set ${databaseEnvVar(service)}`
+      : `check ${choice.variable}`;
+  throw new FlotillaError("NOT_FOUND", `no database for ${service} at ${file}: ${remedy}`, { details: { file } });
 }
 
 /**
- * The service's SQLite file in the data directory must be there: a wrong --data-dir would otherwise
- * create an empty database and rebuild the projection in it.
+ * SQLite has one writer at a time. While the rebuild's transactions run, the running app's writes to
+ * the same file wait, and better-sqlite3 waits synchronously: its whole event loop stalls. A waiting
+ * writer retries after 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50 ms, then every 100 ms, so back-to-back
+ * transactions would starve the app until the replay ends. So the rebuild holds the lock for a while
+ * (its transactions back to back), then pauses as long as such a retry interval, which lets the
+ * writes in.
+ *
+ * How long it holds the lock depends on whether anyone else wrote: `pragma data_version` changes when
+ * another connection committed, which a waiting writer does during a pause. While the app writes, the
+ * rebuild holds the lock 50 ms at a time (two thirds of the time); while it does not, twice as long
+ * after each quiet pause, up to 1 s (nine tenths of the time), and back to 50 ms as soon as a write
+ * came in. A write arriving after a quiet spell waits at most about 1.1 s.
  */
-function checkDatabaseExists(service: string, dataDir: string): void {
-  if (process.env[databaseEnvVar(service)] || process.env.FLOTILLA_DB) return;
-  const file = join(resolve(dataDir), `${service}.sqlite`);
-  if (!existsSync(file)) {
-    throw new FlotillaError(
-      "NOT_FOUND",
-      `no database for ${service} at ${file}: pass the --data-dir the app runs with, or set ${databaseEnvVar(service)}`,
-      { details: { file } },
-    );
-  }
-}
-
-/**
- * SQLite has one writer at a time. While a batch's transaction runs, the running app's writes to the
- * same file wait, and better-sqlite3 waits synchronously: its whole event loop stalls. SQLite retries
- * a waiting write every 20 to 100 ms (longer the longer it waited), so back-to-back batches would
- * starve the app until the replay ends. A pause after each batch, as long as such a retry interval,
- * lets its writes in.
- */
-function paced(history: EventHistory, batchSize: number): EventHistory {
+async function sqlitePacing(db: Kysely<unknown>): Promise<{
+  transactionMs: () => number;
+  afterTransaction: (transaction: { heldMs: number }) => Promise<void>;
+}> {
+  const BUSY_HOLD_MS = 50;
+  const MAX_HOLD_MS = 1_000;
+  const dataVersion = async () => (await sql<{ data_version: number }>`pragma data_version`.execute(db)).rows[0];
+  let version = (await dataVersion())?.data_version;
+  let holdMs = BUSY_HOLD_MS;
+  let held = 0;
   return {
-    total: history.total,
-    async *[Symbol.asyncIterator]() {
-      let read = 0;
-      let since = performance.now();
-      for await (const event of history) {
-        // The previous batch is committed once the rebuild asks for the first event of the next one.
-        if (read > 0 && read % batchSize === 0) {
-          const held = performance.now() - since;
-          const pauseMs = held < 50 ? 25 : held < 125 ? 30 : held < 225 ? 55 : 105;
-          await new Promise((resolve) => setTimeout(resolve, pauseMs));
-          since = performance.now();
-        }
-        read++;
-        yield event;
-      }
+    transactionMs: () => Math.max(1, holdMs - held),
+    async afterTransaction({ heldMs }) {
+      held += heldMs;
+      if (held < holdMs) return;
+      // A writer that began waiting when the lock was taken retries within this pause.
+      const pauseMs = held < 50 ? 25 : held < 125 ? 30 : held < 225 ? 55 : 105;
+      held = 0;
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      const now = (await dataVersion())?.data_version;
+      holdMs = now === version ? Math.min(holdMs * 2, MAX_HOLD_MS) : BUSY_HOLD_MS;
+      version = now;
     },
   };
 }

@@ -35,16 +35,6 @@ export interface ProjectionOptions<DB, Subs extends Record<string, EventRef>> {
 
 const NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
-type Handle = (data: unknown, ctx: Context<never>, meta: EventMeta) => Promise<void>;
-
-/** Each live (parking-aware) handler's own handle, which a rebuild calls directly. */
-const unwrapped = new WeakMap<Handle, Handle>();
-
-/** The projection handler behind a subscription's `handle`, without the parking check. */
-export function projectionHandler(handle: Handle): Handle | undefined {
-  return unwrapped.get(handle);
-}
-
 /**
  * Declares a projection; list it in `defineService(contract, { database, projections: [...] })`.
  * While `flotilla replay` rebuilds it, live events are parked in the service's database and applied
@@ -61,6 +51,7 @@ export function defineProjection<DB, Subs extends Record<string, EventRef>>(
     throw FlotillaError.of(FlotillaCodes.CONFIG, `projection ${name} needs reset(db)`);
   }
   const subscriptions: Record<string, SubscriptionDefinitionOf<Kysely<DB>>> = {};
+  const handlers: Record<string, ProjectionDefinition<Kysely<DB>>["handlers"][string]> = {};
   for (const [handler, def] of Object.entries(options.handlers) as [string, Handlers<DB, Subs>[string]][]) {
     if (typeof def?.handle !== "function") {
       throw FlotillaError.of(FlotillaCodes.CONFIG, `projection ${name}: handler "${handler}" needs handle()`);
@@ -73,13 +64,19 @@ export function defineProjection<DB, Subs extends Record<string, EventRef>>(
       }
       await def.handle(data as never, ctx, meta);
     };
-    unwrapped.set(live as Handle, def.handle as Handle);
     subscriptions[handler] = { ...def, exactlyOnce: true, handle: live };
+    // The rebuild applies the history with the handler itself: past the parking check, which would
+    // see that very rebuild running.
+    handlers[handler] = Object.freeze({
+      event: def.event,
+      handle: (data: unknown, ctx: Context<Kysely<DB>>, meta: EventMeta) => def.handle(data as never, ctx, meta),
+    });
   }
   return Object.freeze({
     kind: "projection" as const,
     name,
     subscriptions: Object.freeze(subscriptions),
+    handlers: Object.freeze(handlers),
     reset: options.reset,
   });
 }
