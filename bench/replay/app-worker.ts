@@ -13,7 +13,7 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { runApp } from "@flotilla/cli";
+import { runApp } from "@flotilla/app";
 import { eventJournalFile, sqliteEventJournal } from "@flotilla/data";
 import Database from "better-sqlite3";
 import { shopApp } from "../../examples/shop/src/app.js";

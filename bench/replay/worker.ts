@@ -64,7 +64,7 @@ async function rebuild(batchSize: number | undefined): Promise<number> {
     service: "catalog",
     instance: "catalog-bench",
     log,
-    publish: () => Promise.reject(new Error("no publishing in a replay")),
+    transport: { name: "none", send: () => Promise.reject(new Error("no publishing in a replay")) },
   };
   const handle = await databaseProvider(sqliteDialect({ dataDir }), { relay: false }).open(
     catalogService.database as never,

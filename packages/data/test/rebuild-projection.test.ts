@@ -142,7 +142,7 @@ describe("rebuildProjection", () => {
   async function open(): Promise<Kysely<Tables>> {
     handle = await databaseProvider(sqliteDialect({ dataDir: join(dir.path, `db${n++}`) }), { relay: false }).open(
       spec,
-      { service: "ticks", instance: "ticks-test", log, publish: () => Promise.resolve() },
+      { service: "ticks", instance: "ticks-test", log, transport: { name: "none", send: () => Promise.resolve() } },
     );
     return handle.value as Kysely<Tables>;
   }
