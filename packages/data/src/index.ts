@@ -33,6 +33,6 @@ export type { ServiceOutboxBacklog } from "./outbox/relays.js";
 export type { ProjectionOptions } from "./projections/define-projection.js";
 export { defineProjection } from "./projections/define-projection.js";
 export type { RebuildOptions, RebuildProgress, RebuildResult } from "./projections/rebuild-projection.js";
-export { rebuildProjection } from "./projections/rebuild-projection.js";
+export { projectionOf, rebuildProjection } from "./projections/rebuild-projection.js";
 export { ServiceDatabase } from "./service-database.js";
 export { isUniqueViolation } from "./unique-violation.js";

@@ -17,6 +17,7 @@ import {
   databaseFromEnv,
   databaseProvider,
   type Kysely,
+  projectionOf,
   rebuildProjection,
   sql,
 } from "@flotilla/data";
@@ -120,11 +121,7 @@ function findProjection(app: FlotillaApp, serviceName: string, projection: strin
       `${app.name} has no service "${serviceName}" (its projections: ${withProjections.join(", ") || "none"})`,
     );
   }
-  const found = service.projections.some((p) => p.name === projection);
-  if (!found || !service.subscriptions.some((s) => s.projection === projection)) {
-    const known = service.projections.map((p) => p.name).join(", ") || "none";
-    throw new FlotillaError("NOT_FOUND", `${service.name} has no projection "${projection}" (it has: ${known})`);
-  }
+  projectionOf(service, projection);
   return service;
 }
 

@@ -72,13 +72,19 @@ const INBOX_CHUNK = 50_000;
  * A crash anywhere leaves it `rebuilding`, parking live events (each with its inbox record); running
  * the rebuild again starts over from 1 and finishes it. The temporary table dies with the connection.
  */
-export async function rebuildProjection(options: RebuildOptions): Promise<RebuildResult> {
-  const { service, projection } = options;
+/** The service's projection of that name, with handlers; NOT_FOUND naming the ones it has otherwise. */
+export function projectionOf(service: ServiceDefinition, projection: string): ProjectionDefinition {
   const definition = service.projections.find((p) => p.name === projection);
   if (definition === undefined || Object.keys(definition.handlers).length === 0) {
     const known = service.projections.map((p) => p.name).join(", ") || "none";
     throw new FlotillaError("NOT_FOUND", `${service.name} has no projection "${projection}" (it has: ${known})`);
   }
+  return definition;
+}
+
+export async function rebuildProjection(options: RebuildOptions): Promise<RebuildResult> {
+  const { service, projection } = options;
+  const definition = projectionOf(service, projection);
   const db = options.db as Kysely<SystemTables>;
   // PostgreSQL pools connections: the temporary table lives on one, so the whole rebuild runs there.
   // SQLite's Kysely has a single connection anyway (and pinning it would stall its other users).
