@@ -33,7 +33,6 @@ export class Outbound implements Dispatcher {
   private bareCalls = true;
   private emitPipeline!: (event: OutboundEvent) => Promise<void>;
   private sink!: OutboundSink;
-  private seq = 0;
 
   constructor(
     private readonly options: OutboundOptions,
@@ -53,13 +52,15 @@ export class Outbound implements Dispatcher {
   }
 
   dispatch(ctx: Context, ref: ActionRef, input: unknown, opts: CallOptions | undefined): Promise<unknown> {
-    const remaining = ctx.deadline - Date.now();
+    // The one clock read of a call without middleware (a read costs ~50 ns on some virtual machines).
+    const now = Date.now();
+    const remaining = ctx.deadline - now;
     if (remaining <= 0) {
       return Promise.reject(new FlotillaError("DEADLINE_EXCEEDED", `deadline passed before calling ${ref.fqn}`));
     }
     let timeoutMs = opts?.timeoutMs ?? ref.timeoutMs ?? this.defaultCallTimeoutMs;
     if (timeoutMs > remaining) timeoutMs = remaining;
-    if (this.bareCalls) return this.send(ctx, ref, input, ctx.trace, timeoutMs, opts?.instance, undefined);
+    if (this.bareCalls) return this.send(ctx, ref, input, ctx.trace, timeoutMs, now, opts?.instance, undefined);
     const call: OutboundCall = { ref, ctx, input, trace: ctx.trace, timeoutMs, attempt: 1 };
     if (opts !== undefined) {
       if (opts.instance !== undefined) call.instance = opts.instance;
@@ -105,7 +106,7 @@ export class Outbound implements Dispatcher {
 
   /** The last step of a call: the request, with its metadata as objects, on the transport. */
   private readonly request = (call: OutboundCall): Promise<unknown> =>
-    this.send(call.ctx, call.ref, call.input, call.trace, call.timeoutMs, call.instance, call.headers);
+    this.send(call.ctx, call.ref, call.input, call.trace, call.timeoutMs, Date.now(), call.instance, call.headers);
 
   private send(
     ctx: Context,
@@ -113,14 +114,14 @@ export class Outbound implements Dispatcher {
     payload: unknown,
     trace: TraceContext,
     timeoutMs: number,
+    now: number,
     instance: string | undefined,
     headers: HeaderMap | undefined,
   ): Promise<unknown> {
     const req: RequestEnvelope = {
-      id: `${this.options.id}.${++this.seq}`,
       service: ref.service,
       action: ref.fqn,
-      meta: { trace, correlationId: ctx.correlationId, caller: ctx.caller, deadline: Date.now() + timeoutMs },
+      meta: { trace, correlationId: ctx.correlationId, caller: ctx.caller, deadline: now + timeoutMs },
       payload,
       // Always present, possibly undefined: one object shape for every request.
       headers,

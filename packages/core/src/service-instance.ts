@@ -189,9 +189,6 @@ export class ServiceInstance {
     if (entry === undefined) {
       throw FlotillaError.of(FlotillaCodes.NO_HANDLER, `${this.def.name} has no action ${req.action}`);
     }
-    if (req.meta.deadline <= Date.now()) {
-      throw new FlotillaError("DEADLINE_EXCEEDED", `${req.action} arrived after its deadline`);
-    }
     const ctx = this.context(req.meta);
     if (this.bareActions) return this.invoke(entry, ctx, req.payload);
     return this.inboundAction({ ref: entry.ref, ctx, request: req, input: req.payload });

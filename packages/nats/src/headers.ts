@@ -3,8 +3,6 @@ import { FlotillaError, type HeaderMap, Headers, type Status, type WireError } f
 import { type Msg, type MsgHdrs, MsgHdrsImpl } from "@nats-io/transport-node";
 
 export const NatsHeaders = {
-  /** The request id of the attempt (correlation with the caller's logs; the reply subject routes the reply). */
-  requestId: "flotilla-request-id",
   /** Set on error replies and dead letters: the error code; the body is the wire error. */
   error: "flotilla-error",
   /** ADR-32 (NATS micro services) error headers, for `nats` CLI and other tooling. */
@@ -41,7 +39,6 @@ const TRANSPORT_HEADERS: ReadonlySet<string> = new Set([
 
 /** A request's metadata headers (read one by one) and the transport's own: the rest are extras. */
 const REQUEST_HEADERS: ReadonlySet<string> = new Set([
-  NatsHeaders.requestId,
   Headers.traceparent,
   Headers.tracestate,
   Headers.correlationId,

@@ -60,7 +60,6 @@ export class RpcClient {
     try {
       data = encode(req.payload, this.maxPayload());
       const out = writeMetaHeaders(req.meta, timeoutMs, new OutgoingHeaders());
-      out.set(NatsHeaders.requestId, req.id);
       out.setAll(req.headers);
       headers = out.asMsgHdrs();
     } catch (err) {
@@ -84,7 +83,7 @@ export class RpcClient {
     try {
       const action = `${service}.${PING_ACTION}`;
       const meta = { trace: newTraceContext(), correlationId: `ping.${service}`, caller: undefined, deadline: 0 };
-      await this.request({ id: meta.correlationId, service, action, meta, payload: null }, timeoutMs);
+      await this.request({ service, action, meta, payload: null }, timeoutMs);
       return true;
     } catch {
       return false;

@@ -20,7 +20,7 @@ import {
   replyError,
 } from "@flotilla/core/internal";
 import type { Msg, NatsConnection, Subscription as NatsSubscription } from "@nats-io/transport-node";
-import { errorHeaders, extraHeaders, NatsHeaders, readHeaders } from "./headers.js";
+import { errorHeaders, extraHeaders, readHeaders } from "./headers.js";
 import { ServiceApi } from "./service-api.js";
 import { INSTANCE_PREFIX, instanceWildcard, PING_ACTION, RPC_PREFIX, rpcServiceSubject } from "./subjects.js";
 import { withTimeout } from "./with-timeout.js";
@@ -51,7 +51,6 @@ export class RpcServer implements Subscription {
   /** Replies waiting for the end of this turn of the event loop, each message followed by its body. */
   private replies: (Msg | Uint8Array)[] = [];
   private idle: (() => void) | undefined;
-  private seq = 0;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -137,10 +136,10 @@ export class RpcServer implements Subscription {
     // An empty header counts as absent, as it always has over NATS.
     const get = (name: string) => headers.get(name) || undefined;
     const timeout = readTimeout(get);
-    // No time left (or none given): the deadline has passed, and the instance refuses the request.
+    // No time given, or all of it spent in our queue: the caller has stopped waiting.
     const deadline = timeout === undefined ? 0 : item.receivedAt + timeout;
+    if (deadline <= Date.now()) throw new FlotillaError("DEADLINE_EXCEEDED", `${action} arrived after its deadline`);
     const req: RequestEnvelope = {
-      id: get(NatsHeaders.requestId) ?? `${this.opts.instance}.${++this.seq}`,
       service: this.opts.service,
       action,
       meta: readMetaHeaders(get, deadline, newTraceContext),

@@ -35,11 +35,11 @@ export function request(action: string, payload: unknown, extra: Partial<Request
   const service = action.slice(0, action.indexOf("."));
   const meta = {
     trace: newTraceContext(),
-    correlationId: `test.${seq + 1}`,
+    correlationId: `test.${++seq}`,
     caller: undefined,
     deadline: Date.now() + 2_000,
   };
-  return { id: `test.${++seq}`, service, action, meta, payload, ...extra };
+  return { service, action, meta, payload, ...extra };
 }
 
 export function event(type: string, data: unknown, extra: Partial<EventEnvelope> = {}): EventEnvelope {

@@ -61,18 +61,16 @@ describe("nats transport: request/reply", () => {
       const left = meta.deadline - Date.now();
       return {
         headers: req.headers,
-        id: req.id,
         instance: req.instance ?? null,
         meta,
         inTime: left > 0 && left <= 2_000,
       };
     });
     const client = await net.connect();
-    const sent = request("svc.look", {}, { id: "req-1", instance: "svc-1", headers: { "x-extra": "1" } });
+    const sent = request("svc.look", {}, { instance: "svc-1", headers: { "x-extra": "1" } });
     const reply = await client.request(sent, { timeoutMs: 2_000 });
     // Metadata crosses as headers and comes back as objects; extra headers pass as they are.
     expect(reply).toMatchObject({
-      id: "req-1",
       instance: "svc-1",
       headers: { "x-extra": "1" },
       meta: {
@@ -91,6 +89,9 @@ describe("nats transport: request/reply", () => {
     expect(raw.headers?.get("Nats-Service-Error-Code")).toBe("404");
     expect(raw.headers?.get("Nats-Service-Error")).toBe("no such thing");
     expect(raw.headers?.get("flotilla-error")).toBe("NOT_FOUND");
+    // A request without time left is refused by the transport; the handler never runs.
+    const late = await client.connection!.request("flotilla.rpc.svc.fail", "{}", { timeout: 2_000 });
+    expect(late.headers?.get("flotilla-error")).toBe("DEADLINE_EXCEEDED");
   });
 
   it("enforces the server's max_payload on requests, replies and events", async () => {

@@ -17,8 +17,6 @@ export const Headers = {
 export type HeaderMap = Record<string, string>;
 
 export interface RequestEnvelope {
-  /** Request id, unique per attempt; also the correlation key between request and reply. */
-  readonly id: string;
   /** The target service (the queue group). */
   readonly service: string;
   /** `service.action`. */

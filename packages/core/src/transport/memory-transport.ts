@@ -14,7 +14,6 @@ import type {
   EventHandler,
   EventHistory,
   RequestHandler,
-  RequestOptions,
   ServeOptions,
   SubscribeOptions,
   Subscription,
@@ -142,7 +141,8 @@ export class MemoryTransport implements Transport {
     return (this.services.get(service)?.servers.length ?? 0) > 0;
   }
 
-  request(req: RequestEnvelope, opts: RequestOptions): Promise<unknown> {
+  // The timeout is the request's own deadline (`meta.deadline`), so RequestOptions are not needed here.
+  request(req: RequestEnvelope): Promise<unknown> {
     if (!this.connected) return Promise.reject(unavailable("transport is not connected"));
     const server = this.pickServer(req);
     if (server instanceof FlotillaError) return Promise.reject(server);
@@ -152,7 +152,6 @@ export class MemoryTransport implements Transport {
         // The payload crosses as bytes would; the metadata is immutable objects either way.
         const payload = roundTrip(req.payload, this.maxPayload);
         sent = {
-          id: req.id,
           service: req.service,
           action: req.action,
           meta: req.meta,
@@ -165,7 +164,8 @@ export class MemoryTransport implements Transport {
       }
     }
     return new Promise((resolve, reject) => {
-      const call = new Call(Date.now() + opts.timeoutMs, sent, resolve, reject, this.timedOut);
+      // The caller's deadline is this call's: no second clock read.
+      const call = new Call(req.meta.deadline, sent, resolve, reject, this.timedOut);
       if (server.inFlight < server.opts.maxInFlight) {
         this.track(call);
         this.run(server, call);

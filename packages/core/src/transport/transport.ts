@@ -9,6 +9,8 @@ export interface RequestOptions {
 /**
  * Handles a request: the reply payload, or a promise of it; failures throw or reject (with a
  * FlotillaError ideally). A reply returned at once spares an in-process transport a promise hop.
+ * Transports call it only with time left: one that queues or receives a request past its deadline
+ * answers DEADLINE_EXCEEDED itself.
  */
 export type RequestHandler = (req: RequestEnvelope) => unknown;
 
