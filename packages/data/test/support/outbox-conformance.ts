@@ -180,7 +180,11 @@ export function outboxConformance(target: OutboxTarget): void {
       await transport.publish(envelope);
       await transport.publish(envelope);
       await transport.publish({ ...envelope, id: `other-${unique}`, data: { id: "other" } });
-      await waitFor(async () => s.seen.includes("other"), { what: "the last event" });
+      // The handler records "other" before its transaction commits: wait for the committed effect, which
+      // (one event at a time, in order) also means both deliveries of the duplicate are done.
+      await waitFor(async () => (await host.call(s.sink.effects, {})).some((e) => e.thing === "other"), {
+        what: "the last event's effect",
+      });
       expect(await host.call(s.sink.effects, {})).toEqual([
         { thing: "dup", n: 1 },
         { thing: "other", n: 1 },
