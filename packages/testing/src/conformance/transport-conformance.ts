@@ -251,9 +251,10 @@ export function transportConformance(target: TransportTarget): void {
         const listenerProbe = newProbe();
         const client = await host({ services: [echoService(newProbe())] });
         const server = await host({
-          services: [relayService(probe), listenerService(listenerProbe, { behaviour: async () => sleep(150) })],
+          // Each runs 1 s, so the two overlap long enough to be seen together even on a loaded machine.
+          services: [relayService(probe), listenerService(listenerProbe, { behaviour: async () => sleep(1_000) })],
         });
-        const inFlight = client.call(echo.relay, { ms: 150 }, { timeoutMs: 5_000 });
+        const inFlight = client.call(echo.relay, { ms: 1_000 }, { timeoutMs: 5_000 });
         await client.call(echo.publish, { seq: 0, tag: "drain" });
         await waitFor(() => probe.running === 1 && listenerProbe.running === 1, { what: "work in flight" });
         const stopping = server.stop();
