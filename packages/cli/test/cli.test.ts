@@ -56,7 +56,7 @@ describe("flotilla CLI", () => {
     const missing = runCli(["start", "--app", "no/such/app.ts"]);
     expect(await missing.closed).toBe(1);
     expect(missing.output()).toMatch(/app module .*no\/such\/app\.ts does not exist \[FLOTILLA_CONFIG\]/);
-    const notAnApp = runCli(["start", "--app", "packages/cli/src/app.ts"]);
+    const notAnApp = runCli(["start", "--app", "packages/cli/src/options.ts"]);
     expect(await notAnApp.closed).toBe(1);
     expect(notAnApp.output()).toMatch(/must export an app \(defineApp\)/);
     const badTransport = runCli(["start", "--services", "none", "--transport", "kafka://x:1"]);
