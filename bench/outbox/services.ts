@@ -3,8 +3,10 @@
  * emitted in the same transaction), a source that emits at a paced rate and stamps each commit, and a
  * sink whose handler stamps when it starts.
  */
+
+import { randomUUID } from "node:crypto";
 import { action, type Context, defineContract, defineService, event, type ServiceDefinition } from "@flotilla/core";
-import { database, type Kysely, type ServiceDatabase } from "@flotilla/data";
+import { database, type Kysely, type ServiceDatabase, sql } from "@flotilla/data";
 import { z } from "zod";
 
 /** The row every case inserts: the same table, columns and values in each peer. */
@@ -15,8 +17,32 @@ export interface ItemsTable {
   created_at: number;
 }
 
+/** The shop's order transaction (examples/shop orders service): an order row and its lines. */
+export interface OrdersTable {
+  id: string;
+  customer_id: string | null;
+  status: string;
+  total: number;
+  currency: string;
+  failure_reason: string | null;
+  idempotency_key: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface OrderItemsTable {
+  order_id: string;
+  line: number;
+  product_id: string;
+  name: string;
+  quantity: number;
+  unit_price: number;
+}
+
 export interface BenchTables {
   items: ItemsTable;
+  orders: OrdersTable;
+  order_items: OrderItemsTable;
 }
 
 export const ITEMS_DDL = {
@@ -38,13 +64,119 @@ const migrations = {
         .addColumn("created_at", "bigint", (c) => c.notNull())
         .execute(),
   },
+  "002_orders": {
+    // The shop's orders tables (examples/shop/src/services/orders/schema.ts), indexes included.
+    // biome-ignore lint/suspicious/noExplicitAny: migrations describe history, not today's types
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("orders")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("customer_id", "text")
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("total", "integer", (c) => c.notNull())
+        .addColumn("currency", "text", (c) => c.notNull())
+        .addColumn("failure_reason", "text")
+        .addColumn("idempotency_key", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("orders_idempotency")
+        .on("orders")
+        .expression(sql`coalesce(customer_id, ''), idempotency_key`)
+        .unique()
+        .where(sql.ref("idempotency_key"), "is not", null)
+        .execute();
+      await db.schema
+        .createIndex("orders_customer_created")
+        .on("orders")
+        .columns(["customer_id", "created_at"])
+        .execute();
+      await db.schema
+        .createTable("order_items")
+        .addColumn("order_id", "text", (c) => c.notNull().references("orders.id").onDelete("cascade"))
+        .addColumn("line", "integer", (c) => c.notNull())
+        .addColumn("product_id", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("quantity", "integer", (c) => c.notNull())
+        .addColumn("unit_price", "integer", (c) => c.notNull())
+        .addPrimaryKeyConstraint("order_items_pk", ["order_id", "line"])
+        .execute();
+    },
+  },
 };
+
+/** An order of three lines, priced, as the shop's createOrder builds it. */
+export function order(id: number) {
+  const lines = [
+    { productId: "kettle", quantity: 1 + (id % 3), name: "Kettle", unitPrice: 2999 },
+    { productId: "teapot", quantity: 1, name: "Teapot", unitPrice: 1999 },
+    { productId: "mug", quantity: 4, name: "Mug", unitPrice: 799 },
+  ];
+  return {
+    id: randomUUID(),
+    customerId: `customer-${id % 1000}`,
+    lines,
+    total: lines.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0),
+    currency: "EUR",
+  };
+}
+
+type Order = ReturnType<typeof order>;
+
+/** The shop's order transaction: the order row and its lines (one multi-row insert), as createOrder writes them. */
+async function insertOrder(trx: Kysely<BenchTables & OutboxView>, o: Order): Promise<void> {
+  const now = new Date().toISOString();
+  await trx
+    .insertInto("orders")
+    .values({
+      id: o.id,
+      customer_id: o.customerId,
+      status: "pending",
+      total: o.total,
+      currency: o.currency,
+      failure_reason: null,
+      idempotency_key: null,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  await trx
+    .insertInto("order_items")
+    .values(
+      o.lines.map((l, line) => ({
+        order_id: o.id,
+        line,
+        product_id: l.productId,
+        name: l.name,
+        quantity: l.quantity,
+        unit_price: l.unitPrice,
+      })),
+    )
+    .execute();
+}
 
 export function row(id: number): ItemsTable {
   return { id, name: "kettle", qty: id % 100, created_at: Date.now() };
 }
 
 const item = z.object({ id: z.number().int(), name: z.string().max(64), qty: z.number().int() });
+
+/** The shop's OrderPlaced event (examples/shop/src/services/orders/contract.ts). */
+const orderPlaced = z.object({
+  orderId: z.string(),
+  customerId: z.string().nullable(),
+  items: z.array(
+    z.object({
+      productId: z.string().min(1).max(100),
+      quantity: z.number().int().min(1).max(100),
+      name: z.string(),
+      unitPrice: z.number().int(),
+    }),
+  ),
+  total: z.number().int(),
+  currency: z.string(),
+});
 
 // The writer: the plain and the outbox write, side by side in one service.
 
@@ -56,10 +188,17 @@ export function writerContract(service: string) {
       plain: action({ input: z.object({ id: z.number().int() }), output: z.object({}) }),
       /** The same insert and one `ctx.emit` in the same transaction. */
       outbox: action({ input: z.object({ id: z.number().int() }), output: z.object({}) }),
-      /** Rows in `items` and in the outbox, to check the work done. */
-      stats: action({ input: z.object({}), output: z.object({ rows: z.number(), outbox: z.number() }) }),
+      /** The shop's order transaction: an order row and its three lines. */
+      order: action({ input: z.object({ id: z.number().int() }), output: z.object({}) }),
+      /** The same and one `ctx.emit` of the shop's OrderPlaced in that transaction. */
+      orderOutbox: action({ input: z.object({ id: z.number().int() }), output: z.object({}) }),
+      /** Rows in `items` (or `orders`) and in the outbox, to check the work done. */
+      stats: action({
+        input: z.object({ table: z.enum(["items", "orders"]).optional() }),
+        output: z.object({ rows: z.number(), outbox: z.number() }),
+      }),
     },
-    events: { Written: event({ schema: item }) },
+    events: { Written: event({ schema: item }), OrderPlaced: event({ schema: orderPlaced }) },
   });
 }
 
@@ -82,9 +221,30 @@ export function writerService(service: string): ServiceDefinition {
         });
         return {};
       },
-      async stats(_input, ctx) {
+      async order({ id }, ctx) {
+        const o = order(id);
+        await ctx.db.transaction().execute(async (trx) => {
+          await insertOrder(trx, o);
+        });
+        return {};
+      },
+      async orderOutbox({ id }, ctx) {
+        const o = order(id);
+        await ctx.db.transaction().execute(async (trx) => {
+          await insertOrder(trx, o);
+          await ctx.emit(api.OrderPlaced, {
+            orderId: o.id,
+            customerId: o.customerId,
+            items: o.lines,
+            total: o.total,
+            currency: o.currency,
+          });
+        });
+        return {};
+      },
+      async stats({ table }, ctx) {
         const rows = await ctx.db
-          .selectFrom("items")
+          .selectFrom(table ?? "items")
           .select((eb) => eb.fn.countAll<number>().as("n"))
           .executeTakeFirstOrThrow();
         const outbox = await ctx.db

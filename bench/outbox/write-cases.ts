@@ -9,6 +9,9 @@
  *   (publishing to the in-process transport, which has no subscriber, and deleting the rows).
  * - `outbox-norelay`: the same, with the relay off (`databaseProvider(…, { relay: false })`): the
  *   write alone; the rows stay in the outbox.
+ * - `order`, `order-outbox`, `order-outbox-norelay`: the same three with a realistic write instead of
+ *   one row: the shop's order transaction (an order row and three item rows in one multi-row insert,
+ *   the shop's tables and indexes), and its OrderPlaced event. The order cases compare with `order`.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -20,7 +23,16 @@ import { Kysely } from "kysely";
 import pg from "pg";
 import { type BenchTables, ITEMS_DDL, row, writerContract, writerService } from "./services.js";
 
-export const WRITE_IMPLS = ["driver", "kysely", "plain", "outbox", "outbox-norelay"] as const;
+export const WRITE_IMPLS = [
+  "driver",
+  "kysely",
+  "plain",
+  "outbox",
+  "outbox-norelay",
+  "order",
+  "order-outbox",
+  "order-outbox-norelay",
+] as const;
 export type WriteImpl = (typeof WRITE_IMPLS)[number];
 export const DBS = ["sqlite", "postgres"] as const;
 export type Db = (typeof DBS)[number];
@@ -31,7 +43,15 @@ export const WRITE_LABELS: Record<WriteImpl, string> = {
   plain: "Flotilla action, insert in ctx.db.transaction()",
   outbox: "Flotilla action, insert + ctx.emit, relay on",
   "outbox-norelay": "Flotilla action, insert + ctx.emit, relay off",
+  order: "Flotilla action, shop order (order + 3 items) in a transaction",
+  "order-outbox": "Flotilla action, shop order + ctx.emit, relay on",
+  "order-outbox-norelay": "Flotilla action, shop order + ctx.emit, relay off",
 };
+
+/** The case each one's time is compared with (the outbox goal: ≤ 1.3× it). */
+export function baselineOf(impl: WriteImpl): WriteImpl {
+  return impl.startsWith("order") ? "order" : "plain";
+}
 
 export interface WriteTarget {
   db: Db;
@@ -146,19 +166,27 @@ async function kyselyCase(t: WriteTarget): Promise<WriteCase> {
   };
 }
 
-async function flotillaCase(impl: "plain" | "outbox" | "outbox-norelay", t: WriteTarget): Promise<WriteCase> {
+async function flotillaCase(impl: Exclude<WriteImpl, "driver" | "kysely">, t: WriteTarget): Promise<WriteCase> {
   const spec = t.db === "sqlite" ? `sqlite:${t.dir}` : `${t.pgBase}/{service}`;
   const host = createHost({
     services: [writerService(t.service)],
-    resources: [databaseProvider(spec, impl === "outbox-norelay" ? { relay: false } : {})],
+    resources: [databaseProvider(spec, impl.endsWith("-norelay") ? { relay: false } : {})],
     logger: silent(),
   });
   await host.start();
   const api = writerContract(t.service);
-  const action = impl === "plain" ? api.plain : api.outbox;
+  const action = {
+    plain: api.plain,
+    outbox: api.outbox,
+    "outbox-norelay": api.outbox,
+    order: api.order,
+    "order-outbox": api.orderOutbox,
+    "order-outbox-norelay": api.orderOutbox,
+  }[impl];
+  const table = impl.startsWith("order") ? "orders" : "items";
   return {
     write: (id) => host.call(action, { id }),
-    check: () => host.call(api.stats, {}),
+    check: () => host.call(api.stats, { table }),
     close: () => host.stop(),
   };
 }

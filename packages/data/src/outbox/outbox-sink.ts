@@ -3,7 +3,8 @@
  * service's outbox in the caller's transaction; the relay publishes it once that commits.
  */
 import { FlotillaCodes, FlotillaError, type OutboundMessage, type OutboundSink } from "@flotilla/core";
-import { type Kysely, sql } from "kysely";
+import type { CompiledQuery, Kysely } from "kysely";
+import { sql } from "kysely";
 import type { ServiceDatabase } from "../service-database.js";
 import type { SystemTables } from "../system-tables.js";
 
@@ -29,6 +30,7 @@ export function outboxSink(db: ServiceDatabase<SystemTables>, options: OutboxSin
   const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const channel = options.notifyChannel;
   const relaysHere = options.relaysHere ?? (() => false);
+  const insert = outboxInsert(db);
   return {
     name: "outbox",
     async send(message: OutboundMessage): Promise<void> {
@@ -41,22 +43,16 @@ export function outboxSink(db: ServiceDatabase<SystemTables>, options: OutboxSin
           `${envelope.type} is larger than ${maxBytes} bytes as JSON`,
         );
       }
-      const row = {
-        kind: message.kind,
-        event_id: envelope.id,
-        type: envelope.type,
-        envelope: json,
-        created_at: Date.now(),
-      };
+      const query = insert([message.kind, envelope.id, envelope.type, json, Date.now()]);
       const work = db.current();
       if (work === undefined) {
-        await db.insertInto("flotilla_outbox").values(row).execute();
+        await db.executeQuery(query);
         if (channel !== undefined && !relaysHere()) await notify(db, channel);
         options.wake();
         return;
       }
       const trx = work.trx as unknown as Kysely<SystemTables>;
-      await trx.insertInto("flotilla_outbox").values(row).execute();
+      await trx.executeQuery(query);
       if (!work.notified) {
         work.notified = true;
         work.afterCommit.push(options.wake);
@@ -64,6 +60,23 @@ export function outboxSink(db: ServiceDatabase<SystemTables>, options: OutboxSin
         if (channel !== undefined && !relaysHere()) await notify(trx, channel);
       }
     },
+  };
+}
+
+type OutboxValues = [kind: OutboundMessage["kind"], eventId: string, type: string, envelope: string, createdAt: number];
+
+/** The outbox insert, compiled once by the database's own dialect and then only given new values. */
+function outboxInsert(db: Kysely<SystemTables>): (values: OutboxValues) => CompiledQuery {
+  let template: CompiledQuery | undefined;
+  return (values) => {
+    if (template === undefined) {
+      const [kind, event_id, type, envelope, created_at] = values;
+      template = db.insertInto("flotilla_outbox").values({ kind, event_id, type, envelope, created_at }).compile();
+      if (template.parameters.length !== values.length || template.parameters.some((p, i) => p !== values[i])) {
+        throw new Error("the outbox insert compiled its parameters in an unexpected order");
+      }
+    }
+    return { ...template, parameters: values };
   };
 }
 
