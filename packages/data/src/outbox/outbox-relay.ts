@@ -25,7 +25,7 @@ export interface RelayOptions {
   deleteBatch?: number;
   deleteDelayMs?: number;
   /**
-   * A wake-up (a local commit, a NOTIFY, the poll) starts a round this much later (default 2 ms), so
+   * A wake-up (a local commit, a NOTIFY, the poll) starts a round this much later (default 0: at once), so
    * that one round reads and publishes the events of every commit in that window: a busy writer pays
    * one relay read per several events instead of one per event. 0: at once.
    */
@@ -81,7 +81,7 @@ export class OutboxRelay {
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
     this.deleteBatch = options.deleteBatch ?? 32;
     this.deleteDelayMs = options.deleteDelayMs ?? 100;
-    this.wakeDelayMs = options.wakeDelayMs ?? 2;
+    this.wakeDelayMs = options.wakeDelayMs ?? 0;
   }
 
   start(): void {
