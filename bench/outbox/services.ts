@@ -6,8 +6,9 @@
 
 import { randomUUID } from "node:crypto";
 import { action, type Context, defineContract, defineService, event, type ServiceDefinition } from "@flotilla/core";
-import { database, type Kysely, type ServiceDatabase, sql } from "@flotilla/data";
+import { database, type Kysely, type ServiceDatabase } from "@flotilla/data";
 import { z } from "zod";
+import { ordersMigrations } from "../../examples/shop/src/services/orders/schema.js";
 
 /** The row every case inserts: the same table, columns and values in each peer. */
 export interface ItemsTable {
@@ -64,46 +65,8 @@ const migrations = {
         .addColumn("created_at", "bigint", (c) => c.notNull())
         .execute(),
   },
-  "002_orders": {
-    // The shop's orders tables (examples/shop/src/services/orders/schema.ts), indexes included.
-    // biome-ignore lint/suspicious/noExplicitAny: migrations describe history, not today's types
-    async up(db: Kysely<any>) {
-      await db.schema
-        .createTable("orders")
-        .addColumn("id", "text", (c) => c.primaryKey())
-        .addColumn("customer_id", "text")
-        .addColumn("status", "text", (c) => c.notNull())
-        .addColumn("total", "integer", (c) => c.notNull())
-        .addColumn("currency", "text", (c) => c.notNull())
-        .addColumn("failure_reason", "text")
-        .addColumn("idempotency_key", "text")
-        .addColumn("created_at", "text", (c) => c.notNull())
-        .addColumn("updated_at", "text", (c) => c.notNull())
-        .execute();
-      await db.schema
-        .createIndex("orders_idempotency")
-        .on("orders")
-        .expression(sql`coalesce(customer_id, ''), idempotency_key`)
-        .unique()
-        .where(sql.ref("idempotency_key"), "is not", null)
-        .execute();
-      await db.schema
-        .createIndex("orders_customer_created")
-        .on("orders")
-        .columns(["customer_id", "created_at"])
-        .execute();
-      await db.schema
-        .createTable("order_items")
-        .addColumn("order_id", "text", (c) => c.notNull().references("orders.id").onDelete("cascade"))
-        .addColumn("line", "integer", (c) => c.notNull())
-        .addColumn("product_id", "text", (c) => c.notNull())
-        .addColumn("name", "text", (c) => c.notNull())
-        .addColumn("quantity", "integer", (c) => c.notNull())
-        .addColumn("unit_price", "integer", (c) => c.notNull())
-        .addPrimaryKeyConstraint("order_items_pk", ["order_id", "line"])
-        .execute();
-    },
-  },
+  // The shop's own orders tables, indexes included.
+  "002_orders": ordersMigrations["001_orders"],
 };
 
 /** An order of three lines, priced, as the shop's createOrder builds it. */
