@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { action, type Context, defineContract, defineService, event, type ServiceDefinition } from "@flotilla/core";
 import { database, type Kysely, type ServiceDatabase } from "@flotilla/data";
 import { z } from "zod";
-import { ordersMigrations } from "../../examples/shop/src/services/orders/schema.js";
+import { type OrdersTables, ordersMigrations } from "../../examples/shop/src/services/orders/schema.js";
 
 /** The row every case inserts: the same table, columns and values in each peer. */
 export interface ItemsTable {
@@ -19,26 +19,8 @@ export interface ItemsTable {
 }
 
 /** The shop's order transaction (examples/shop orders service): an order row and its lines. */
-export interface OrdersTable {
-  id: string;
-  customer_id: string | null;
-  status: string;
-  total: number;
-  currency: string;
-  failure_reason: string | null;
-  idempotency_key: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface OrderItemsTable {
-  order_id: string;
-  line: number;
-  product_id: string;
-  name: string;
-  quantity: number;
-  unit_price: number;
-}
+export type OrdersTable = OrdersTables["orders"];
+export type OrderItemsTable = OrdersTables["order_items"];
 
 export interface BenchTables {
   items: ItemsTable;
