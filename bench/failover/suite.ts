@@ -18,9 +18,9 @@ import {
   type Answer,
   Cluster,
   errorCode,
-  type FlotillaProcess,
   http,
   loops,
+  natsOutageUnderLoad,
   until,
   withTimeout,
 } from "../../packages/cli/test/split-helpers.js";
@@ -65,47 +65,8 @@ export interface FailoverSuiteOptions {
   repeat: number;
 }
 
-async function gatewayReady(gateway: FlotillaProcess, cluster: Cluster): Promise<void> {
-  await until(
-    async () => (await http(`${gateway.url}/readyz`, {}, 2_000)).status === 200,
-    15_000,
-    `${gateway.name} to be ready`,
-    () => cluster.dump(),
-    50,
-  );
-}
-
 async function outage(cluster: Cluster): Promise<OutageResult> {
-  const nats = await cluster.startNats();
-  const [, , gateway] = await Promise.all([
-    cluster.start("catalog", { services: "catalog" }),
-    cluster.start("orders", { services: "orders" }),
-    cluster.start("gateway", { services: "none", gateway: true }),
-  ]);
-  await gatewayReady(gateway, cluster);
-  const results: Answer[] = [];
-  let stop = false;
-  const load = loops(2, async () => {
-    if (stop) return false;
-    results.push(await http(`${gateway.url}/api/v1/products?limit=3`, {}, 6_000));
-    await new Promise((r) => setTimeout(r, 20));
-    return true;
-  });
-  let downAt = 0;
-  let upAt = 0;
-  const firstOkAfter = (t: number) => results.find((r) => r.startedAt > t && r.status === 200);
-  try {
-    await until(() => results.length >= 10, 10_000, "requests before the outage");
-    downAt = Date.now();
-    await nats.restart({ downtimeMs: 2_000 });
-    upAt = Date.now();
-    await until(() => firstOkAfter(upAt) !== undefined, 30_000, "a request to succeed after the outage");
-    const recoveredAt = firstOkAfter(upAt)?.endedAt ?? Date.now();
-    await until(() => results.filter((r) => r.startedAt > recoveredAt).length >= 20, 10_000, "requests after it");
-  } finally {
-    stop = true;
-    await withTimeout(load, 10_000, "the load loops to end").catch(() => {});
-  }
+  const { results, downAt, upAt, recoveredAt } = await natsOutageUnderLoad(cluster, 30_000);
   const failures = results.filter((r) => r.status !== 200);
   const codes: Record<string, number> = {};
   for (const f of failures) {
@@ -115,7 +76,7 @@ async function outage(cluster: Cluster): Promise<OutageResult> {
   return {
     kind: "outage",
     restartMs: upAt - downAt,
-    recoveryMs: (firstOkAfter(upAt)?.endedAt ?? upAt) - upAt,
+    recoveryMs: recoveredAt - upAt,
     slowestMs: Math.max(...results.map((r) => r.endedAt - r.startedAt)),
     requests: results.length,
     failures: failures.length,

@@ -275,3 +275,63 @@ export async function loops(concurrency: number, worker: (loop: number) => Promi
     }),
   );
 }
+
+/** A gateway's /readyz is 200 once the host runs and every routed service has an instance answering. */
+export async function gatewayReady(gateway: FlotillaProcess, cluster: Cluster, timeoutMs = 15_000): Promise<void> {
+  await until(
+    async () => (await http(`${gateway.url}/readyz`, {}, 2_000)).status === 200,
+    timeoutMs,
+    `${gateway.name} to be ready`,
+    () => cluster.dump(),
+    50,
+  );
+}
+
+export interface NatsOutage {
+  readonly gateway: FlotillaProcess;
+  /** Every answer of the two client loops, before, during and after the outage. */
+  readonly results: Answer[];
+  /** When nats-server was stopped, and when it was back. */
+  readonly downAt: number;
+  readonly upAt: number;
+  /** The end of the first request that succeeded after the broker was back. */
+  readonly recoveredAt: number;
+}
+
+/**
+ * The split shop (catalog, orders, a gateway) under two client loops reading products 20 ms apart,
+ * while nats-server is restarted with 2 s of downtime; ends 20 requests after the first success after
+ * it. Shared by the distributed-mode test (which checks the answers) and the failover benchmark.
+ */
+export async function natsOutageUnderLoad(cluster: Cluster, recoveryTimeoutMs: number): Promise<NatsOutage> {
+  const nats = await cluster.startNats();
+  const [, , gateway] = await Promise.all([
+    cluster.start("catalog", { services: "catalog" }),
+    cluster.start("orders", { services: "orders" }),
+    cluster.start("gateway", { services: "none", gateway: true }),
+  ]);
+  await gatewayReady(gateway, cluster);
+  const results: Answer[] = [];
+  let stop = false;
+  const load = loops(2, async () => {
+    if (stop) return false;
+    results.push(await http(`${gateway.url}/api/v1/products?limit=3`, {}, 6_000));
+    await new Promise((r) => setTimeout(r, 20));
+    return true;
+  });
+  const firstOkAfter = (t: number) => results.find((r) => r.startedAt > t && r.status === 200);
+  try {
+    await until(() => results.length >= 10, 10_000, "requests before the outage");
+    const downAt = Date.now();
+    await nats.restart({ downtimeMs: 2_000 });
+    const upAt = Date.now();
+    // Every process reconnects on its own (reconnectWaitMs 500 ms + jitter); none is restarted.
+    await until(() => firstOkAfter(upAt) !== undefined, recoveryTimeoutMs, "a request to succeed after the outage");
+    const recoveredAt = firstOkAfter(upAt)?.endedAt ?? Date.now();
+    await until(() => results.filter((r) => r.startedAt > recoveredAt).length >= 20, 10_000, "requests after it");
+    return { gateway, results, downAt, upAt, recoveredAt };
+  } finally {
+    stop = true;
+    await withTimeout(load, 10_000, "the load loops to end").catch(() => {});
+  }
+}

@@ -13,9 +13,11 @@ import {
   Cluster,
   errorCode,
   type FlotillaProcess,
+  gatewayReady,
   http,
   loops,
   metric,
+  natsOutageUnderLoad,
   until,
   withTimeout,
 } from "./split-helpers.js";
@@ -24,17 +26,6 @@ const LEDGER_APP = "packages/cli/test/fixtures/ledger-app.ts";
 const ACTION_COUNT = "flotilla_action_duration_seconds_count";
 const ids = demoProducts.map((p) => p.id);
 const json = { "content-type": "application/json" };
-
-/** A gateway's /readyz is 200 once the host runs and every routed service has an instance answering. */
-async function gatewayReady(gateway: FlotillaProcess, cluster: Cluster, timeoutMs = 15_000): Promise<void> {
-  await until(
-    async () => (await http(`${gateway.url}/readyz`, {}, 2_000)).status === 200,
-    timeoutMs,
-    `${gateway.name} to be ready`,
-    () => cluster.dump(),
-    50,
-  );
-}
 
 function placeOrder(gateway: FlotillaProcess, n: number, timeoutMs = 10_000): Promise<Answer> {
   const items = [
@@ -338,43 +329,7 @@ describe("distributed mode: flotilla processes over NATS", () => {
   });
 
   it("answers 503 fast while NATS is down, then recovers on its own", { timeout: 60_000 }, async () => {
-    const nats = await cluster.startNats();
-    const [, , gateway] = await Promise.all([
-      cluster.start("catalog", { services: "catalog" }),
-      cluster.start("orders", { services: "orders" }),
-      cluster.start("gateway", { services: "none", gateway: true }),
-    ]);
-    await gatewayReady(gateway, cluster);
-
-    const results: Answer[] = [];
-    let stop = false;
-    const load = loops(2, async () => {
-      if (stop) return false;
-      results.push(await http(`${gateway.url}/api/v1/products?limit=3`, {}, 6_000));
-      await new Promise((r) => setTimeout(r, 20));
-      return true;
-    });
-    let downAt = 0;
-    let upAt = 0;
-    let recoveredAt = 0;
-    const firstOkAfter = (t: number) => results.find((r) => r.startedAt > t && r.status === 200);
-    try {
-      await until(() => results.length >= 10, 10_000, "requests before the outage");
-      downAt = Date.now();
-      await nats.restart({ downtimeMs: 2_000 });
-      upAt = Date.now();
-      // Every process reconnects on its own (reconnectWaitMs 500 ms + jitter); none is restarted.
-      await until(() => firstOkAfter(upAt) !== undefined, 20_000, "a request to succeed after the outage");
-      recoveredAt = firstOkAfter(upAt)?.endedAt ?? Date.now();
-      await until(
-        () => results.filter((r) => r.startedAt > recoveredAt).length >= 20,
-        10_000,
-        "requests after recovery",
-      );
-    } finally {
-      stop = true;
-      await withTimeout(load, 10_000, "the load loops to end").catch(() => {});
-    }
+    const { gateway, results, downAt, upAt, recoveredAt } = await natsOutageUnderLoad(cluster, 20_000);
 
     const failures = results.filter((r) => r.status !== 200);
     const codes = new Map<string, number>();
