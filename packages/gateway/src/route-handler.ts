@@ -50,6 +50,7 @@ function requestView(req: FastifyRequest): RequestView {
     query: (req.query ?? {}) as RequestView["query"],
     body: req.body,
     headers: req.headers,
+    remoteAddress: req.socket.remoteAddress,
   };
 }
 

@@ -27,6 +27,8 @@ export interface RequestView<Params = Readonly<Record<string, string>>> {
   readonly body: unknown;
   /** Lowercase names, as Node parses them. */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The TCP peer's address (the socket's, never a header's); undefined once the socket is gone. */
+  readonly remoteAddress: string | undefined;
 }
 
 export interface RouteSpec<R extends ActionRef, P extends string = string> {
