@@ -11,6 +11,13 @@ export interface Identity {
   readonly roles: readonly string[];
   readonly tier?: string;
   readonly tenant?: string;
+  /**
+   * The signed assertion that proves this identity where it crosses a wire (the edge signs it). A
+   * caller without one never leaves its process: a transport carries the proof, not the claims.
+   */
+  readonly proof?: string;
+  /** Epoch milliseconds after which `proof` proves nothing; calls made later carry no caller. */
+  readonly expiresAt?: number;
 }
 
 export interface CallOptions {

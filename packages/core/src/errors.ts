@@ -70,6 +70,8 @@ export const FlotillaCodes = {
   MIGRATION_FAILED: { code: "FLOTILLA_MIGRATION_FAILED", status: "INTERNAL" },
   /** A dead letter that cannot be delivered again as it is (its group is gone, its data was dropped, …). */
   DEAD_LETTER_NOT_RETRYABLE: { code: "FLOTILLA_DEAD_LETTER_NOT_RETRYABLE", status: "FAILED_PRECONDITION" },
+  /** A request's caller proof failed verification (forged, expired, or no keys to check it with). */
+  CALLER_UNVERIFIED: { code: "FLOTILLA_CALLER_UNVERIFIED", status: "UNAUTHENTICATED" },
 } as const satisfies Record<string, { code: string; status: Status }>;
 
 export interface ErrorOptions {

@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
+import type { CallerVerifier } from "./caller-proof.js";
 import { type CallOptions, Context, type Identity } from "./context.js";
 import type { ActionRef, InputOf, OutputOf } from "./contract.js";
 import { FlotillaCodes, FlotillaError } from "./errors.js";
@@ -41,6 +42,11 @@ export interface HostOptions {
   registry?: Registry;
   /** How often instances report load and readiness to the registry (1 s). */
   loadReportMs?: number;
+  /**
+   * Verifies the caller proofs that requests and events bring over a wire (see caller-proof.ts). Without
+   * one, a request carrying a caller is refused and an event's caller is dropped: never trusted unchecked.
+   */
+  callers?: CallerVerifier;
 }
 
 /** What an edge (the gateway, a CLI, a test) knows about the request it is turning into calls. */
@@ -95,6 +101,7 @@ export class Host {
         validateOutput: options.validateOutput ?? false,
         registry: options.registry,
         callTimeoutMs: this.defaultCallTimeoutMs,
+        callers: options.callers,
       });
     });
   }

@@ -2,6 +2,7 @@
 
 export type { Logger } from "pino";
 export { isInstanceFailure } from "./balancing/instance-failure.js";
+export type { CallerVerifier } from "./caller-proof.js";
 export { KeyAffinityStrategy } from "./balancing/key-affinity-strategy.js";
 export type { LatencyAwareOptions } from "./balancing/latency-aware-strategy.js";
 export { LatencyAwareStrategy } from "./balancing/latency-aware-strategy.js";

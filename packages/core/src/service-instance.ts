@@ -1,7 +1,8 @@
 /** @module One running instance of a service: its resources, request server, event subscriptions. */
 import { hostname } from "node:os";
 import type { Logger } from "pino";
-import { Context } from "./context.js";
+import { type CallerVerifier, noCallerVerifier } from "./caller-proof.js";
+import { Context, type Identity } from "./context.js";
 import type { ActionRef } from "./contract.js";
 import { FlotillaCodes, FlotillaError } from "./errors.js";
 import { compose, type InboundAction, type InboundEvent, type Middleware } from "./middleware.js";
@@ -26,6 +27,8 @@ export interface InstanceEnvironment {
   readonly registry: Registry | undefined;
   /** Timeout of a call when neither the caller nor the action sets one. */
   readonly callTimeoutMs: number;
+  /** Checks the caller proofs that requests and events bring from a wire; absent: such callers are refused. */
+  readonly callers: CallerVerifier | undefined;
 }
 
 const LIFECYCLE_TIMEOUT_MS = 5 * 60_000;
@@ -189,10 +192,21 @@ export class ServiceInstance {
     if (entry === undefined) {
       throw FlotillaError.of(FlotillaCodes.NO_HANDLER, `${this.def.name} has no action ${req.action}`);
     }
-    const ctx = this.context(req.meta);
+    const proof = req.meta.callerProof;
+    if (proof === undefined) return this.serve(entry, req, req.meta);
+    // A caller from a wire counts only once its proof checks out; a failed proof fails the request.
+    const verifier = this.env.callers;
+    if (verifier === undefined) throw noCallerVerifier();
+    const caller = verifier.verify(proof, Date.now());
+    if (isPromise(caller)) return caller.then((c) => this.serve(entry, req, { ...req.meta, caller: c }));
+    return this.serve(entry, req, { ...req.meta, caller });
+  };
+
+  private serve(entry: ActionEntry, req: RequestEnvelope, meta: CallMeta): unknown {
+    const ctx = this.context(meta);
     if (this.bareActions) return this.invoke(entry, ctx, req.payload);
     return this.inboundAction({ ref: entry.ref, ctx, request: req, input: req.payload });
-  };
+  }
 
   /** The last step of the action pipeline, whose steps pass promises. */
   private runAction(inv: InboundAction): Promise<unknown> {
@@ -257,7 +271,35 @@ export class ServiceInstance {
 
   private handleEvent(sub: SubscriptionDefinition, envelope: EventEnvelope, delivery: Delivery): Promise<void> {
     const deadline = Date.now() + (sub.timeoutMs ?? DEFAULT_EVENT_TIMEOUT_MS);
-    const ctx = this.context(readMetaHeaders(mapReader(envelope.headers), deadline, newTraceContext));
+    const meta = readMetaHeaders(mapReader(envelope.headers), deadline, newTraceContext);
+    if (meta.callerProof === undefined) return this.deliver(sub, envelope, delivery, meta);
+    const caller = this.eventCaller(meta.callerProof, envelope);
+    if (isPromise(caller)) return caller.then((c) => this.deliver(sub, envelope, delivery, { ...meta, caller: c }));
+    return this.deliver(sub, envelope, delivery, { ...meta, caller });
+  }
+
+  /**
+   * Who caused an event: its proof checked at the event's own time, so a redelivery hours later still
+   * names them. An event is not refused for its caller (it is a fact that happened); a proof that
+   * fails leaves the handler with no caller, and a warning.
+   */
+  private eventCaller(proof: string, envelope: EventEnvelope): Identity | undefined | Promise<Identity | undefined> {
+    const refuse = (err: unknown): undefined => {
+      this.log.warn({ err, event: envelope.id, type: envelope.type }, "event caller not verified; handled without one");
+      return undefined;
+    };
+    const verifier = this.env.callers;
+    if (verifier === undefined) return refuse(noCallerVerifier());
+    try {
+      const caller = verifier.verify(proof, Date.parse(envelope.time) || Date.now());
+      return isPromise(caller) ? caller.then(undefined, refuse) : caller;
+    } catch (err) {
+      return refuse(err);
+    }
+  }
+
+  private deliver(sub: SubscriptionDefinition, envelope: EventEnvelope, delivery: Delivery, meta: CallMeta) {
+    const ctx = this.context(meta);
     const subscription = this.subscriptionName(sub);
     // Broadcast handlers act on their own instance (a cache, a connection): nothing to deduplicate across instances.
     const exactlyOnce = !sub.broadcast && (sub.exactlyOnce ?? true);

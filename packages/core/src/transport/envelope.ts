@@ -8,7 +8,7 @@ export const Headers = {
   correlationId: "flotilla-correlation-id",
   /** Milliseconds the callee has left, relative, so clocks need not agree across machines. */
   timeout: "flotilla-timeout-ms",
-  /** JSON of the caller identity, set by the edge after it authenticated the request. */
+  /** The caller's proof: an assertion the edge signed after it authenticated the request (see caller-proof.ts). */
   caller: "flotilla-caller",
   /** On an event redelivered from the dead-letter store: the one group that should handle it; others skip it. */
   retryGroup: "flotilla-retry-group",

@@ -11,7 +11,13 @@ export interface CallMeta {
   readonly trace: TraceContext;
   /** Ties together everything one edge request caused; defaults to the trace id. */
   readonly correlationId: string;
+  /** Who is calling: handed over as it is in-process; rebuilt from a verified `callerProof` off a wire. */
   readonly caller: Identity | undefined;
+  /**
+   * The caller's proof as read off a wire, NOT yet verified: the host that handles the work checks it
+   * (see caller-proof.ts) and only then sets `caller`. Absent in-process.
+   */
+  readonly callerProof?: string;
   /** Epoch milliseconds after which the answer is useless to the caller. */
   readonly deadline: number;
 }
@@ -30,6 +36,8 @@ export interface HeaderWriter {
 /**
  * The header form of `meta`, with the time left (relative, so clocks need not agree) when
  * `timeoutMs` is given. The correlation id is left out when it equals the trace id, its default.
+ * The caller travels as its proof only: a caller without one (or whose proof has expired) is not sent,
+ * so the other side sees no caller rather than an unverifiable claim.
  * Written into a header map (returned), or into a `HeaderWriter` in the same order.
  */
 export function writeMetaHeaders(meta: Omit<CallMeta, "deadline">, timeoutMs?: number, into?: HeaderMap): HeaderMap;
@@ -48,7 +56,10 @@ export function writeMetaHeaders(
   out.set(Headers.traceparent, formatTraceparent(trace));
   if (trace.tracestate) out.set(Headers.tracestate, trace.tracestate);
   if (meta.correlationId !== trace.traceId) out.set(Headers.correlationId, meta.correlationId);
-  if (meta.caller !== undefined) out.set(Headers.caller, JSON.stringify(meta.caller));
+  const caller = meta.caller;
+  if (caller?.proof !== undefined && !(caller.expiresAt !== undefined && caller.expiresAt <= Date.now())) {
+    out.set(Headers.caller, caller.proof);
+  }
   if (timeoutMs !== undefined) out.set(Headers.timeout, String(timeoutMs));
   return into;
 }
@@ -62,18 +73,15 @@ class MapWriter implements HeaderWriter {
 
 /**
  * Rebuilds the metadata from headers. A missing or malformed `traceparent` starts a new trace (as
- * W3C Trace Context says); a malformed caller is dropped, never trusted. `deadline` is the one given:
- * a request's comes from `readTimeout`, an event's from its subscription.
+ * W3C Trace Context says). The caller's proof is passed on unverified, as `callerProof`, for the
+ * handling host to check. `deadline` is the one given: a request's comes from `readTimeout`, an
+ * event's from its subscription.
  */
 export function readMetaHeaders(get: HeaderReader, deadline: number, newTrace: () => TraceContext): CallMeta {
   const trace = parseTraceparent(get(Headers.traceparent), get(Headers.tracestate)) ?? newTrace();
-  const caller = get(Headers.caller);
-  return {
-    trace,
-    correlationId: get(Headers.correlationId) ?? trace.traceId,
-    caller: caller === undefined ? undefined : parseCaller(caller),
-    deadline,
-  };
+  const proof = get(Headers.caller);
+  const meta = { trace, correlationId: get(Headers.correlationId) ?? trace.traceId, caller: undefined, deadline };
+  return proof === undefined ? meta : { ...meta, callerProof: proof };
 }
 
 /** The time a request has left according to its headers; undefined when absent or not positive. */
@@ -85,14 +93,4 @@ export function readTimeout(get: HeaderReader): number | undefined {
 /** A plain header map as a reader. */
 export function mapReader(headers: HeaderMap): HeaderReader {
   return (name) => headers[name];
-}
-
-function parseCaller(header: string): Identity | undefined {
-  try {
-    const value = JSON.parse(header) as Partial<Identity>;
-    if (typeof value.subject !== "string" || !Array.isArray(value.roles)) return undefined;
-    return value as Identity;
-  } catch {
-    return undefined;
-  }
 }
