@@ -2,7 +2,6 @@
 
 export type { Logger } from "pino";
 export { isInstanceFailure } from "./balancing/instance-failure.js";
-export type { CallerVerifier } from "./caller-proof.js";
 export { KeyAffinityStrategy } from "./balancing/key-affinity-strategy.js";
 export type { LatencyAwareOptions } from "./balancing/latency-aware-strategy.js";
 export { LatencyAwareStrategy } from "./balancing/latency-aware-strategy.js";
@@ -14,6 +13,7 @@ export type { StrategyFactory, StrategySpec } from "./balancing/resolve-strategy
 export { builtinStrategies, resolveStrategy } from "./balancing/resolve-strategy.js";
 export { RoundRobinStrategy } from "./balancing/round-robin-strategy.js";
 export type { PickContext, Random, Strategy } from "./balancing/strategy.js";
+export type { CallerVerifier } from "./caller-proof.js";
 export type { CallOptions, Dispatcher, Identity } from "./context.js";
 export { Context } from "./context.js";
 export type { ActionRef, AnyContract, Contract, EventDataOf, EventRef, InputOf, OutputOf, Schema } from "./contract.js";
