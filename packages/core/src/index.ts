@@ -1,6 +1,7 @@
 /** @module Flotilla core: contracts, services, the runtime host, context, errors, middleware, transports. */
 
 export type { Logger } from "pino";
+export { canAccess } from "./access.js";
 export { isInstanceFailure } from "./balancing/instance-failure.js";
 export { KeyAffinityStrategy } from "./balancing/key-affinity-strategy.js";
 export type { LatencyAwareOptions } from "./balancing/latency-aware-strategy.js";

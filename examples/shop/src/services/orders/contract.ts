@@ -46,6 +46,15 @@ export const orders = defineContract({
       output: z.object({ orderId: z.string(), status: OrderStatus }),
     }),
     getOrder: action({ input: z.object({ id: z.string().min(1).max(100) }), output: Order, idempotent: true }),
+    listOrders: action({
+      description: "The caller's orders, newest first, in pages",
+      input: z.object({
+        limit: z.coerce.number().int().min(1).max(100).default(20),
+        cursor: z.string().max(200).optional(),
+      }),
+      output: z.object({ items: z.array(Order), nextCursor: z.string().nullable() }),
+      idempotent: true,
+    }),
   },
   events: {
     OrderPlaced: event({
@@ -60,6 +69,8 @@ export const orders = defineContract({
   },
   errors: {
     ORDER_NOT_FOUND: "NOT_FOUND",
+    SIGN_IN_REQUIRED: "UNAUTHENTICATED",
+    INVALID_CURSOR: "INVALID_ARGUMENT",
     MIXED_CURRENCIES: "INVALID_ARGUMENT",
   },
 });

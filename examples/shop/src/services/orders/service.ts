@@ -1,10 +1,11 @@
 /** @module The orders service: prices orders from the catalog, stores them and announces them. */
 import { randomUUID } from "node:crypto";
-import { type Context, defineService, type Identity } from "@flotilla/core";
+import { canAccess, defineService } from "@flotilla/core";
 import { database, isUniqueViolation } from "@flotilla/data";
 import type { Kysely } from "kysely";
 import { catalog } from "../catalog/contract.js";
 import { type Order, orders } from "./contract.js";
+import { customerOrders, toOrders } from "./order-reads.js";
 import { type OrdersTables, ordersMigrations } from "./schema.js";
 
 type Db = Kysely<OrdersTables>;
@@ -14,7 +15,9 @@ export const ordersService = defineService(orders, {
 
   actions: {
     async createOrder({ items, idempotencyKey }, ctx) {
-      const customerId = ctx.caller?.subject ?? null;
+      // Orders belong to someone: the gateway lets only signed-in callers here, and so does the service.
+      if (ctx.caller === undefined) throw orders.error("SIGN_IN_REQUIRED", "placing an order needs a signed-in caller");
+      const customerId = ctx.caller.subject;
       if (idempotencyKey !== undefined) {
         const existing = await findByKey(ctx.db, customerId, idempotencyKey);
         if (existing) return { orderId: existing.id, status: existing.status as Order["status"] };
@@ -91,42 +94,24 @@ export const ordersService = defineService(orders, {
     async getOrder({ id }, ctx) {
       const row = await ctx.db.selectFrom("orders").selectAll().where("id", "=", id).executeTakeFirst();
       // Someone else's order is reported as missing, so ids cannot be probed for existence.
-      if (row === undefined || !mayRead(ctx, row.customer_id)) {
+      if (row === undefined || !canAccess(ctx.caller, row.customer_id)) {
         throw orders.error("ORDER_NOT_FOUND", `order ${id} does not exist`, { id });
       }
-      const lines = await ctx.db
-        .selectFrom("order_items")
-        .selectAll()
-        .where("order_id", "=", id)
-        .orderBy("line")
-        .execute();
-      return {
-        id: row.id,
-        status: row.status as Order["status"],
-        items: lines.map((l) => ({
-          productId: l.product_id,
-          name: l.name,
-          quantity: l.quantity,
-          unitPrice: l.unit_price,
-        })),
-        total: row.total,
-        currency: row.currency,
-        ...(row.failure_reason ? { failureReason: row.failure_reason } : {}),
-        createdAt: row.created_at,
-        updatedAt: row.updated_at,
-      };
+      return (await toOrders(ctx.db, [row]))[0] as Order;
+    },
+
+    async listOrders({ limit, cursor }, ctx) {
+      if (ctx.caller === undefined) throw orders.error("SIGN_IN_REQUIRED", "listing orders needs a signed-in caller");
+      return customerOrders(ctx.db, ctx.caller.subject, limit, cursor);
     },
   },
 });
 
-function findByKey(db: Db, customerId: string | null, key: string) {
-  let query = db.selectFrom("orders").select(["id", "status"]).where("idempotency_key", "=", key);
-  query = customerId === null ? query.where("customer_id", "is", null) : query.where("customer_id", "=", customerId);
-  return query.executeTakeFirst();
-}
-
-function mayRead(ctx: Context<unknown>, owner: string | null): boolean {
-  if (owner === null) return true;
-  const caller: Identity | undefined = ctx.caller;
-  return caller !== undefined && (caller.subject === owner || caller.roles.includes("admin"));
+function findByKey(db: Db, customerId: string, key: string) {
+  return db
+    .selectFrom("orders")
+    .select(["id", "status"])
+    .where("idempotency_key", "=", key)
+    .where("customer_id", "=", customerId)
+    .executeTakeFirst();
 }
