@@ -11,6 +11,10 @@ export interface Identity {
   readonly roles: readonly string[];
   readonly tier?: string;
   readonly tenant?: string;
+  /** The signed assertion that proves this identity across a wire. */
+  readonly proof?: string;
+  /** Epoch ms when the proof expires. */
+  readonly expiresAt?: number;
 }
 
 export interface CallOptions {
