@@ -96,14 +96,8 @@ export function createIdentityService(options: IdentityOptions = {}): ServiceDef
             .execute();
         }
         const key = await keys(ctx).current(ctx.db);
-        const { token, expiresAt } = await issueToken(
-          key,
-          { id: user.id, roles: [user.role], tier: user.tier },
-          {
-            issuer,
-            ttlSec,
-          },
-        );
+        const subject = { id: user.id, roles: [user.role], tier: user.tier };
+        const { token, expiresAt } = await issueToken(key, subject, { issuer, ttlSec });
         await ctx.emit(identity.UserSignedIn, { userId: user.id, expiresAt: new Date(expiresAt * 1000).toISOString() });
         return { token, expiresIn: ttlSec };
       },
