@@ -1,5 +1,5 @@
 /** @module Error codes raised by authentication: tokens, key sources, edge assertions, credentials. */
-import { FlotillaError, type Status } from "@flotilla/core";
+import { FlotillaCodes, FlotillaError, type Status } from "@flotilla/core";
 
 /**
  * Codes @flotilla/auth and the gateway's auth policies raise. Never reuse a code. Messages never echo
@@ -25,7 +25,8 @@ export const AuthCodes = {
   /** The key source is unreachable and nothing is cached: nobody can be verified, so retry later. */
   KEYS_UNAVAILABLE: { code: "FLOTILLA_KEYS_UNAVAILABLE", status: "UNAVAILABLE" },
   /** An edge assertion (`ctx.caller`'s proof) that is forged, tampered, expired or not an assertion. */
-  CALLER_UNVERIFIED: { code: "FLOTILLA_CALLER_UNVERIFIED", status: "UNAUTHENTICATED" },
+  /** Core's own code (a host refuses such a request), raised here by the verifier that decides it. */
+  CALLER_UNVERIFIED: FlotillaCodes.CALLER_UNVERIFIED,
 } as const satisfies Record<string, { code: string; status: Status }>;
 
 export type AuthCode = (typeof AuthCodes)[keyof typeof AuthCodes];

@@ -1,20 +1,13 @@
 /** @module What an edge assertion is: the gateway's signed statement of who a caller is, and its verifier type. */
-import type { Identity } from "@flotilla/core";
+import type { CallerVerifier, Identity } from "@flotilla/core";
+
+/** Core's interface: what a host checks a caller's proof with. */
+export type { CallerVerifier };
 
 export const EDGE_ISSUER = "flotilla:edge";
 export const EDGE_AUDIENCE = "flotilla:internal";
 /** A `typ` of its own, so no other JWT (a user's, an issuer's) can pass as an assertion, nor the reverse. */
 export const EDGE_TYP = "flotilla-caller+jwt";
-
-/**
- * Checks the proof a caller identity carries across a wire. Structurally the `CallerVerifier` the core
- * will declare. `at` is when the work is handled (a request) or was caused (an event's emit time, so a
- * redelivered event still carries who caused it). Returns synchronously when the proof was verified
- * before; throws (or rejects) a FlotillaError FLOTILLA_CALLER_UNVERIFIED.
- */
-export interface CallerVerifier {
-  verify(proof: string, at: number): Identity | Promise<Identity>;
-}
 
 /** The fields an assertion states, without any proof a given identity already carries. */
 export function plainIdentity(identity: Identity): Identity {

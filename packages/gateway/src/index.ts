@@ -1,5 +1,7 @@
 /** @module The HTTP API gateway: routes as data mapped to Flotilla actions, with composable policies. */
 
+export type { ApiKeyCacheOptions, ApiKeyLookup, AuthenticateOptions } from "./auth/index.js";
+export { allowQueryToken, authenticate, authenticated, requireRole, requireTier } from "./auth/index.js";
 export type { Gateway, GatewayOptions, ListenOptions } from "./gateway.js";
 export { createGateway } from "./gateway.js";
 export type { ErrorBody } from "./http-errors.js";
