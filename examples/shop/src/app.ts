@@ -1,14 +1,16 @@
 /** @module The shop as an app: its services and the gateway routes in front of them. */
 import { defineApp, type RunningApp, runApp } from "@flotilla/app";
 import type { Logger } from "@flotilla/core";
+import { shopPolicies } from "./edge.js";
 import { shopRoutes } from "./routes.js";
 import { catalogService } from "./services/catalog/service.js";
+import { identityService } from "./services/identity/service.js";
 import { ordersService } from "./services/orders/service.js";
 
 export const shopApp = defineApp({
   name: "shop",
-  services: [catalogService, ordersService],
-  gateway: { routes: shopRoutes },
+  services: [catalogService, ordersService, identityService],
+  gateway: { routes: shopRoutes, policies: shopPolicies },
 });
 
 export default shopApp;

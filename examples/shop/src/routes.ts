@@ -1,7 +1,8 @@
-/** @module The shop's public HTTP API (v1), as in SHOP-API.md: routes mapped to service actions. */
+/** @module The shop's public HTTP API (v1), as in SHOP-API.md: routes mapped to service actions, with who may call them. */
 import type { InputOf } from "@flotilla/core";
-import { type RequestView, route } from "@flotilla/gateway";
+import { authenticated, type RequestView, requireRole, route } from "@flotilla/gateway";
 import { catalog } from "./services/catalog/contract.js";
+import { identity } from "./services/identity/contract.js";
 import { orders } from "./services/orders/contract.js";
 
 type CreateOrder = InputOf<typeof orders.createOrder>;
@@ -14,7 +15,12 @@ function createOrderInput(req: RequestView): CreateOrder {
   return { ...(body as CreateOrder), ...(typeof key === "string" && key !== "" ? { idempotencyKey: key } : {}) };
 }
 
-export const shopRoutes = [
+const signedIn = [authenticated()];
+const admin = [authenticated(), requireRole("admin")];
+/** Public keys change only on rotation, and a new one is fetched on an unknown kid: a minute of caching is safe. */
+const cacheKeys = () => ({ "cache-control": "public, max-age=60" });
+
+const catalogRoutes = [
   route({ method: "GET", path: "/api/v1/products", action: catalog.listProducts }),
   route({
     method: "GET",
@@ -23,6 +29,23 @@ export const shopRoutes = [
     input: (req) => ({ id: req.params.id }),
   }),
   route({ method: "GET", path: "/api/v1/bestsellers", action: catalog.bestsellers }),
+];
+
+const identityRoutes = [
+  route({ method: "POST", path: "/api/v1/auth/register", action: identity.register, status: 201 }),
+  route({ method: "POST", path: "/api/v1/auth/login", action: identity.login }),
+  route({ method: "POST", path: "/api/v1/auth/logout", action: identity.logout, status: 204, policies: signedIn }),
+  route({ method: "GET", path: "/api/v1/me", action: identity.me, policies: signedIn }),
+  route({ method: "GET", path: "/.well-known/jwks.json", action: identity.jwks, headers: cacheKeys }),
+  route({
+    method: "GET",
+    path: "/.well-known/openid-configuration",
+    action: identity.openidConfiguration,
+    headers: cacheKeys,
+  }),
+];
+
+const orderRoutes = [
   route({
     method: "POST",
     path: "/api/v1/orders",
@@ -30,11 +53,35 @@ export const shopRoutes = [
     status: 202,
     input: createOrderInput,
     headers: (out) => ({ location: `/api/v1/orders/${out.orderId}` }),
+    policies: signedIn,
   }),
+  route({ method: "GET", path: "/api/v1/orders", action: orders.listOrders, policies: signedIn }),
   route({
     method: "GET",
     path: "/api/v1/orders/:id",
     action: orders.getOrder,
     input: (req) => ({ id: req.params.id }),
+    policies: signedIn,
   }),
 ];
+
+const adminRoutes = [
+  route({ method: "GET", path: "/api/v1/admin/users-online", action: identity.usersOnline, policies: admin }),
+  route({ method: "POST", path: "/api/v1/admin/api-keys", action: identity.issueApiKey, status: 201, policies: admin }),
+  route({
+    method: "DELETE",
+    path: "/api/v1/admin/api-keys/:id",
+    action: identity.revokeApiKey,
+    input: (req) => ({ id: req.params.id }),
+    status: 204,
+    policies: admin,
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/admin/signing-keys/rotate",
+    action: identity.rotateSigningKey,
+    policies: admin,
+  }),
+];
+
+export const shopRoutes = [...catalogRoutes, ...identityRoutes, ...orderRoutes, ...adminRoutes];

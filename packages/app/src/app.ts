@@ -1,13 +1,23 @@
 /** @module An app: the services of one system and, optionally, the gateway routes in front of them. */
-import { FlotillaCodes, FlotillaError, type Middleware, type ServiceDefinition } from "@flotilla/core";
+import type { EdgeSigner } from "@flotilla/auth";
+import { FlotillaCodes, FlotillaError, type Host, type Middleware, type ServiceDefinition } from "@flotilla/core";
 import type { Policy, Route } from "@flotilla/gateway";
+
+/** What an app's gateway policies are built from where the gateway runs. */
+export interface GatewayEnvironment {
+  /** The gateway's host: its calls reach the app's services (e.g. an identity service's keys). */
+  readonly host: Host;
+  /** Signs the caller each authenticated request carries to the services (see docs/security.md). */
+  readonly edge: EdgeSigner;
+}
 
 export interface FlotillaApp {
   readonly name: string;
   readonly services: readonly ServiceDefinition[];
   readonly gateway?: {
     readonly routes: readonly Route[];
-    readonly policies?: readonly Policy[];
+    /** Policies for every route (authentication, rate limits, …), or a function building them where the gateway runs. */
+    readonly policies?: readonly Policy[] | ((env: GatewayEnvironment) => readonly Policy[]);
   };
   /** Middleware every host of this app runs, before what `runApp` adds (metrics, retries, balancing). */
   readonly middleware?: readonly Middleware[];

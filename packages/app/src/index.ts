@@ -1,6 +1,6 @@
 /** @module Flotilla apps: define one (services and gateway routes), run it embedded or split, reach its events. */
 
-export type { FlotillaApp } from "./app.js";
+export type { FlotillaApp, GatewayEnvironment } from "./app.js";
 export { defineApp } from "./app.js";
 export type { AppEvents } from "./app-events.js";
 export { openAppEvents } from "./app-events.js";

@@ -1,4 +1,5 @@
 /** @module Runs a chosen set of an app's services (and optionally its gateway) over a chosen transport. */
+import { edgeSigner, edgeVerifier } from "@flotilla/auth";
 import {
   createHost,
   FlotillaCodes,
@@ -19,6 +20,7 @@ import { circuitBreakers, retries } from "@flotilla/resilience";
 import { metrics } from "@flotilla/telemetry";
 import type { FlotillaApp } from "./app.js";
 import { appTransports } from "./app-transports.js";
+import { edgeKeysPath, openEdgeKeys } from "./edge-keys.js";
 import { operationalGauges } from "./operational-gauges.js";
 import { type OpsServer, startOpsServer } from "./ops-server.js";
 
@@ -43,6 +45,12 @@ export interface RunOptions {
    * calls are balanced client-side over its ready instances. A registry made from a URL is closed on stop.
    */
   registry?: Registry | string;
+  /**
+   * The JWKS file of Ed25519 keys the gateway signs callers with and services verify them with; every
+   * process of one system must use the same. Default: FLOTILLA_EDGE_KEYS, else `<dataDir>/edge-keys.json`
+   * (created on first start).
+   */
+  edgeKeys?: string;
   logger?: Logger;
 }
 
@@ -67,7 +75,9 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
   const transport = resolveTransport(options.transport ?? "memory://?faithful=1", appTransports(dataDir));
   // Each service's database: FLOTILLA_DB_<SERVICE> or FLOTILLA_DB (e.g. postgres://…), else a SQLite file.
   const databases = databaseProviderFromEnv({ fallback: sqliteDialect({ dataDir }) });
+  const edgeKeys = await openEdgeKeys(edgeKeysPath(dataDir, options.edgeKeys));
   const host = createHost({
+    callers: edgeVerifier(edgeKeys),
     services,
     transport,
     resources: [databases],
@@ -93,7 +103,13 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
       if (app.gateway === undefined) {
         throw FlotillaError.of(FlotillaCodes.CONFIG, `${app.name} declares no gateway routes`);
       }
-      gateway = createGateway({ host, routes: app.gateway.routes, policies: app.gateway.policies ?? [] });
+      const policies = app.gateway.policies ?? [];
+      const env = { host, edge: edgeSigner(edgeKeys) };
+      gateway = createGateway({
+        host,
+        routes: app.gateway.routes,
+        policies: typeof policies === "function" ? policies(env) : policies,
+      });
       const address = new URL(await gateway.listen({ port: options.gatewayPort, host: listenHost }));
       // Show the name asked for (localhost), not whichever of its addresses bound first.
       const shown = listenHost === "0.0.0.0" || listenHost === "::" ? "localhost" : listenHost;
