@@ -60,7 +60,11 @@ describe("GCRA (memory store)", () => {
 
   it("rejects nonsense limits", () => {
     const store = memoryRateLimitStore();
-    for (const bad of [{ limit: 0, windowSec: 1 }, { limit: 1, windowSec: 0 }, { limit: 1, windowSec: 1, burst: 0.5 }]) {
+    for (const bad of [
+      { limit: 0, windowSec: 1 },
+      { limit: 1, windowSec: 0 },
+      { limit: 1, windowSec: 1, burst: 0.5 },
+    ]) {
       expect(() => store.take("k", bad, T0)).toThrowError(expect.objectContaining({ code: "FLOTILLA_CONFIG" }));
     }
   });
