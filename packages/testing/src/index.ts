@@ -6,4 +6,11 @@ export type { TransportNetwork, TransportTarget } from "./conformance/transport-
 export { transportConformance } from "./conformance/transport-conformance.js";
 export { interceptPublish } from "./publish-interceptor.js";
 export * from "./servers/index.js";
+export {
+  pingRedis,
+  type RedisServerHandle,
+  type RedisServerOptions,
+  redisServer,
+  resolveRedisServerBinary,
+} from "./servers/redis-server.js";
 export { rejectionOf, sleep, waitFor } from "./wait-for.js";

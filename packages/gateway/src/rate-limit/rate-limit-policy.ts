@@ -1,0 +1,111 @@
+/** @module The rate limit policy: picks the caller's bucket and tier, asks the store, answers 429 or passes. */
+import { FlotillaCodes, FlotillaError } from "@flotilla/core";
+import type { Exchange, Policy } from "../policy.js";
+import { addressBucket, clientAddress, trustedProxyList } from "./client-address.js";
+import { type Decision, gcraParams, type RateLimit } from "./gcra.js";
+import { RateLimitCodes } from "./rate-limit-errors.js";
+import type { RateLimitStore } from "./rate-limit-store.js";
+import { rateLimitField, rateLimitPolicyField } from "./ratelimit-headers.js";
+import { DEFAULT_TIERS, type TierTable, tierOf } from "./tiers.js";
+
+export interface RateLimitOptions {
+  store: RateLimitStore;
+  /** Limits by tier, merged over DEFAULT_TIERS. */
+  tiers?: Partial<TierTable>;
+  /**
+   * Who a request counts against. Default: a signed-in caller (or API key) by `caller.subject`, anyone
+   * else by client address (an IPv6 client by its /64).
+   */
+  key?: (exchange: Exchange, clientAddress: string | undefined) => string;
+  /** Proxies (IPs or CIDRs) whose X-Forwarded-For is believed; without them the header is ignored. */
+  trustedProxies?: readonly string[];
+  /** Policy name, also the store key prefix, so two limiters can share one store (default "rate-limit"). */
+  name?: string;
+}
+
+export interface RateLimitStats {
+  allowed: number;
+  limited: number;
+  /** Requests decided without the store (admitted when failing open, refused when failing closed). */
+  storeErrors: number;
+}
+
+export interface RateLimitPolicy extends Policy {
+  stats(): RateLimitStats;
+}
+
+export function rateLimit(opts: RateLimitOptions): RateLimitPolicy {
+  const name = opts.name ?? "rate-limit";
+  const tiers = { ...DEFAULT_TIERS, ...opts.tiers } as TierTable;
+  const policyFields = new Map<string, string>();
+  for (const [tier, limit] of Object.entries(tiers)) {
+    gcraParams(limit); // a bad limit is a startup error, not a failure on the first request
+    policyFields.set(tier, rateLimitPolicyField(tier, limit));
+  }
+  const isTrusted = trustedProxyList(opts.trustedProxies ?? []);
+  const keyOf = opts.key ?? defaultKey;
+  const stats: RateLimitStats = { allowed: 0, limited: 0, storeErrors: 0 };
+
+  const apply = (exchange: Exchange, tier: string, limit: RateLimit, d: Decision): void => {
+    if (d.degraded) {
+      stats.storeErrors++;
+      stats.allowed++;
+      return;
+    }
+    exchange.setHeader("RateLimit", rateLimitField(tier, d));
+    if (d.allowed) {
+      stats.allowed++;
+      return;
+    }
+    stats.limited++;
+    exchange.setHeader("Retry-After", String(d.retryAfterSec));
+    throw FlotillaError.of(RateLimitCodes.RATE_LIMITED, `rate limit exceeded, retry in ${d.retryAfterSec} s`, {
+      details: { policy: tier, limit: limit.limit, windowSec: limit.windowSec, retryAfterSec: d.retryAfterSec },
+    });
+  };
+
+  const unavailable = (exchange: Exchange, err: unknown): never => {
+    stats.storeErrors++;
+    // A store that fails without saying how (a custom one) is treated as an unavailable one, not a bug.
+    const fe =
+      err instanceof FlotillaError
+        ? err
+        : FlotillaError.of(RateLimitCodes.RATE_LIMIT_UNAVAILABLE, "rate limiting is unavailable, try again shortly", {
+            details: { retryAfterSec: 1 },
+            cause: err,
+          });
+    const retryAfter = (fe.details as { retryAfterSec?: unknown } | undefined)?.retryAfterSec;
+    exchange.setHeader("Retry-After", String(typeof retryAfter === "number" ? retryAfter : 1));
+    throw fe;
+  };
+
+  return {
+    name,
+    stats: () => ({ ...stats }),
+    onRequest(exchange) {
+      const tier = tierOf(exchange.caller, tiers);
+      const limit = tiers[tier];
+      if (limit === undefined) throw FlotillaError.of(FlotillaCodes.CONFIG, `rate limit tier "${tier}" is undefined`);
+      exchange.setHeader("RateLimit-Policy", policyFields.get(tier)!);
+      const key = `${name}:${tier}:${keyOf(exchange, clientAddress(exchange.request, isTrusted))}`;
+      let result: Promise<Decision> | Decision;
+      try {
+        result = opts.store.take(key, limit);
+      } catch (err) {
+        return unavailable(exchange, err);
+      }
+      // The memory store answers synchronously: no promise on the hot path.
+      if (!(result instanceof Promise)) return apply(exchange, tier, limit, result);
+      return result.then(
+        (d) => apply(exchange, tier, limit, d),
+        (err: unknown) => unavailable(exchange, err),
+      );
+    },
+  };
+}
+
+function defaultKey(exchange: Exchange, address: string | undefined): string {
+  if (exchange.caller !== undefined) return `sub:${exchange.caller.subject}`;
+  // No address means the socket is already gone; such requests share one bucket rather than escape.
+  return `ip:${address === undefined ? "unknown" : addressBucket(address)}`;
+}

@@ -1,0 +1,28 @@
+/**
+ * @module The RateLimit and RateLimit-Policy response fields, as draft-ietf-httpapi-ratelimit-headers-10
+ * (September 2025) defines them: Structured Field lists of items named by a String, with parameters.
+ *
+ *   RateLimit-Policy: "standard";q=300;w=60     q = quota (requests), w = window (seconds)
+ *   RateLimit: "standard";r=299;t=1             r = remaining quota, t = seconds until more is available
+ */
+import type { Decision, RateLimit } from "./gcra.js";
+
+/** A policy name as an sf-string: printable ASCII, with `"` and `\` escaped. */
+export function sfString(value: string): string {
+  if (!/^[\x20-\x7e]*$/.test(value)) throw new Error(`"${value}" cannot be a structured field string`);
+  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+export function rateLimitPolicyField(name: string, limit: RateLimit): string {
+  // The draft's window is whole seconds (delay-seconds), never below 1.
+  return `${sfString(name)};q=${Math.floor(limit.limit)};w=${Math.max(1, Math.ceil(limit.windowSec))}`;
+}
+
+/**
+ * `t` is the time until the full burst is back, except on a refusal: there it equals Retry-After, since
+ * the draft says Retry-After SHOULD NOT point earlier than `t` (section "Server Behavior").
+ */
+export function rateLimitField(name: string, d: Decision): string {
+  const t = d.allowed ? d.resetSec : d.retryAfterSec;
+  return `${sfString(name)};r=${Math.max(0, d.remaining)};t=${t}`;
+}
