@@ -1,6 +1,7 @@
 /** @module The shop's front door: who gets in (its own tokens, an external SSO's, API keys) and how much they may use. */
-import { createTokenVerifier, defaultIdentity, type IssuerConfig, oidcIssuer } from "@flotilla/auth";
+
 import type { GatewayEnvironment } from "@flotilla/app";
+import { createTokenVerifier, defaultIdentity, type IssuerConfig, oidcIssuer } from "@flotilla/auth";
 import { FlotillaCodes, FlotillaError, type Identity } from "@flotilla/core";
 import {
   authenticate,
@@ -78,7 +79,10 @@ function rateLimitTiers(env: Env): Partial<TierTable> | undefined {
   try {
     return JSON.parse(raw) as Partial<TierTable>;
   } catch {
-    throw FlotillaError.of(FlotillaCodes.CONFIG, `FLOTILLA_RATE_LIMIT must be "<requests>/<seconds>" or JSON, got "${raw}"`);
+    throw FlotillaError.of(
+      FlotillaCodes.CONFIG,
+      `FLOTILLA_RATE_LIMIT must be "<requests>/<seconds>" or JSON, got "${raw}"`,
+    );
   }
 }
 

@@ -7,5 +7,26 @@ export { createGateway } from "./gateway.js";
 export type { ErrorBody } from "./http-errors.js";
 export { GatewayCodes, HTTP_STATUS, HTTP_STATUS_BY_CODE } from "./http-errors.js";
 export type { Exchange, Policy } from "./policy.js";
+export type {
+  Decision,
+  MemoryRateLimitStore,
+  MemoryRateLimitStoreOptions,
+  RateLimit,
+  RateLimitOptions,
+  RateLimitPolicy,
+  RateLimitStats,
+  RateLimitStore,
+  RedisRateLimitStore,
+  RedisRateLimitStoreOptions,
+  TierName,
+  TierTable,
+} from "./rate-limit/index.js";
+export {
+  DEFAULT_TIERS,
+  memoryRateLimitStore,
+  RateLimitCodes,
+  rateLimit,
+  redisRateLimitStore,
+} from "./rate-limit/index.js";
 export type { HttpMethod, PathParams, RequestView, Route, RouteSpec, SuccessStatus } from "./route.js";
 export { route } from "./route.js";
