@@ -36,7 +36,8 @@ export interface RateLimitPolicy extends Policy {
 
 export function rateLimit(opts: RateLimitOptions): RateLimitPolicy {
   const name = opts.name ?? "rate-limit";
-  const tiers = { ...DEFAULT_TIERS, ...opts.tiers } as TierTable;
+  const tiers: TierTable = { ...DEFAULT_TIERS };
+  for (const [tier, limit] of Object.entries(opts.tiers ?? {})) if (limit !== undefined) tiers[tier] = limit;
   const policyFields = new Map<string, string>();
   for (const [tier, limit] of Object.entries(tiers)) {
     gcraParams(limit); // a bad limit is a startup error, not a failure on the first request

@@ -5,11 +5,14 @@
  *   RateLimit-Policy: "standard";q=300;w=60     q = quota (requests), w = window (seconds)
  *   RateLimit: "standard";r=299;t=1             r = remaining quota, t = seconds until more is available
  */
+import { FlotillaCodes, FlotillaError } from "@flotilla/core";
 import type { Decision, RateLimit } from "./gcra.js";
 
 /** A policy name as an sf-string: printable ASCII, with `"` and `\` escaped. */
 export function sfString(value: string): string {
-  if (!/^[\x20-\x7e]*$/.test(value)) throw new Error(`"${value}" cannot be a structured field string`);
+  if (!/^[\x20-\x7e]*$/.test(value)) {
+    throw FlotillaError.of(FlotillaCodes.CONFIG, `rate limit policy name "${value}" is not printable ASCII`);
+  }
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
