@@ -44,14 +44,28 @@ async function json(res: Response): Promise<Record<string, unknown>> {
   return (await res.json()) as Record<string, unknown>;
 }
 
+/** Signs in as SHOP-API.md's user and returns the Authorization header its requests carry. */
+async function signIn(url: string, email: string, password: string): Promise<{ authorization: string }> {
+  const res = await fetch(`${url}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password }),
+  });
+  expect(res.status).toBe(200);
+  const { token } = (await res.json()) as { token: string };
+  return { authorization: `Bearer ${token}` };
+}
+
 describe("the shop, started as npm start", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "flotilla-shop-"));
   let shop: Running;
   let port: number;
+  let demo: { authorization: string };
 
   beforeAll(async () => {
     port = await freePort();
     shop = await startNpm({ PORT: String(port), FLOTILLA_DATA_DIR: dataDir, FLOTILLA_LOG_LEVEL: "warn" });
+    demo = await signIn(shop.url, "demo@flotilla.dev", "demo-password");
   }, 60_000);
   afterAll(async () => {
     if (shop) await stop(shop);
@@ -87,7 +101,7 @@ describe("the shop, started as npm start", () => {
   it("places an order (202 + Location) and reads it back", async () => {
     const res = await fetch(`${shop.url}/api/v1/orders`, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-correlation-id": "e2e-order-1" },
+      headers: { "content-type": "application/json", "x-correlation-id": "e2e-order-1", ...demo },
       body: JSON.stringify({ items: [{ productId: "prod-french-press", quantity: 2 }] }),
     });
     expect(res.status).toBe(202);
@@ -96,8 +110,12 @@ describe("the shop, started as npm start", () => {
     const { orderId, status } = (await res.json()) as { orderId: string; status: string };
     expect(status).toBe("pending");
     expect(res.headers.get("location")).toBe(`/api/v1/orders/${orderId}`);
-    const order = await json(await fetch(`${shop.url}${res.headers.get("location")}`));
+    const order = await json(await fetch(`${shop.url}${res.headers.get("location")}`, { headers: demo }));
     expect(order).toMatchObject({ id: orderId, status: "pending", total: 6800, currency: "EUR" });
+    const mine = (await json(await fetch(`${shop.url}/api/v1/orders`, { headers: demo }))) as {
+      items: { id: string }[];
+    };
+    expect(mine.items.map((o) => o.id)).toContain(orderId);
   });
 
   it("counts placed orders in the bestsellers read model (built from OrderPlaced events)", async () => {
@@ -110,7 +128,7 @@ describe("the shop, started as npm start", () => {
     const before = (await bestsellers()).find((i) => i.id === "prod-pour-over-kettle")?.units ?? 0;
     const res = await fetch(`${shop.url}/api/v1/orders`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...demo },
       body: JSON.stringify({ items: [{ productId: "prod-pour-over-kettle", quantity: 3 }] }),
     });
     expect(res.status).toBe(202);
@@ -123,7 +141,7 @@ describe("the shop, started as npm start", () => {
     const place = () =>
       fetch(`${shop.url}/api/v1/orders`, {
         method: "POST",
-        headers: { "content-type": "application/json", "idempotency-key": "e2e-key" },
+        headers: { "content-type": "application/json", "idempotency-key": "e2e-key", ...demo },
         body: JSON.stringify({ items: [{ productId: "prod-tamper", quantity: 1 }] }),
       }).then(json);
     const [a, b] = await Promise.all([place(), place()]);
@@ -132,7 +150,11 @@ describe("the shop, started as npm start", () => {
 
   it("answers bad input with stable codes and never crashes", async () => {
     const post = (body: string) =>
-      fetch(`${shop.url}/api/v1/orders`, { method: "POST", headers: { "content-type": "application/json" }, body });
+      fetch(`${shop.url}/api/v1/orders`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...demo },
+        body,
+      });
     const invalid = await post(JSON.stringify({ items: [{ productId: "prod-tamper", quantity: -1 }] }));
     expect(invalid.status).toBe(400);
     const body = (await invalid.json()) as { error: { code: string; details: { issues: Array<{ path: string }> } } };
@@ -154,15 +176,68 @@ describe("the shop, started as npm start", () => {
     expect((await fetch(`${shop.url}/healthz`)).status).toBe(200);
   });
 
+  it("signs users up and in, and lets each reach only what SHOP-API.md says", async () => {
+    const email = `e2e-${Date.now()}@example.com`;
+    const registered = await fetch(`${shop.url}/api/v1/auth/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email, password: "correct horse battery", name: "E2E" }),
+    });
+    expect(registered.status).toBe(201);
+    const again = await fetch(`${shop.url}/api/v1/auth/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email, password: "another password", name: "E2E" }),
+    });
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { error: { code: string } }).error.code).toBe("EMAIL_TAKEN");
+    const user = await signIn(shop.url, email, "correct horse battery");
+    expect(await json(await fetch(`${shop.url}/api/v1/me`, { headers: user }))).toMatchObject({
+      email,
+      name: "E2E",
+      roles: ["customer"],
+      tier: "standard",
+    });
+    // Anonymous orders are gone; someone else's order is "not found"; admin routes are for admins.
+    const anonymous = await fetch(`${shop.url}/api/v1/orders`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ items: [{ productId: "prod-tamper", quantity: 1 }] }),
+    });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("www-authenticate")).toMatch(/^Bearer/);
+    const demosOrder = await fetch(`${shop.url}/api/v1/orders`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...demo },
+      body: JSON.stringify({ items: [{ productId: "prod-tamper", quantity: 1 }] }),
+    }).then(json);
+    expect((await fetch(`${shop.url}/api/v1/orders/${demosOrder.orderId}`, { headers: user })).status).toBe(404);
+    const admin = await signIn(shop.url, "admin@flotilla.dev", "admin-password");
+    expect((await fetch(`${shop.url}/api/v1/orders/${demosOrder.orderId}`, { headers: admin })).status).toBe(200);
+    expect((await fetch(`${shop.url}/api/v1/admin/users-online`, { headers: user })).status).toBe(403);
+    const online = await fetch(`${shop.url}/api/v1/admin/users-online`, { headers: admin });
+    expect(online.status).toBe(200);
+    const jwks = (await json(await fetch(`${shop.url}/.well-known/jwks.json`))) as { keys: { kid: string }[] };
+    expect(jwks.keys.length).toBeGreaterThan(0);
+    expect((await fetch(`${shop.url}/api/v1/auth/logout`, { method: "POST", headers: user })).status).toBe(204);
+    const wrong = await fetch(`${shop.url}/api/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email, password: "not the password" }),
+    });
+    expect(wrong.status).toBe(401);
+  });
+
   it("stops gracefully on SIGTERM and keeps its data across a restart", async () => {
     const placed = await fetch(`${shop.url}/api/v1/orders`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...demo },
       body: JSON.stringify({ items: [{ productId: "prod-moka-pot", quantity: 1 }] }),
     }).then(json);
     expect(await stop(shop)).toContain("Flotilla shop stopped");
     shop = await startNpm({ PORT: String(port), FLOTILLA_DATA_DIR: dataDir, FLOTILLA_LOG_LEVEL: "warn" });
-    const order = await json(await fetch(`${shop.url}/api/v1/orders/${placed.orderId}`));
+    // The token issued before the restart still works: the signing key and the edge keys are kept.
+    const order = await json(await fetch(`${shop.url}/api/v1/orders/${placed.orderId}`, { headers: demo }));
     expect(order).toMatchObject({ id: placed.orderId, status: "pending" });
     const page = (await json(await fetch(`${shop.url}/api/v1/products?limit=100`))) as { items: unknown[] };
     expect(page.items).toHaveLength(24);

@@ -10,6 +10,8 @@ import { usePostgres } from "./support/postgres.js";
 
 const db = usePostgres();
 
+/** In-process calls hand the caller over as it is; over a wire it would need the edge's proof. */
+const customer = { subject: "user-1", roles: ["customer"] };
 describe("the shop's catalog and orders, unchanged, on PostgreSQL (a schema per service)", () => {
   let host: Host;
   const [a, b] = demoProducts as [(typeof demoProducts)[0], (typeof demoProducts)[0]];
@@ -35,14 +37,18 @@ describe("the shop's catalog and orders, unchanged, on PostgreSQL (a schema per 
   });
 
   it("creates an order and reads it back", async () => {
-    const { orderId, status } = await host.call(orders.createOrder, {
-      items: [
-        { productId: a.id, quantity: 2 },
-        { productId: b.id, quantity: 1 },
-      ],
-    });
+    const { orderId, status } = await host.call(
+      orders.createOrder,
+      {
+        items: [
+          { productId: a.id, quantity: 2 },
+          { productId: b.id, quantity: 1 },
+        ],
+      },
+      { caller: customer },
+    );
     expect(status).toBe("pending");
-    const order = await host.call(orders.getOrder, { id: orderId });
+    const order = await host.call(orders.getOrder, { id: orderId }, { caller: customer });
     expect(order).toMatchObject({ id: orderId, status: "pending", currency: "EUR", total: a.price * 2 + b.price });
     expect(order.items.map((i) => [i.productId, i.quantity, i.unitPrice])).toEqual([
       [a.id, 2, a.price],
@@ -55,7 +61,9 @@ describe("the shop's catalog and orders, unchanged, on PostgreSQL (a schema per 
 
   it("answers concurrent requests with one idempotency key with one order (the unique index races)", async () => {
     const input = { items: [{ productId: a.id, quantity: 1 }], idempotencyKey: "pg-key-1" };
-    const results = await Promise.all(Array.from({ length: 5 }, () => host.call(orders.createOrder, input)));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => host.call(orders.createOrder, input, { caller: customer })),
+    );
     expect(new Set(results.map((r) => r.orderId)).size).toBe(1);
     expect(await db.query("select count(*)::int as n from orders.orders where idempotency_key = 'pg-key-1'")).toEqual([
       { n: 1 },
@@ -91,8 +99,10 @@ describe("the shop's catalog and orders, unchanged, on PostgreSQL (a database pe
     await host.start();
     try {
       const [product] = (await host.call(catalog.listProducts, { q: "grinder" })).items;
-      const { orderId } = await host.call(orders.createOrder, { items: [{ productId: product!.id, quantity: 3 }] });
-      expect(await host.call(orders.getOrder, { id: orderId })).toMatchObject({ total: product!.price * 3 });
+      const input = { items: [{ productId: product!.id, quantity: 3 }] };
+      const { orderId } = await host.call(orders.createOrder, input, { caller: customer });
+      const order = await host.call(orders.getOrder, { id: orderId }, { caller: customer });
+      expect(order).toMatchObject({ total: product!.price * 3 });
       expect(await db.query("select datname from pg_database where datname like 'shop\\_%' order by 1")).toEqual([
         { datname: "shop_catalog" },
         { datname: "shop_orders" },
