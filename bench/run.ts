@@ -141,7 +141,10 @@ const numbers = (value: string) =>
 const json: Record<string, unknown> = {};
 
 console.log(`node ${process.version}, ${cpus().length} cores, ${cpus()[0]?.model ?? "unknown CPU"}`);
-console.log(`${timeMs} ms per case after ${warmupMs} ms warm-up, best of ${repeat}, one child process per case side\n`);
+if (suites.some((s) => s !== "edge")) {
+  console.log(`${timeMs} ms per case after ${warmupMs} ms warm-up, best of ${repeat}, one child process per case side`);
+}
+console.log("");
 
 if (suites.includes("calls")) {
   const options = {
