@@ -157,16 +157,27 @@ function cpuSelf(): number {
   return u.user + u.system;
 }
 
-/** One request before the load: the answer must be 200 and the demo product itself. */
+/**
+ * Before the load: the answer must be 200 and the demo product itself. Asked again for up to 15 s
+ * while it is not (a gateway may start before it can reach the catalog).
+ */
 async function checkAnswer(url: string, headers: Record<string, string>, c: EdgeCase): Promise<void> {
-  const res = await fetch(`${url}${PATH}`, { headers, signal: AbortSignal.timeout(10_000) });
-  const text = await res.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {}
-  if (res.status !== 200 || !isDeepStrictEqual(body, PRODUCT)) {
-    throw new Error(`${c}: GET ${PATH} answered ${res.status} ${text.slice(0, 500)}, not the product`);
+  const deadline = performance.now() + 15_000;
+  for (;;) {
+    let status = 0;
+    let text = "";
+    try {
+      const res = await fetch(`${url}${PATH}`, { headers, signal: AbortSignal.timeout(5_000) });
+      status = res.status;
+      text = await res.text();
+      if (status === 200 && isDeepStrictEqual(JSON.parse(text), PRODUCT)) return;
+    } catch (err) {
+      text ||= String(err);
+    }
+    if (performance.now() > deadline) {
+      throw new Error(`${c}: GET ${PATH} answered ${status} ${text.slice(0, 500)}, not the product`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
