@@ -7,6 +7,8 @@ import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { CONFIGS, type Config, IMPLS, type Impl } from "./calls/cases.js";
 import { goals, render, runSuite } from "./calls/suite.js";
+import { ACCESS_LOG, type AccessLog, EDGE_CASES, type EdgeCase, TOKEN_CACHE, type TokenCache } from "./edge/cases.js";
+import { edgeGoals, renderEdge, runEdgeSuite } from "./edge/suite.js";
 import { FAILOVER_CASES, type FailoverCase, renderFailover, runFailoverSuite } from "./failover/suite.js";
 import { EVENT_IMPLS, isEventImpl, RAW_FEATURES } from "./nats/event-cases.js";
 import { eventGoals, renderEvents, runEventSuite } from "./nats/event-suite.js";
@@ -17,7 +19,7 @@ import { LATENCY_CASES, type LatencyCase, outboxGoals, renderOutbox, runOutboxSu
 import { DBS, type Db, WRITE_IMPLS, type WriteImpl } from "./outbox/write-cases.js";
 import { REPLAY_CASES, type ReplayCase, renderReplay, replayGoals, runReplaySuite } from "./replay/suite.js";
 
-const SUITES = ["calls", "rpc", "events", "outbox", "replay", "failover"] as const;
+const SUITES = ["calls", "rpc", "events", "outbox", "replay", "failover", "edge"] as const;
 type Suite = (typeof SUITES)[number];
 
 const { values } = parseArgs({
@@ -45,6 +47,13 @@ const { values } = parseArgs({
     "replay-cases": { type: "string", default: REPLAY_CASES.join(",") },
     "replay-rate": { type: "string", default: "100" },
     "replay-batch": { type: "string" },
+    "edge-cases": { type: "string", default: EDGE_CASES.join(",") },
+    "edge-duration": { type: "string", short: "d", default: "10" },
+    "edge-warmup": { type: "string", default: "2" },
+    "edge-connections": { type: "string", default: "50" },
+    "edge-token-cache": { type: "string", default: "on" },
+    "edge-access-log": { type: "string", default: "off" },
+    "edge-rate-limit": { type: "string", default: "1000000/60" },
     quick: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
@@ -84,7 +93,17 @@ replay (flotilla replay of the shop's catalog.sales from the SQLite event journa
   --replay-events=N  events in the history (default 100000)
   --replay-cases=LIST  ${REPLAY_CASES.join(",")} (default all), the app idle; --repeat applies
   --replay-rate=N    orders per second the shop places during a replay under load (default 100; 0: no such case)
-  --replay-batch=N   the replay's --batch (default: the command's)`);
+  --replay-batch=N   the replay's --batch (default: the command's)
+edge (GET /api/v1/products/:id under autocannon: the shop embedded and over NATS, nginx and fast-gateway
+in front of a plain fastify service, and that service directly; one case at a time):
+  --edge-cases=LIST  ${EDGE_CASES.join(",")} (default all)
+  -d, --edge-duration=S  measured seconds per case (default 10)
+  --edge-warmup=S    warm-up seconds per case (default 2)
+  --edge-connections=N  autocannon connections (default 50; pipelining 1)
+  --edge-token-cache=LIST  ${TOKEN_CACHE.join(",")}: the Flotilla cases once per value, as FLOTILLA_TOKEN_CACHE (default on)
+  --edge-access-log=${ACCESS_LOG.join("|")}  the shop's per-request log line (FLOTILLA_LOG_LEVEL info, to a file) and
+                     nginx's access log (buffered); default off (FLOTILLA_LOG_LEVEL warn, access_log off)
+  --edge-rate-limit=R  FLOTILLA_RATE_LIMIT of the Flotilla processes (default 1000000/60)`);
   process.exit(0);
 }
 
@@ -122,7 +141,10 @@ const numbers = (value: string) =>
 const json: Record<string, unknown> = {};
 
 console.log(`node ${process.version}, ${cpus().length} cores, ${cpus()[0]?.model ?? "unknown CPU"}`);
-console.log(`${timeMs} ms per case after ${warmupMs} ms warm-up, best of ${repeat}, one child process per case side\n`);
+if (suites.some((s) => s !== "edge")) {
+  console.log(`${timeMs} ms per case after ${warmupMs} ms warm-up, best of ${repeat}, one child process per case side`);
+}
+console.log("");
 
 if (suites.includes("calls")) {
   const options = {
@@ -239,6 +261,28 @@ if (suites.includes("failover")) {
   );
   console.log(renderFailover(results));
   json.failover = results;
+}
+
+if (suites.includes("edge")) {
+  console.log("## The edge: GET /api/v1/products/:id over HTTP\n");
+  const accessLog = list<AccessLog>(values["edge-access-log"], ACCESS_LOG, "--edge-access-log value");
+  if (accessLog.length !== 1) throw new Error("--edge-access-log takes one value: on or off");
+  const options = {
+    cases: list<EdgeCase>(values["edge-cases"], EDGE_CASES, "edge case"),
+    tokenCache: list<TokenCache>(values["edge-token-cache"], TOKEN_CACHE, "--edge-token-cache value"),
+    connections: Number(values["edge-connections"]),
+    warmupSec: Number(values["edge-warmup"]),
+    durationSec: Number(values["edge-duration"]),
+    accessLog: accessLog[0] === "on",
+    rateLimit: values["edge-rate-limit"],
+    repeat,
+  };
+  const results = await runEdgeSuite(options, (line) => console.error(line));
+  console.log(renderEdge(results, options));
+  console.log("");
+  for (const line of edgeGoals(results)) console.log(line);
+  console.log("");
+  json.edge = results;
 }
 
 if (values.json) console.log(JSON.stringify(json, null, 2));
