@@ -56,6 +56,13 @@ export class Cluster {
   readonly processes: FlotillaProcess[] = [];
   private readonly dirs: string[] = [];
   private readonly watchdogs: ChildProcess[] = [];
+  private edgeKeys: string | undefined;
+
+  /** One edge key file for every process of the cluster: the gateway signs callers, the services verify them. */
+  private edgeKeysPath(): string {
+    this.edgeKeys ??= join(this.tempDir("flotilla-edge-"), "edge-keys.json");
+    return this.edgeKeys;
+  }
 
   async startNats(): Promise<NatsServerHandle> {
     this.nats = await startNatsServer({ startTimeoutMs: 10_000, stopGraceMs: 3_000 });
@@ -87,7 +94,15 @@ export class Cluster {
     ];
     const child = spawn(process.execPath, args, {
       cwd: root,
-      env: { ...process.env, FLOTILLA_LOG_LEVEL: "warn", ...opts.env },
+      env: {
+        ...process.env,
+        FLOTILLA_LOG_LEVEL: "warn",
+        FLOTILLA_EDGE_KEYS: this.edgeKeysPath(),
+        // These tests drive hundreds of requests from one client and one user; the limiter itself is
+        // tested in the gateway's rate-limit tests, so here it is set high enough to admit them all.
+        FLOTILLA_RATE_LIMIT: "1000000/60",
+        ...opts.env,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.guard(child);
@@ -277,6 +292,20 @@ export async function loops(concurrency: number, worker: (loop: number) => Promi
 }
 
 /** A gateway's /readyz is 200 once the host runs and every routed service has an instance answering. */
+/** Signs in as the shop's demo customer through `gateway`; the header its order requests carry. */
+export async function signIn(gateway: FlotillaProcess): Promise<{ authorization: string }> {
+  const answer = await http(`${gateway.url}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: "demo@flotilla.dev", password: "demo-password" }),
+  });
+  const token = (answer.body as { token?: unknown } | undefined)?.token;
+  if (answer.status !== 200 || typeof token !== "string") {
+    throw new Error(`sign-in failed: ${answer.status} ${JSON.stringify(answer.body)}`);
+  }
+  return { authorization: `Bearer ${token}` };
+}
+
 export async function gatewayReady(gateway: FlotillaProcess, cluster: Cluster, timeoutMs = 15_000): Promise<void> {
   await until(
     async () => (await http(`${gateway.url}/readyz`, {}, 2_000)).status === 200,
@@ -299,7 +328,7 @@ export interface NatsOutage {
 }
 
 /**
- * The split shop (catalog, orders, a gateway) under two client loops reading products 20 ms apart,
+ * The split shop (catalog, orders with identity, a gateway) under two client loops reading products 20 ms apart,
  * while nats-server is restarted with 2 s of downtime; ends 20 requests after the first success after
  * it. Shared by the distributed-mode test (which checks the answers) and the failover benchmark.
  */
@@ -307,7 +336,7 @@ export async function natsOutageUnderLoad(cluster: Cluster, recoveryTimeoutMs: n
   const nats = await cluster.startNats();
   const [, , gateway] = await Promise.all([
     cluster.start("catalog", { services: "catalog" }),
-    cluster.start("orders", { services: "orders" }),
+    cluster.start("orders", { services: "orders,identity" }),
     cluster.start("gateway", { services: "none", gateway: true }),
   ]);
   await gatewayReady(gateway, cluster);

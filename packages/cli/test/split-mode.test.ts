@@ -18,6 +18,7 @@ import {
   loops,
   metric,
   natsOutageUnderLoad,
+  signIn,
   until,
   withTimeout,
 } from "./split-helpers.js";
@@ -26,15 +27,16 @@ const LEDGER_APP = "packages/cli/test/fixtures/ledger-app.ts";
 const ACTION_COUNT = "flotilla_action_duration_seconds_count";
 const ids = demoProducts.map((p) => p.id);
 const json = { "content-type": "application/json" };
+type Auth = { authorization: string };
 
-function placeOrder(gateway: FlotillaProcess, n: number, timeoutMs = 10_000): Promise<Answer> {
+function placeOrder(gateway: FlotillaProcess, auth: Auth, n: number, timeoutMs = 10_000): Promise<Answer> {
   const items = [
     { productId: ids[n % ids.length] as string, quantity: 1 + (n % 3) },
     { productId: ids[(n + 7) % ids.length] as string, quantity: 1 },
   ];
   return http(
     `${gateway.url}/api/v1/orders`,
-    { method: "POST", headers: json, body: JSON.stringify({ items }) },
+    { method: "POST", headers: { ...json, ...auth }, body: JSON.stringify({ items }) },
     timeoutMs,
   );
 }
@@ -56,13 +58,15 @@ describe("distributed mode: flotilla processes over NATS", () => {
     await cluster.startNats();
     const [catalogProc, ordersProc, gateway] = await Promise.all([
       cluster.start("catalog", { services: "catalog" }),
-      cluster.start("orders", { services: "orders" }),
+      cluster.start("orders", { services: "orders,identity" }),
       cluster.start("gateway", { services: "none", gateway: true }),
     ]);
     expect(catalogProc.output()).toContain("Flotilla shop: running catalog over nats");
-    expect(ordersProc.output()).toContain("Flotilla shop: running orders over nats");
+    expect(ordersProc.output()).toContain("Flotilla shop: running orders, identity over nats");
     expect(gateway.output()).toContain("Flotilla shop: running no services over nats");
     await gatewayReady(gateway, cluster);
+    // The gateway verifies the token (keys from identity, over NATS) and signs the caller for orders.
+    const auth = await signIn(gateway);
 
     const products = await http(`${gateway.url}/api/v1/products?limit=5`);
     expect(products.status).toBe(200);
@@ -74,7 +78,7 @@ describe("distributed mode: flotilla processes over NATS", () => {
     const [a, b] = page.items as [{ id: string; price: number }, { id: string; price: number }];
     const placed = await http(`${gateway.url}/api/v1/orders`, {
       method: "POST",
-      headers: json,
+      headers: { ...json, ...auth },
       body: JSON.stringify({
         items: [
           { productId: a.id, quantity: 2 },
@@ -86,7 +90,7 @@ describe("distributed mode: flotilla processes over NATS", () => {
     const { orderId, status } = placed.body as { orderId: string; status: string };
     expect(status).toBe("pending");
 
-    const read = await http(`${gateway.url}/api/v1/orders/${orderId}`);
+    const read = await http(`${gateway.url}/api/v1/orders/${orderId}`, { headers: auth });
     expect(read.status).toBe(200);
     expect(read.body).toMatchObject({
       id: orderId,
@@ -97,7 +101,7 @@ describe("distributed mode: flotilla processes over NATS", () => {
         { productId: b.id, quantity: 1, unitPrice: b.price },
       ],
     });
-    const missing = await http(`${gateway.url}/api/v1/orders/no-such-order`);
+    const missing = await http(`${gateway.url}/api/v1/orders/no-such-order`, { headers: auth });
     expect(missing.status).toBe(404);
     expect(errorCode(missing)).toBe("ORDER_NOT_FOUND");
 
@@ -227,9 +231,15 @@ describe("distributed mode: flotilla processes over NATS", () => {
     const [victim, survivor, producer] = await Promise.all([
       cluster.start("ledger-victim", { app: LEDGER_APP, services: "ledger", ops: true, transportQuery, env }),
       cluster.start("ledger-survivor", { app: LEDGER_APP, services: "ledger", ops: true, transportQuery, env }),
-      cluster.start("producer", { app: LEDGER_APP, services: "catalog,orders", gateway: true, transportQuery }),
+      cluster.start("producer", {
+        app: LEDGER_APP,
+        services: "catalog,orders,identity",
+        gateway: true,
+        transportQuery,
+      }),
     ]);
     await gatewayReady(producer, cluster);
+    const auth = await signIn(producer);
     const handled = (p: FlotillaProcess) =>
       metric(p.opsUrl, "flotilla_events_handled_total", { type: "orders.OrderPlaced", status: "OK" });
 
@@ -239,7 +249,7 @@ describe("distributed mode: flotilla processes over NATS", () => {
     const producing = loops(16, async () => {
       const n = sent++;
       if (n >= M) return false;
-      placed.push(await placeOrder(producer, n));
+      placed.push(await placeOrder(producer, auth, n));
       return true;
     });
     // The victim's ledger is its own SQLite file; the test watches it (WAL: a reader in another process
@@ -359,9 +369,11 @@ describe("distributed mode: flotilla processes over NATS", () => {
     }
     // After the broker returns, the same processes serve reads and writes (events go to JetStream again).
     await gatewayReady(gateway, cluster, 10_000);
-    const placed = await placeOrder(gateway, 1);
+    const auth = await signIn(gateway);
+    const placed = await placeOrder(gateway, auth, 1);
     expect(placed.status, JSON.stringify(placed.body)).toBe(202);
-    const read = await http(`${gateway.url}/api/v1/orders/${(placed.body as { orderId: string }).orderId}`);
+    const orderUrl = `${gateway.url}/api/v1/orders/${(placed.body as { orderId: string }).orderId}`;
+    const read = await http(orderUrl, { headers: auth });
     expect(read.status).toBe(200);
     expect(cluster.processes.every((p) => p.exitedAt() === undefined)).toBe(true);
   });
