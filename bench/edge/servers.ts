@@ -38,6 +38,8 @@ function flotillaEnv(o: StackOptions): Record<string, string> {
     FLOTILLA_LOG_LEVEL: o.accessLog ? "info" : "warn",
     FLOTILLA_RATE_LIMIT: o.rateLimit,
     FLOTILLA_TOKEN_CACHE: o.tokenCache,
+    // One edge key file for the split processes: the gateway signs callers, the services verify them.
+    FLOTILLA_EDGE_KEYS: join(o.dir, "edge-keys.json"),
   };
 }
 
