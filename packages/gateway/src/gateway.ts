@@ -1,27 +1,33 @@
-/** @module The gateway: a fastify server mapping HTTP routes to Flotilla actions through policies. */
+/** @module The gateway: a fastify server mapping HTTP routes to Flotilla actions through policies, within resource limits. */
+import type { ServerResponse } from "node:http";
 import { FlotillaCodes, FlotillaError, type Host } from "@flotilla/core";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { type AccessLogMode, accessLog } from "./access-log.js";
 import { clientErrorHandler } from "./client-error.js";
+import { ConcurrencyLimit } from "./concurrency-limit.js";
 import { ConnectionTracker } from "./connections.js";
-import { type EdgeIds, edgeIds, responseHeaders } from "./edge-ids.js";
+import { type EdgeIds, edgeIds, ResponseHeaders } from "./edge-ids.js";
 import { registerHealthRoutes } from "./health.js";
-import { errorBody, httpStatusOf, toFlotillaError } from "./http-errors.js";
-import { DEFAULT_MAX_JSON_DEPTH, installJsonBodyParser } from "./json-body.js";
+import { errorBody, GatewayCodes, httpStatusOf, toFlotillaError } from "./http-errors.js";
+import { installJsonBodyParser } from "./json-body.js";
+import { type GatewayLimits, resolveLimits, timeoutCheckIntervalMs } from "./limits.js";
+import { closeLingering } from "./lingering-close.js";
 import type { Policy } from "./policy.js";
+import { headRefusal, stripInternalHeaders } from "./request-guard.js";
+import { attachState, RequestState, stateOf } from "./request-state.js";
 import type { Route } from "./route.js";
 import { routeHandler } from "./route-handler.js";
 
-export interface GatewayOptions {
+/** Limits (see GatewayLimits for each one's default) are options too: `bodyLimitBytes`, `maxConcurrentRequests`, … */
+export interface GatewayOptions extends Partial<GatewayLimits> {
   host: Host;
   routes: readonly Route[];
   /** Policies for every route, run before each route's own. */
   policies?: readonly Policy[];
-  /** Largest request body accepted, in bytes (1 MiB); larger ones get 413. */
-  bodyLimitBytes?: number;
-  /** Deepest JSON nesting accepted in a body (64). */
-  maxJsonDepth?: number;
   /** Defaults to the host's logger. */
   logger?: Host["log"];
+  /** One line per request (true, the default), per failed request ("errors": 400 and above), or none (false). */
+  accessLog?: AccessLogMode;
 }
 
 export interface ListenOptions {
@@ -39,56 +45,34 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-const DEFAULT_BODY_LIMIT = 1024 * 1024;
-const MAX_LOGGED_PATH = 256;
-const REQUEST_TIMEOUT_MS = 30_000;
-
-interface RequestState {
-  readonly ids: EdgeIds;
-  readonly start: number;
-  logged: boolean;
-}
+/** Probes must answer while the gateway sheds load, or an orchestrator would restart a busy instance. */
+const EXEMPT_FROM_CEILING: ReadonlySet<string | undefined> = new Set(["/healthz", "/readyz"]);
 
 export function createGateway(options: GatewayOptions): Gateway {
   const { host, routes } = options;
+  const limits = resolveLimits(options);
   const log = (options.logger ?? host.log).child({ component: "gateway" });
-  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
+  const logAccess = accessLog(log, options.accessLog ?? true);
+  const ceiling = new ConcurrencyLimit(limits.maxConcurrentRequests);
   let closing = false;
 
-  // Per-request state lives beside the request rather than on it, so fastify's types stay untouched.
-  const states = new WeakMap<FastifyRequest, RequestState>();
-  const stateOf = (req: FastifyRequest): RequestState => {
-    let state = states.get(req);
-    if (state === undefined) {
-      state = { ids: edgeIds(req.headers), start: performance.now(), logged: false };
-      states.set(req, state);
-    }
-    return state;
-  };
-  const idsOf = (req: FastifyRequest): EdgeIds => stateOf(req).ids;
-
-  const accessLog = (req: FastifyRequest, status: number): void => {
-    const state = stateOf(req);
-    if (state.logged) return;
-    state.logged = true;
-    const template = req.routeOptions.url;
-    log.info(
-      {
-        method: req.method,
-        route: template ?? null,
-        ...(template === undefined ? { path: pathOf(req.url) } : {}),
-        status,
-        durationMs: Math.round((performance.now() - state.start) * 100) / 100,
-        traceId: state.ids.trace.traceId,
-        correlationId: state.ids.correlationId,
-      },
-      "request",
-    );
+  // One shared listener (it finds its request's state through `this`) rather than a closure per request.
+  function onAnswerClosed(this: ServerResponse): void {
+    const state = stateOf(this.req) as RequestState;
+    state.release();
+    // Closed before the answer was out: the client left first (nginx's 499, "client closed request").
+    logAccess(this.req.method ?? "", this.req.url ?? "", state, this.writableFinished ? this.statusCode : 499);
+  }
+  const begin = (req: FastifyRequest, reply: FastifyReply): RequestState => {
+    const existing = stateOf(req.raw);
+    if (existing !== undefined) return existing;
+    reply.raw.once("close", onAnswerClosed);
+    return attachState(req.raw, new RequestState(edgeIds(req.headers)));
   };
 
   const sendError = (err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
-    const ids = idsOf(req);
-    const fe = toFlotillaError(err, bodyLimit);
+    const { ids } = begin(req, reply);
+    const fe = toFlotillaError(err, limits.bodyLimitBytes);
     const status = httpStatusOf(fe);
     if (status === 500) {
       log.error(
@@ -102,9 +86,11 @@ export function createGateway(options: GatewayOptions): Gateway {
         "request failed",
       );
     }
+    // A refused body may still be on its way: the connection ends after this answer, lingering so it arrives.
+    if (status === 413 && !req.raw.complete) closeLingering(reply, limits);
+    setEdgeHeaders(reply, ids);
     return reply
       .code(status)
-      .headers(responseHeaders(ids))
       .header("content-type", "application/json; charset=utf-8")
       .send(JSON.stringify(errorBody(fe, status, ids.trace.traceId)));
   };
@@ -112,40 +98,62 @@ export function createGateway(options: GatewayOptions): Gateway {
   const app = Fastify({
     // Access logging is ours (one line per request with trace ids); fastify's logger stays off.
     logger: false,
-    bodyLimit,
+    bodyLimit: limits.bodyLimitBytes,
     // fastify disables Node's whole-request timeout; without one a client trickling a body holds a socket forever.
-    requestTimeout: REQUEST_TIMEOUT_MS,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      connectionsCheckingInterval: timeoutCheckIntervalMs(limits),
+    },
     // Shutdown answers go through our error shape (see the onRequest hook) instead of fastify's.
     return503OnClosing: false,
     // Requests fastify refuses before routing (a bad URL) skip the hooks, so they are logged here.
     frameworkErrors: (err, req, reply) => {
-      reply.raw.once("close", () => accessLog(req, reply.statusCode));
       sendError(err, req, reply);
     },
     clientErrorHandler: clientErrorHandler(log),
   });
-  installJsonBodyParser(app, options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH);
+  // Node drops headers past maxHeadersCount silently; one more than the limit lets us see, and refuse, the excess.
+  app.server.maxHeadersCount = limits.maxHeaders + 1;
+  installJsonBodyParser(app, limits.maxJsonDepth);
   const connections = new ConnectionTracker(app.server);
 
-  app.addHook("onRequest", async (req, reply) => {
-    reply.headers(responseHeaders(idsOf(req)));
+  // Hooks take a callback rather than returning a promise: one promise less per request and hook.
+  app.addHook("onRequest", (req, reply, done) => {
+    const state = begin(req, reply);
+    state.route = req.routeOptions.url;
+    setEdgeHeaders(reply, state.ids);
     if (closing) {
       reply.header("connection", "close");
-      throw FlotillaError.of(FlotillaCodes.SHUTTING_DOWN, "the gateway is shutting down");
+      done(FlotillaError.of(FlotillaCodes.SHUTTING_DOWN, "the gateway is shutting down"));
+      return;
     }
+    const refusal = headRefusal(req.raw, limits);
+    if (refusal !== undefined) {
+      done(refusal);
+      return;
+    }
+    stripInternalHeaders(req.raw.headers);
+    // Refused before the body is read or any service is called: shedding must cost next to nothing.
+    if (!EXEMPT_FROM_CEILING.has(state.route) && !state.admit(ceiling)) {
+      reply.header("retry-after", "1");
+      done(FlotillaError.of(GatewayCodes.GATEWAY_OVERLOADED, "the gateway is at capacity, retry shortly"));
+      return;
+    }
+    done();
   });
-  app.addHook("onSend", async (_req, reply) => {
+  app.addHook("onSend", (_req, reply, payload, done) => {
     // Answers finishing during shutdown close their keep-alive connection, or close() would wait for it.
     if (closing) reply.header("connection", "close");
+    done(null, payload);
   });
-  app.addHook("onResponse", async (req, reply) => accessLog(req, reply.statusCode));
-  // 499 (nginx's "client closed request"): the client left before the answer, so no onResponse follows.
-  app.addHook("onRequestAbort", async (req) => accessLog(req, 499));
   app.setErrorHandler((err, req, reply) => sendError(err, req, reply));
   app.setNotFoundHandler((req, reply) => sendError(new FlotillaError("NOT_FOUND", "no route matches"), req, reply));
 
   registerHealthRoutes(app, host, [...new Set(routes.map((r) => r.action.service))]);
-  const deps = { host, log, policies: options.policies ?? [], idsOf };
+  const deps = { host, log, policies: options.policies ?? [], stateOf: (req: FastifyRequest) => stateOf(req.raw) };
   for (const r of routes) app.route({ method: r.method, url: r.path, handler: routeHandler(r, deps) });
 
   return {
@@ -159,8 +167,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
 }
 
-function pathOf(url: string): string {
-  const q = url.indexOf("?");
-  const path = q === -1 ? url : url.slice(0, q);
-  return path.length > MAX_LOGGED_PATH ? `${path.slice(0, MAX_LOGGED_PATH)}…` : path;
+function setEdgeHeaders(reply: FastifyReply, ids: EdgeIds): void {
+  reply
+    .header(ResponseHeaders.traceId, ids.trace.traceId)
+    .header(ResponseHeaders.correlationId, ids.correlationId)
+    .header(ResponseHeaders.traceparent, ids.traceparent);
 }

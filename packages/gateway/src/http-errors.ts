@@ -9,6 +9,10 @@ export const GatewayCodes = {
   BAD_REQUEST: { code: "FLOTILLA_BAD_REQUEST", status: "INVALID_ARGUMENT" },
   HEADERS_TOO_LARGE: { code: "FLOTILLA_HEADERS_TOO_LARGE", status: "RESOURCE_EXHAUSTED" },
   REQUEST_TIMEOUT: { code: "FLOTILLA_REQUEST_TIMEOUT", status: "DEADLINE_EXCEEDED" },
+  /** Dot segments, encoded slashes or empty segments: a path that could mean another route to someone. */
+  BAD_PATH: { code: "FLOTILLA_BAD_PATH", status: "INVALID_ARGUMENT" },
+  /** The gateway's own ceiling on concurrent requests: shed at once rather than queued. */
+  GATEWAY_OVERLOADED: { code: "FLOTILLA_GATEWAY_OVERLOADED", status: "UNAVAILABLE" },
 } as const satisfies Record<string, { code: string; status: Status }>;
 
 /**

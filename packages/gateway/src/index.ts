@@ -1,11 +1,14 @@
 /** @module The HTTP API gateway: routes as data mapped to Flotilla actions, with composable policies. */
 
+export type { AccessLogMode } from "./access-log.js";
 export type { ApiKeyCacheOptions, ApiKeyLookup, AuthenticateOptions } from "./auth/index.js";
 export { allowQueryToken, authenticate, authenticated, requireRole, requireTier } from "./auth/index.js";
 export type { Gateway, GatewayOptions, ListenOptions } from "./gateway.js";
 export { createGateway } from "./gateway.js";
 export type { ErrorBody } from "./http-errors.js";
 export { GatewayCodes, HTTP_STATUS, HTTP_STATUS_BY_CODE } from "./http-errors.js";
+export type { GatewayLimits } from "./limits.js";
+export { DEFAULT_LIMITS } from "./limits.js";
 export type { Exchange, Policy } from "./policy.js";
 export type {
   Decision,

@@ -7,3 +7,4 @@ export { readiness } from "./health.js";
 export { errorBody, httpStatusOf, toFlotillaError } from "./http-errors.js";
 export { exceedsDepth } from "./json-body.js";
 export { composePolicies } from "./policy.js";
+export { pathProblem } from "./request-guard.js";

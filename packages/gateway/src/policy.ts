@@ -1,5 +1,5 @@
 /** @module Policies: small composable pieces of cross-cutting gateway behaviour, global or per route. */
-import type { Host, Identity, TraceContext } from "@flotilla/core";
+import { type Host, type Identity, parseOrThrow, type TraceContext } from "@flotilla/core";
 import type { RequestView, Route } from "./route.js";
 
 /** One request on its way to an action, as policies see and shape it. */
@@ -15,7 +15,10 @@ export interface Exchange {
   caller: Identity | undefined;
   /** The call's timeout; starts as the route's. */
   timeoutMs: number | undefined;
-  /** The action input: built by the route's `input` after `onRequest` hooks, before `around` hooks. */
+  /**
+   * The action input: built by the route's `input` after `onRequest` hooks and validated against the action's
+   * input schema (the parsed value: coerced, defaulted, unknown keys stripped), before `around` hooks.
+   */
   input: unknown;
   /** Sets a header on whatever answer this request gets, success or error (e.g. rate-limit headers). */
   setHeader(name: string, value: string): void;
@@ -48,7 +51,10 @@ export function composePolicies(
   const wrapped = chain;
   return async (exchange) => {
     for (const policy of onRequest) await policy.onRequest!(exchange);
-    exchange.input = exchange.route.input(exchange.request);
+    const { route } = exchange;
+    // Validated here, at the edge, so input the contract refuses never reaches a service; the parsed value
+    // is what travels, so the service gets exactly what was checked.
+    exchange.input = parseOrThrow(route.action.input, route.input(exchange.request), `input for ${route.action.fqn}`);
     return wrapped(exchange);
   };
 }

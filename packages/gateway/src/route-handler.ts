@@ -4,13 +4,15 @@ import type { Host, Identity, TraceContext } from "@flotilla/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { EdgeIds } from "./edge-ids.js";
 import { composePolicies, type Exchange, type Policy } from "./policy.js";
+import type { RequestState } from "./request-state.js";
 import type { RequestView, Route } from "./route.js";
 
 export interface HandlerDeps {
   readonly host: Host;
   readonly log: Host["log"];
   readonly policies: readonly Policy[];
-  readonly idsOf: (req: FastifyRequest) => EdgeIds;
+  /** Set by the gateway's onRequest hook for every request that reaches a handler. */
+  readonly stateOf: (req: FastifyRequest) => RequestState | undefined;
 }
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -28,8 +30,16 @@ export function routeHandler(route: Route, deps: HandlerDeps) {
       .call(route.action, ex.input as never),
   );
   return async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const exchange = new HttpExchange(requestView(req), route, deps.idsOf(req), reply, deps.log);
-    const output = await run(exchange);
+    const state = deps.stateOf(req) as RequestState;
+    const exchange = new HttpExchange(requestView(req), route, state.ids, reply, deps.log);
+    // The call holds the request's concurrency slot even if the client leaves before it ends.
+    state.hold();
+    let output: unknown;
+    try {
+      output = await run(exchange);
+    } finally {
+      state.release();
+    }
     if (route.headers !== undefined) {
       for (const [name, value] of Object.entries(route.headers(output, exchange.request))) {
         exchange.setHeader(name, value);

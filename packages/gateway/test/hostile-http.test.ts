@@ -24,8 +24,9 @@ describe("hostile URLs, headers and HTTP", () => {
   });
 
   it.each([
-    ["an encoded traversal", "..%2F..%2Fetc%2Fpasswd", 404, "PRODUCT_NOT_FOUND"],
-    ["encoded dot segments", "%2e%2e%2f%2e%2e", 404, "PRODUCT_NOT_FOUND"],
+    ["an encoded traversal", "..%2F..%2Fetc%2Fpasswd", 400, "FLOTILLA_BAD_PATH"],
+    ["encoded dot segments", "%2e%2e%2f%2e%2e", 400, "FLOTILLA_BAD_PATH"],
+    ["dots inside a segment", "p1..x", 404, "PRODUCT_NOT_FOUND"],
     ["a NUL byte", "p1%00", 404, "PRODUCT_NOT_FOUND"],
     ["unicode", "%F0%9F%92%A3", 404, "PRODUCT_NOT_FOUND"],
     ["a broken escape", "%ZZ", 400, "FLOTILLA_BAD_REQUEST"],
@@ -35,12 +36,13 @@ describe("hostile URLs, headers and HTTP", () => {
     await expectError(await fetch(`${t.url}/api/v1/products/${id}`), http, code);
   });
 
-  it("answers 404 to unnormalized paths rather than resolving them", async () => {
+  it("answers 400 to unnormalized paths rather than resolving them", async () => {
     const response = await raw(
       t.url,
       "GET /api/v1/products/../../healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
     );
-    expect(statusOf(response)).toBe(404);
+    expect(statusOf(response)).toBe(400);
+    expect(rawErrorOf(response)).toMatchObject({ code: "FLOTILLA_BAD_PATH", details: { reason: "dot segment" } });
   });
 
   it("treats hostile query keys as data", async () => {

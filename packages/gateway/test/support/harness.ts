@@ -3,7 +3,7 @@ import { connect } from "node:net";
 import { createHost, type FieldIssue, type Host } from "@flotilla/core";
 import { pino } from "pino";
 import { expect } from "vitest";
-import { createGateway, type Gateway, type Policy, type Route, route } from "../../src/index.js";
+import { createGateway, type Gateway, type GatewayOptions, type Policy, type Route, route } from "../../src/index.js";
 import { catalogService, ghost, probeService, testRoutes } from "./services.js";
 
 export interface TestGateway {
@@ -15,9 +15,13 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
+/** Gateway options a test may set beyond its routes and policies (limits, the access log). */
+export type ExtraOptions = Omit<GatewayOptions, "host" | "routes" | "policies" | "logger">;
+
 export async function startGateway(
-  opts: { routes?: Route[]; policies?: Policy[]; bodyLimitBytes?: number; withGhost?: boolean } = {},
+  opts: { routes?: Route[]; policies?: Policy[]; withGhost?: boolean } & ExtraOptions = {},
 ): Promise<TestGateway> {
+  const { routes: given, policies, withGhost, ...extra } = opts;
   const logs: Record<string, unknown>[] = [];
   const logger = pino({ level: "debug" }, { write: (line: string) => logs.push(JSON.parse(line)) });
   const host = createHost({
@@ -27,14 +31,9 @@ export async function startGateway(
     validateOutput: true,
   });
   await host.start();
-  const routes = [...(opts.routes ?? testRoutes)];
-  if (opts.withGhost) routes.push(route({ method: "POST", path: "/ghost", action: ghost.haunt }));
-  const gateway = createGateway({
-    host,
-    routes,
-    ...(opts.policies ? { policies: opts.policies } : {}),
-    ...(opts.bodyLimitBytes ? { bodyLimitBytes: opts.bodyLimitBytes } : {}),
-  });
+  const routes = [...(given ?? testRoutes)];
+  if (withGhost) routes.push(route({ method: "POST", path: "/ghost", action: ghost.haunt }));
+  const gateway = createGateway({ host, routes, ...(policies ? { policies } : {}), ...extra });
   const url = await gateway.listen({ port: 0, host: "127.0.0.1" });
   return {
     host,

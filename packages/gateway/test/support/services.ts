@@ -41,8 +41,18 @@ export const probe = defineContract({
     nothing: action({ input: z.unknown(), output: z.undefined() }),
     text: action({ input: z.unknown(), output: z.string() }),
     slow: action({ input: z.object({ ms: z.coerce.number() }), output: z.object({ slept: z.number() }) }),
+    /** Strict input; counts the calls that reach it (see `reached`). */
+    strict: action({
+      input: z.object({ n: z.coerce.number().int().min(0).max(10), tag: z.string().max(8).default("none") }),
+      output: z.object({ n: z.number(), tag: z.string() }),
+    }),
+    /** Stands for a route only administrators may reach; counts the calls that reach it. */
+    admin: action({ input: z.unknown(), output: z.object({ admin: z.literal(true) }) }),
   },
 });
+
+/** Calls that reached the probe's counting actions: what the gateway let through. */
+export const reached = { strict: 0, admin: 0 };
 
 /** Routed to, but never started: readiness must report it. */
 export const ghost = defineContract({
@@ -97,6 +107,14 @@ export const probeService = defineService(probe, {
       await sleep(Math.min(ms, ctx.remainingMs() + 50));
       started.emit("slow-done");
       return { slept: ms };
+    },
+    strict: (input) => {
+      reached.strict++;
+      return input;
+    },
+    admin: () => {
+      reached.admin++;
+      return { admin: true as const };
     },
   },
 });
