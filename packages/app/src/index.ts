@@ -5,6 +5,7 @@ export { defineApp } from "./app.js";
 export type { AppEvents } from "./app-events.js";
 export { openAppEvents } from "./app-events.js";
 export { appTransports } from "./app-transports.js";
+export { EDGE_KEYS_ENV, edgeKeysPath, openEdgeKeys } from "./edge-keys.js";
 export type { OpsServer } from "./ops-server.js";
 export type { RunningApp, RunOptions } from "./run-app.js";
 export { runApp } from "./run-app.js";

@@ -125,3 +125,14 @@ function checkKey(value: unknown, origin: string): EdgeJwk {
 function config(message: string, cause?: unknown): FlotillaError {
   return FlotillaError.of(FlotillaCodes.CONFIG, message, cause === undefined ? {} : { cause });
 }
+
+/**
+ * The file's keys without their private parts: what a process that only verifies callers (services
+ * without a gateway) needs, so the signing key can stay with the gateways.
+ */
+export async function publicEdgeKeys(path: string): Promise<{ keys: Omit<EdgeJwk, "d">[] }> {
+  const { keys } = await readJwks(path);
+  return {
+    keys: keys.map((k) => checkKey(k, path)).map(({ kty, crv, x, kid, alg, use }) => ({ kty, crv, x, kid, alg, use })),
+  };
+}

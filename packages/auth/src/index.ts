@@ -5,7 +5,7 @@ export { AuthCodes } from "./auth-errors.js";
 export type { CallerVerifier } from "./edge-assertion.js";
 export { EDGE_AUDIENCE, EDGE_ISSUER, EDGE_TYP } from "./edge-assertion.js";
 export type { EdgeKeys } from "./edge-keys.js";
-export { createEdgeKeysFile, edgeKeysFromJwks, loadEdgeKeys, rotateEdgeKeys } from "./edge-keys.js";
+export { createEdgeKeysFile, edgeKeysFromJwks, loadEdgeKeys, publicEdgeKeys, rotateEdgeKeys } from "./edge-keys.js";
 export type { EdgeSigner, EdgeSignerOptions } from "./edge-signer.js";
 export { edgeSigner } from "./edge-signer.js";
 export type { EdgeVerifierOptions } from "./edge-verifier.js";

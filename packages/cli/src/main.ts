@@ -1,13 +1,14 @@
-/** @module The `flotilla` command: `start`, `dlq` and `replay`. */
+/** @module The `flotilla` command: `start`, `dlq`, `replay` and `edge-keys`. */
 import { FlotillaError } from "@flotilla/core";
 import { UsageError } from "./options.js";
-import { DLQ_USAGE, REPLAY_USAGE, START_USAGE } from "./usage.js";
+import { DLQ_USAGE, EDGE_KEYS_USAGE, REPLAY_USAGE, START_USAGE } from "./usage.js";
 
 const OVERVIEW = `usage: flotilla <command> [options]
 
   start                        run services of an app in this process
   dlq list|show|retry|drop     inspect dead letters, deliver them again or drop them
   replay SERVICE.PROJECTION    rebuild a projection from the event history while the app runs
+  edge-keys create|rotate|public  the keys that sign and verify callers behind the gateway
 
 "flotilla <command> --help" shows one command's options.
 `;
@@ -22,9 +23,13 @@ const COMMANDS: Record<string, Command> = {
   start: { usage: START_USAGE, run: async (args) => (await import("./commands/start.js")).start(args) },
   dlq: { usage: DLQ_USAGE, run: async (args) => (await import("./commands/dlq.js")).dlq(args) },
   replay: { usage: REPLAY_USAGE, run: async (args) => (await import("./commands/replay.js")).replay(args) },
+  "edge-keys": {
+    usage: EDGE_KEYS_USAGE,
+    run: async (args) => (await import("./commands/edge-keys.js")).edgeKeys(args),
+  },
 };
 
-const FULL_USAGE = [OVERVIEW, START_USAGE, DLQ_USAGE, REPLAY_USAGE].join("\n");
+const FULL_USAGE = [OVERVIEW, START_USAGE, DLQ_USAGE, REPLAY_USAGE, EDGE_KEYS_USAGE].join("\n");
 
 async function main(argv: string[]): Promise<void> {
   const [name, ...args] = argv;

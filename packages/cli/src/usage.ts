@@ -47,3 +47,15 @@ killed leaves the projection rebuilding (still parking live events); run it agai
   --data-dir DIR      the app's data directory (default: FLOTILLA_DATA_DIR or .flotilla/data); the service's
                       database is FLOTILLA_DB_<SERVICE> or FLOTILLA_DB when set, as for flotilla start
 `;
+
+export const EDGE_KEYS_USAGE = `usage: flotilla edge-keys create|rotate|public [options]
+
+The Ed25519 keys the gateway signs each request's caller with, and services verify callers with (see
+docs/security.md). Every process of one system must use the same file.
+
+  create              write a new file with one key (refuses to replace an existing one)
+  rotate              put a new signing key first; older keys keep verifying until removed by hand
+  public              print the file's public keys (for processes that only verify callers)
+  --file PATH         the key file (default: FLOTILLA_EDGE_KEYS, else <data dir>/edge-keys.json)
+  --data-dir DIR      the app's data directory (default: FLOTILLA_DATA_DIR or .flotilla/data)
+`;

@@ -1,6 +1,6 @@
 /** The `flotilla` command as a user runs it: a child process, its output and its HTTP ports. */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort, waitFor } from "@flotilla/testing";
@@ -46,10 +46,33 @@ describe("flotilla CLI", () => {
     expect(await bad.closed).toBe(2);
   });
 
+  it("creates, rotates and publishes the edge keys", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "flotilla-edge-keys-"));
+    dirs.push(dir);
+    const file = join(dir, "edge-keys.json");
+    const create = runCli(["edge-keys", "create", "--file", file]);
+    expect(await create.closed).toBe(0);
+    const first = /signing key (\S+)/.exec(create.output())?.[1];
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const again = runCli(["edge-keys", "create", "--file", file]);
+    expect(await again.closed).toBe(2);
+    const rotate = runCli(["edge-keys", "rotate", "--file", file]);
+    expect(await rotate.closed).toBe(0);
+    expect(rotate.output()).toContain(`still verifying ${first}`);
+    const pub = runCli(["edge-keys", "public"], { FLOTILLA_EDGE_KEYS: file });
+    expect(await pub.closed).toBe(0);
+    const { keys } = JSON.parse(pub.output()) as { keys: Record<string, unknown>[] };
+    expect(keys).toHaveLength(2);
+    expect(keys[1]?.kid).toBe(first);
+    for (const key of keys) expect(Object.keys(key).sort()).toEqual(["alg", "crv", "kid", "kty", "use", "x"]);
+  });
+
   it("names the services an app has when asked for one it lacks", async () => {
     const cli = runCli(["start", "--services", "catalog,nope"]);
     expect(await cli.closed).toBe(1);
-    expect(cli.output()).toMatch(/shop has no service "nope" \(it has: catalog, orders\) \[FLOTILLA_CONFIG\]/);
+    expect(cli.output()).toMatch(
+      /shop has no service "nope" \(it has: catalog, orders, identity\) \[FLOTILLA_CONFIG\]/,
+    );
   });
 
   it("explains an app module or transport it cannot use", async () => {
@@ -80,7 +103,7 @@ describe("flotilla CLI", () => {
     ]);
     running.push(cli);
     await waitFor(() => cli.output().includes("listening on"), { timeoutMs: 30_000, what: "the gateway" });
-    expect(cli.output()).toContain("running catalog, orders over memory");
+    expect(cli.output()).toContain("running catalog, orders, identity over memory");
     const products = (await (await fetch(`http://localhost:${port}/api/v1/products`)).json()) as { items: unknown[] };
     expect(products.items.length).toBeGreaterThan(0);
     expect((await fetch(`http://localhost:${opsPort}/livez`)).status).toBe(200);
