@@ -163,6 +163,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       closing = true;
       connections.closeIdle();
       await app.close();
+      const policies = new Set([...(options.policies ?? []), ...routes.flatMap((r) => r.policies)]);
+      await Promise.all([...policies].map((p) => p.close?.()));
     },
   };
 }

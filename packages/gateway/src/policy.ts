@@ -34,6 +34,8 @@ export interface Policy {
   onRequest?(exchange: Exchange): void | Promise<void>;
   /** Wraps the call: return without calling `next` to answer from elsewhere (a cache), or change the output. */
   around?(exchange: Exchange, next: () => Promise<unknown>): Promise<unknown>;
+  /** Releases what the policy holds (a store's connection); the gateway calls it once, after its last request. */
+  close?(): void | Promise<void>;
 }
 
 /** Runs a route's policies around `call`, composed once per route rather than per request. */

@@ -83,6 +83,8 @@ export function rateLimit(opts: RateLimitOptions): RateLimitPolicy {
   return {
     name,
     stats: () => ({ ...stats }),
+    // The policy owns its store: a Redis store's connection closes with the gateway.
+    close: () => opts.store.close(),
     onRequest(exchange) {
       const tier = tierOf(exchange.caller, tiers);
       const limit = tiers[tier];
