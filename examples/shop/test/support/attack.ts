@@ -205,6 +205,20 @@ function parseAnswer(text: string): { status: number; headers: Record<string, st
   }
   let body = headEnd === -1 ? "" : text.slice(headEnd + 4);
   const length = Number(headers["content-length"]);
-  if (Number.isInteger(length)) body = body.slice(0, length);
+  if (headers["transfer-encoding"]?.toLowerCase() === "chunked") body = dechunk(body);
+  else if (headers["content-length"] !== undefined && Number.isInteger(length)) body = body.slice(0, length);
   return { status: Number(m[1]), headers, body };
+}
+
+function dechunk(text: string): string {
+  let out = "";
+  let at = 0;
+  for (;;) {
+    const eol = text.indexOf("\r\n", at);
+    if (eol === -1) return out;
+    const size = Number.parseInt(text.slice(at, eol), 16);
+    if (!(size > 0)) return out;
+    out += text.slice(eol + 2, eol + 2 + size);
+    at = eol + 2 + size + 2;
+  }
 }
