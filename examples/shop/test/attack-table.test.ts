@@ -452,13 +452,12 @@ describe("the attack table", () => {
     keyServerUrl = `http://127.0.0.1:${(keyServer.address() as AddressInfo).port}`;
 
     nats = await startNatsServer({ jetstream: true });
-    [shop, limited, behind] = await Promise.all([
-      startCountedShop(counter, { env: { FLOTILLA_RATE_LIMIT: "1000000/60" } }),
-      startCountedShop(counter, {
-        env: { FLOTILLA_RATE_LIMIT: JSON.stringify({ anonymous: { limit: 5, windowSec: 60 } }) },
-      }),
-      startCountedShop(counter, { transport: nats.url, gateway: false }),
-    ]);
+    // One after another: each reads process.env as its gateway is built, so their environments must not overlap.
+    shop = await startCountedShop(counter, { env: { FLOTILLA_RATE_LIMIT: "1000000/60" } });
+    limited = await startCountedShop(counter, {
+      env: { FLOTILLA_RATE_LIMIT: JSON.stringify({ anonymous: { limit: 5, windowSec: 60 } }) },
+    });
+    behind = await startCountedShop(counter, { transport: nats.url, gateway: false });
     nc = await connect({ servers: nats.url.replace("nats://", "") });
 
     // Everything below reaches the identity service; that is why it is set-up, not a case.

@@ -72,7 +72,10 @@ export async function startCountedShop(counter: ActionCounter, opts: CountedShop
   };
 }
 
-/** Runs `fn` with these variables set in process.env (the shop reads them as it builds its gateway), then restores them. */
+/**
+ * Runs `fn` with these variables set in process.env (the shop reads them as it builds its gateway), then
+ * restores them. Not for concurrent use: two overlapping calls would see each other's variables.
+ */
 export async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
   const saved = new Map(Object.keys(vars).map((k) => [k, process.env[k]]));
   Object.assign(process.env, vars);
