@@ -5,7 +5,8 @@ import { FlotillaError, type Host } from "@flotilla/core";
 import { edgeIds, responseHeaders } from "./edge-ids.js";
 import { errorBody, GatewayCodes, httpStatusOf } from "./http-errors.js";
 
-type ConnectionError = Error & { code?: string };
+/** Node hands over the bytes it could not parse as `rawPacket`, when it has them (a Buffer, whatever fastify's types say). */
+type ConnectionError = Error & { code?: string; rawPacket?: unknown };
 
 /** There is no request to read ids from, so the answer gets a fresh trace and correlation id. */
 export function clientErrorHandler(log: Host["log"]) {
@@ -30,9 +31,13 @@ export function clientErrorHandler(log: Host["log"]) {
     const headers = Object.entries(responseHeaders(ids))
       .map(([name, value]) => `${name}: ${value}\r\n`)
       .join("");
+    // An answer to HEAD has no body (its length is announced, not sent), or the client reads the body as
+    // the next answer's bytes.
+    const raw = err.rawPacket;
+    const head = Buffer.isBuffer(raw) && raw.subarray(0, 5).toString("latin1") === "HEAD ";
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n` +
-        `content-length: ${Buffer.byteLength(body)}\r\n${headers}\r\n${body}`,
+        `content-length: ${Buffer.byteLength(body)}\r\n${headers}\r\n${head ? "" : body}`,
     );
   };
 }
