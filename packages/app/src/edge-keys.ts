@@ -1,6 +1,7 @@
 /** @module Where an app's edge keys come from: FLOTILLA_EDGE_KEYS, else a file in the data directory made on first start. */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { mkdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { createEdgeKeysFile, type EdgeKeys, loadEdgeKeys } from "@flotilla/auth";
 
 export const EDGE_KEYS_ENV = "FLOTILLA_EDGE_KEYS";
@@ -17,6 +18,7 @@ export function edgeKeysPath(dataDir: string, given?: string, env = process.env)
  */
 export async function openEdgeKeys(path: string): Promise<EdgeKeys> {
   if (existsSync(path)) return loadEdgeKeys(path);
+  await mkdir(dirname(path), { recursive: true });
   try {
     return await createEdgeKeysFile(path);
   } catch (err) {

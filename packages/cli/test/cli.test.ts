@@ -46,7 +46,8 @@ describe("flotilla CLI", () => {
     expect(await bad.closed).toBe(2);
   });
 
-  it("creates, rotates and publishes the edge keys", async () => {
+  // Four CLI processes, each starting Node and tsx: seconds apiece on a busy two-core machine.
+  it("creates, rotates and publishes the edge keys", { timeout: 90_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "flotilla-edge-keys-"));
     dirs.push(dir);
     const file = join(dir, "edge-keys.json");
@@ -75,7 +76,7 @@ describe("flotilla CLI", () => {
     );
   });
 
-  it("explains an app module or transport it cannot use", async () => {
+  it("explains an app module or transport it cannot use", { timeout: 90_000 }, async () => {
     const missing = runCli(["start", "--app", "no/such/app.ts"]);
     expect(await missing.closed).toBe(1);
     expect(missing.output()).toMatch(/app module .*no\/such\/app\.ts does not exist \[FLOTILLA_CONFIG\]/);
