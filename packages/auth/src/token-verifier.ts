@@ -17,6 +17,8 @@ export interface IssuerConfig {
   algorithms?: readonly string[];
   /** Claims to identity; the default reads `sub`, `roles` (strings) and `tier`. */
   toIdentity?(claims: JWTPayload): Identity;
+  /** This issuer's refetch floor and refresh age, over the verifier's `keySet` (e.g. a lower floor for an in-cluster source). */
+  keySet?: Pick<KeySetOptions, "minRefetchMs" | "maxAgeMs">;
 }
 
 export interface TokenVerifierOptions {
@@ -57,7 +59,7 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
   const cache = opts.cache === false ? undefined : new ExpiringCache<VerifiedToken>(opts.cache?.max ?? 10_000);
   const issuers = new Map<string, Issuer>();
   for (const config of opts.issuers) {
-    const keys = new KeySet(config.keys, { ...opts.keySet, algorithms: config.algorithms, now });
+    const keys = new KeySet(config.keys, { ...opts.keySet, ...config.keySet, algorithms: config.algorithms, now });
     const audience = typeof config.audience === "string" ? [config.audience] : [...config.audience];
     issuers.set(config.issuer, { config, keys, audience, toIdentity: config.toIdentity ?? defaultIdentity });
   }
