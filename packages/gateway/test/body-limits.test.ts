@@ -1,6 +1,6 @@
 /** @module Oversized uploads: the 413 comes before the body is read, and the client, still uploading, can read it. */
 import { execFile } from "node:child_process";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -77,27 +77,35 @@ describe("oversized uploads", () => {
   });
 });
 
+/**
+ * Announces a body of `length` bytes on a raw socket and collects the answer. Half-open, so it keeps
+ * sending after the gateway's FIN, as a client busy uploading does.
+ */
+function startUpload(url: string, length: number): { socket: Socket; answer: () => string } {
+  const { hostname, port } = new URL(url);
+  const socket = connect({ port: Number(port), host: hostname, allowHalfOpen: true });
+  socket.write(
+    `POST /inspect HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\n\r\n`,
+  );
+  let answer = "";
+  socket.on("data", (c: Buffer) => {
+    answer += c.toString("latin1");
+  });
+  return { socket, answer: () => answer };
+}
+
 describe("the drain after a refused body is bounded", () => {
   it("closes the connection after lingerMs even if the client keeps sending", async () => {
     const t = await startGateway({ bodyLimitBytes: 1024, lingerMs: 200, lingerBytes: 1024 * MiB });
     try {
-      const { hostname, port } = new URL(t.url);
-      // Half-open, so it keeps sending after the gateway's FIN, as a client busy uploading does.
-      const socket = connect({ port: Number(port), host: hostname, allowHalfOpen: true });
-      socket.write(
-        `POST /inspect HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${1024 * MiB}\r\n\r\n`,
-      );
-      let answer = "";
-      socket.on("data", (c: Buffer) => {
-        answer += c.toString("latin1");
-      });
+      const { socket, answer } = startUpload(t.url, 1024 * MiB);
       // Trickles the body, far slower than any limit would stop by bytes.
       const trickle = setInterval(() => socket.writable && socket.write("x".repeat(100)), 20);
       socket.on("error", () => {});
       const started = Date.now();
       await new Promise((resolve) => socket.once("close", resolve));
       clearInterval(trickle);
-      expect(answer.startsWith("HTTP/1.1 413")).toBe(true);
+      expect(answer().startsWith("HTTP/1.1 413")).toBe(true);
       expect(Date.now() - started).toBeGreaterThanOrEqual(190);
       expect(Date.now() - started).toBeLessThan(2_000);
     } finally {
@@ -108,23 +116,14 @@ describe("the drain after a refused body is bounded", () => {
   it("closes the connection once lingerBytes more have arrived", async () => {
     const t = await startGateway({ bodyLimitBytes: 1024, lingerMs: 60_000, lingerBytes: 256 * 1024 });
     try {
-      const { hostname, port } = new URL(t.url);
-      // Half-open, so it keeps sending after the gateway's FIN, as a client busy uploading does.
-      const socket = connect({ port: Number(port), host: hostname, allowHalfOpen: true });
-      socket.write(
-        `POST /inspect HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${1024 * MiB}\r\n\r\n`,
-      );
-      let answer = "";
-      socket.on("data", (c: Buffer) => {
-        answer += c.toString("latin1");
-      });
+      const { socket, answer } = startUpload(t.url, 1024 * MiB);
       socket.on("error", () => {});
       const chunk = Buffer.alloc(64 * 1024, 0x20);
       const flood = setInterval(() => socket.writable && socket.write(chunk), 5);
       await new Promise((resolve) => socket.once("close", resolve));
       clearInterval(flood);
       // Closed long before lingerMs: the byte bound ended the drain.
-      expect(answer.startsWith("HTTP/1.1 413")).toBe(true);
+      expect(answer().startsWith("HTTP/1.1 413")).toBe(true);
       expect(socket.bytesWritten).toBeGreaterThan(256 * 1024);
     } finally {
       await t.stop();
