@@ -48,15 +48,26 @@ export function edgeSigner(keys: EdgeKeys, opts: EdgeSignerOptions = {}): EdgeSi
     return Object.freeze({ ...identity, proof, expiresAt: exp * 1000 });
   }
 
+  // A frozen identity (the token verifier's cached ones are) cannot change, so its key is built once per
+  // object rather than serialized on every request.
+  const cacheKeys = new WeakMap<Identity, string>();
+  const keyOf = (identity: Identity): string => {
+    let key = cacheKeys.get(identity);
+    if (key === undefined) {
+      key = JSON.stringify([identity.subject, [...identity.roles], identity.tier ?? null, identity.tenant ?? null]);
+      if (Object.isFrozen(identity) && Object.isFrozen(identity.roles)) cacheKeys.set(identity, key);
+    }
+    return key;
+  };
+
   return {
     sign(identity) {
-      const plain = plainIdentity(identity);
-      const key = JSON.stringify([plain.subject, plain.roles, plain.tier ?? null, plain.tenant ?? null]);
+      const key = keyOf(identity);
       const at = now();
       const hit = cache.get(key, at);
       if (hit !== undefined) return hit;
       const iat = Math.floor(at / 1000);
-      const signed = signFresh(plain, iat);
+      const signed = signFresh(plainIdentity(identity), iat);
       cache.set(key, signed, (iat + ttlSec) * 1000 - renewBeforeMs);
       signed.catch(() => cache.delete(key));
       return signed;

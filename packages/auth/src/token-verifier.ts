@@ -111,7 +111,9 @@ export function defaultIdentity(claims: JWTPayload): Identity {
   if (typeof sub !== "string" || sub.length === 0) throw new TypeError("sub is missing");
   const identity: { subject: string; roles: readonly string[]; tier?: string; tenant?: string } = {
     subject: sub,
-    roles: Array.isArray(roles) ? Object.freeze(roles.filter((r): r is string => typeof r === "string")) : [],
+    roles: Array.isArray(roles)
+      ? Object.freeze(roles.filter((r): r is string => typeof r === "string"))
+      : Object.freeze([]),
   };
   if (typeof tier === "string") identity.tier = tier;
   if (typeof tenant === "string") identity.tenant = tenant;

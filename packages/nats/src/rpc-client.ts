@@ -36,12 +36,21 @@ class Call extends DeadlineEntry {
  * Sends requests with a reply subject `<inbox>.<token>` under one wildcard subscription and matches
  * replies through a map, so a call costs one publish and one map entry, not a subscription and a timer.
  */
+interface Outgoing {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly headers: MsgHdrs;
+  readonly call: Call;
+}
+
 export class RpcClient {
   private readonly pending = new Map<string, Call>();
   private readonly timer = new DeadlineTimer();
   private readonly inbox = createInbox();
   private readonly sub: Subscription;
   private seq = 0;
+  /** Requests of this turn not yet handed to nats.js (see request). */
+  private outgoing: Outgoing[] = [];
   /** False while the connection is down: calls fail at once instead of queueing in the client's buffer. */
   online = true;
 
@@ -70,13 +79,27 @@ export class RpcClient {
       const call = new Call(token, Date.now() + timeoutMs, req, resolve, reject, this);
       this.pending.set(token, call);
       this.timer.track(call);
+      // Calls start in different I/O callbacks (one per HTTP request at a gateway), and nats.js writes to
+      // the socket once per microtask checkpoint: the requests of one turn go out together, in one write,
+      // instead of one write each (as the server batches its replies).
+      this.outgoing.push({ subject, data, headers, call });
+      if (this.outgoing.length === 1) setImmediate(this.flushRequests);
+    });
+  }
+
+  private readonly flushRequests = (): void => {
+    const outgoing = this.outgoing;
+    this.outgoing = [];
+    for (const { subject, data, headers, call } of outgoing) {
+      // Failed meanwhile (the connection dropped, the client closed): nothing waits for its reply.
+      if (this.pending.get(call.token) !== call) continue;
       try {
-        this.nc.publish(subject, data, { reply: `${this.inbox}.${token}`, headers });
+        this.nc.publish(subject, data, { reply: `${this.inbox}.${call.token}`, headers });
       } catch (err) {
         this.fail(call, publishError(err, this.maxPayload()));
       }
-    });
-  }
+    }
+  };
 
   /** Whether some instance of the service answers right now (a ping its servers answer outside their queue). */
   async ping(service: string, timeoutMs: number): Promise<boolean> {

@@ -5,7 +5,7 @@ import { addressBucket, clientAddress, trustedProxyList } from "./client-address
 import { type Decision, gcraParams, type RateLimit } from "./gcra.js";
 import { RateLimitCodes } from "./rate-limit-errors.js";
 import type { RateLimitStore } from "./rate-limit-store.js";
-import { rateLimitField, rateLimitPolicyField } from "./ratelimit-headers.js";
+import { rateLimitFieldQuoted, rateLimitPolicyField, sfString } from "./ratelimit-headers.js";
 import { DEFAULT_TIERS, type TierTable, tierOf } from "./tiers.js";
 
 export interface RateLimitOptions {
@@ -38,13 +38,18 @@ export function rateLimit(opts: RateLimitOptions): RateLimitPolicy {
   const name = opts.name ?? "rate-limit";
   const tiers: TierTable = { ...DEFAULT_TIERS };
   for (const [tier, limit] of Object.entries(opts.tiers ?? {})) if (limit !== undefined) tiers[tier] = limit;
-  const policyFields = new Map<string, string>();
+  // Each tier's header parts, built once: the RateLimit-Policy field and the quoted name RateLimit starts with.
+  const fields = new Map<string, { policy: string; name: string }>();
   for (const [tier, limit] of Object.entries(tiers)) {
     gcraParams(limit); // a bad limit is a startup error, not a failure on the first request
-    policyFields.set(tier, rateLimitPolicyField(tier, limit));
+    fields.set(tier, { policy: rateLimitPolicyField(tier, limit), name: sfString(tier) });
   }
   const isTrusted = trustedProxyList(opts.trustedProxies ?? []);
-  const keyOf = opts.key ?? defaultKey;
+  const custom = opts.key;
+  const keyOf =
+    custom === undefined
+      ? (exchange: Exchange) => defaultKey(exchange, isTrusted)
+      : (exchange: Exchange) => custom(exchange, clientAddress(exchange.request, isTrusted));
   const stats: RateLimitStats = { allowed: 0, limited: 0, storeErrors: 0 };
 
   const apply = (exchange: Exchange, tier: string, limit: RateLimit, d: Decision): void => {
@@ -53,7 +58,7 @@ export function rateLimit(opts: RateLimitOptions): RateLimitPolicy {
       stats.allowed++;
       return;
     }
-    exchange.setHeader("RateLimit", rateLimitField(tier, d));
+    exchange.setHeader("RateLimit", rateLimitFieldQuoted(fields.get(tier)!.name, d));
     if (d.allowed) {
       stats.allowed++;
       return;
@@ -89,8 +94,8 @@ export function rateLimit(opts: RateLimitOptions): RateLimitPolicy {
       const tier = tierOf(exchange.caller, tiers);
       const limit = tiers[tier];
       if (limit === undefined) throw FlotillaError.of(FlotillaCodes.CONFIG, `rate limit tier "${tier}" is undefined`);
-      exchange.setHeader("RateLimit-Policy", policyFields.get(tier)!);
-      const key = `${name}:${tier}:${keyOf(exchange, clientAddress(exchange.request, isTrusted))}`;
+      exchange.setHeader("RateLimit-Policy", fields.get(tier)!.policy);
+      const key = `${name}:${tier}:${keyOf(exchange)}`;
       let result: Promise<Decision> | Decision;
       try {
         result = opts.store.take(key, limit);
@@ -107,8 +112,10 @@ export function rateLimit(opts: RateLimitOptions): RateLimitPolicy {
   };
 }
 
-function defaultKey(exchange: Exchange, address: string | undefined): string {
+/** A signed-in caller's bucket needs no client address, so it is only worked out for anonymous requests. */
+function defaultKey(exchange: Exchange, isTrusted: (address: string) => boolean): string {
   if (exchange.caller !== undefined) return `sub:${exchange.caller.subject}`;
+  const address = clientAddress(exchange.request, isTrusted);
   // No address means the socket is already gone; such requests share one bucket rather than escape.
   return `ip:${address === undefined ? "unknown" : addressBucket(address)}`;
 }

@@ -26,6 +26,11 @@ export function rateLimitPolicyField(name: string, limit: RateLimit): string {
  * the draft says Retry-After SHOULD NOT point earlier than `t` (section "Server Behavior").
  */
 export function rateLimitField(name: string, d: Decision): string {
+  return rateLimitFieldQuoted(sfString(name), d);
+}
+
+/** rateLimitField for a name already quoted by sfString: the policy quotes each tier's name once, not per request. */
+export function rateLimitFieldQuoted(quotedName: string, d: Decision): string {
   const t = d.allowed ? d.resetSec : d.retryAfterSec;
-  return `${sfString(name)};r=${Math.max(0, d.remaining)};t=${t}`;
+  return `${quotedName};r=${Math.max(0, d.remaining)};t=${t}`;
 }
