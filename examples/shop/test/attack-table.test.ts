@@ -9,15 +9,13 @@
  *   X-Forwarded-For case alone (a limit that small would decide the other cases);
  * - `behind`: the services only, over a real nats-server, for callers a plain NATS client makes up.
  */
-import { createHmac, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { edgeSigner, loadEdgeKeys } from "@flotilla/auth";
 import { type NatsServerHandle, startNatsServer } from "@flotilla/testing";
 import { connect, type NatsConnection, headers as natsHeaders } from "@nats-io/transport-node";
-import Database from "better-sqlite3";
 import {
   type CryptoKey,
   decodeJwt,
@@ -28,7 +26,6 @@ import {
   importJWK,
   type JWK,
   type JWTPayload,
-  SignJWT,
 } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -41,6 +38,16 @@ import {
   startCountedShop,
   verbatimRequest,
 } from "./support/attack.js";
+import {
+  b64,
+  compact,
+  foreignAssertion,
+  hmac,
+  jwkBytes,
+  now,
+  readIssuerKey,
+  signedBy,
+} from "./support/forged-tokens.js";
 
 interface Attack {
   name: string;
@@ -73,22 +80,6 @@ let attacker: { privateKey: CryptoKey; jwk: JWK };
 let keyServer: Server;
 let keyServerUrl: string;
 const keyServerHits: string[] = [];
-
-const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
-const now = () => Math.floor(Date.now() / 1000);
-
-/** A compact JWS built by hand: header and claims as given, signature as given (empty for alg none). */
-function compact(header: Record<string, unknown>, payload: JWTPayload, sign?: (input: string) => string): string {
-  const input = `${b64(header)}.${b64(payload)}`;
-  return `${input}.${sign ? sign(input) : ""}`;
-}
-
-const hmac = (secret: string | Buffer) => (input: string) =>
-  createHmac("sha256", secret).update(input).digest("base64url");
-
-function signedBy(key: CryptoKey, header: Record<string, unknown>, payload: JWTPayload): Promise<string> {
-  return new SignJWT(payload).setProtectedHeader({ alg: "ES256", ...header }).sign(key);
-}
 
 /** The demo user's claims, fresh, with changes. */
 function demoClaims(changes: JWTPayload = {}): JWTPayload {
@@ -382,8 +373,12 @@ const attacks: Attack[] = [
       ["orders.listOrders", "an admin identity as JSON", () => adminCaller],
       ["identity.me", "a random string", () => randomBytes(24).toString("base64url")],
       ["orders.listOrders", "a random string", () => randomBytes(24).toString("base64url")],
-      ["identity.me", "an assertion signed by a key that is not the edge key", () => foreignAssertion()],
-      ["orders.listOrders", "an assertion signed by a key that is not the edge key", () => foreignAssertion()],
+      ["identity.me", "an assertion signed by a key that is not the edge key", () => foreignAssertion(behind.dataDir)],
+      [
+        "orders.listOrders",
+        "an assertion signed by a key that is not the edge key",
+        () => foreignAssertion(behind.dataDir),
+      ],
     ] as const
   ).map(
     ([action, what, caller]): Attack => ({
@@ -395,42 +390,11 @@ const attacks: Attack[] = [
   ),
 ];
 
-function jwkBytes(member: string | undefined): Buffer {
-  return Buffer.from(member ?? "", "base64url");
-}
-
 /** A genuine assertion for an admin, made with the shop's own edge key (as its gateway would sign one). */
 async function realEdgeAssertion(): Promise<string> {
   const keys = await loadEdgeKeys(join(shop.dataDir, "edge-keys.json"));
   const signed = await edgeSigner(keys).sign({ subject: "admin", roles: ["admin"], tier: "premium" });
   return signed.proof as string;
-}
-
-/** An assertion shaped exactly like the edge's (typ, iss, aud, the edge key's kid) but signed by another Ed25519 key. */
-async function foreignAssertion(): Promise<string> {
-  const edgeJwks = JSON.parse(readFileSync(join(behind.dataDir, "edge-keys.json"), "utf8")) as { keys: JWK[] };
-  const { privateKey } = await generateKeyPair("EdDSA");
-  return new SignJWT({ sub: "admin", roles: ["admin"], tier: "premium" })
-    .setProtectedHeader({ alg: "EdDSA", typ: "flotilla-caller+jwt", kid: edgeJwks.keys[0]?.kid ?? "edge" })
-    .setIssuer("flotilla:edge")
-    .setAudience("flotilla:internal")
-    .setIssuedAt()
-    .setExpirationTime("5m")
-    .sign(privateKey);
-}
-
-/** The identity service's current signing key, from its database in the shop's data directory. */
-async function readIssuerKey(dataDir: string, wantedKid: string): Promise<CryptoKey> {
-  const db = new Database(join(dataDir, "identity.sqlite"), { readonly: true });
-  try {
-    const row = db.prepare("SELECT private_jwk FROM signing_keys WHERE kid = ?").get(wantedKid) as
-      | { private_jwk: string }
-      | undefined;
-    if (row === undefined) throw new Error(`no signing key ${wantedKid} in the identity database`);
-    return (await importJWK(JSON.parse(row.private_jwk) as JWK, "ES256")) as CryptoKey;
-  } finally {
-    db.close();
-  }
 }
 
 interface Outcome {
