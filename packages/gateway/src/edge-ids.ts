@@ -1,5 +1,4 @@
 /** @module The ids a request carries into Flotilla: W3C trace context and the correlation id. */
-import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import {
   childTraceContext,
@@ -36,7 +35,9 @@ export function edgeIds(headers: IncomingHttpHeaders): EdgeIds {
   // The gateway is a hop of its own: services see its span as their parent, and clients get it back.
   const trace = incoming === undefined ? newTraceContext() : childTraceContext(incoming);
   const sent = single(headers[ResponseHeaders.correlationId]);
-  const correlationId = sent !== undefined && CORRELATION_ID.test(sent) ? sent : randomUUID();
+  // Without one from the client, the trace id serves: it is unique already, costs no random draw, and
+  // the runtime leaves a correlation id equal to the trace id off the wire.
+  const correlationId = sent !== undefined && CORRELATION_ID.test(sent) ? sent : trace.traceId;
   return { trace, traceparent: formatTraceparent(trace), correlationId };
 }
 
