@@ -150,6 +150,23 @@ describe("postgres: NOTIFY wakes the lease holder's relay (polling off)", () => 
     await waitFor(async () => (await writer.call(api.state, {})).rows === 0, { what: "an empty outbox" });
   });
 
+  it("listens again after its LISTEN connection is killed", async () => {
+    const { api, seen, writer } = await world();
+    // Terminated by the server: the relay logs it, drops the connection and opens a new one.
+    const killed = await pg.query<{ pid: number }>(
+      "select pid from pg_stat_activity where query like 'LISTEN%' and pg_terminate_backend(pid)",
+    );
+    expect(killed.length).toBeGreaterThan(0);
+    await waitFor(
+      async () => (await pg.query("select 1 from pg_stat_activity where query like 'LISTEN%'")).length > 0,
+      {
+        what: "a new LISTEN connection",
+      },
+    );
+    await writer.call(api.place, { id: "after-the-kill" });
+    await waitFor(() => seen.includes("after-the-kill"), { what: "the event, woken by the new LISTEN" });
+  });
+
   // The control: the same world with the holder listening on the wrong channel. Absence can only be
   // shown by waiting here; 1.5 s is past the 1 s default poll, so a relay that kept polling despite
   // `pollMs: 0` (or one woken by anything but NOTIFY) would deliver within it and fail this test.

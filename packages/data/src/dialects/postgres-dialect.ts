@@ -146,27 +146,48 @@ async function listenOn(
   onNotify: () => void,
   owner: ResourceOwner,
 ): Promise<() => Promise<void>> {
-  let client: pg.PoolClient | undefined;
+  /** Gives the listening connection up (destroyed, never back to the pool); undefined while none listens. */
+  let dropCurrent: (() => void) | undefined;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
   const connect = async (): Promise<void> => {
+    let next: pg.PoolClient;
     try {
-      const next = await pool.connect();
-      next.on("notification", onNotify);
-      next.on("error", (err) => {
-        owner.log.warn({ err }, "the LISTEN connection failed; reconnecting");
-        if (client === next) client = undefined;
-        next.release(err);
-        schedule(1_000);
-      });
-      await next.query(`LISTEN "${channel.replaceAll('"', '""')}"`);
-      if (closed) return next.release(true);
-      client = next;
-      onNotify(); // whatever was committed while no one listened
+      next = await pool.connect();
     } catch (err) {
       owner.log.warn({ err }, "cannot LISTEN for outbox notifications; relying on polling meanwhile");
       schedule(5_000);
+      return;
     }
+    // pg may report one failure more than once (an error message, then the socket's end), and close()
+    // may race a failure: the connection is released exactly once, whoever gets there first.
+    let released = false;
+    const drop = (err?: Error): void => {
+      if (released) return;
+      released = true;
+      if (dropCurrent === dropThis) dropCurrent = undefined;
+      next.release(err ?? true);
+    };
+    const dropThis = () => drop();
+    next.on("notification", onNotify);
+    next.on("error", (err) => {
+      if (released) return;
+      owner.log.warn({ err }, "the LISTEN connection failed; reconnecting");
+      drop(err);
+      schedule(1_000);
+    });
+    try {
+      await next.query(`LISTEN "${channel.replaceAll('"', '""')}"`);
+    } catch (err) {
+      if (released) return; // the error event came first and has scheduled the reconnect
+      owner.log.warn({ err }, "cannot LISTEN for outbox notifications; relying on polling meanwhile");
+      drop(err as Error);
+      schedule(5_000);
+      return;
+    }
+    if (closed || released) return drop();
+    dropCurrent = dropThis;
+    onNotify(); // whatever was committed while no one listened
   };
   const schedule = (ms: number) => {
     if (closed) return;
@@ -178,8 +199,7 @@ async function listenOn(
   return async () => {
     closed = true;
     clearTimeout(retry);
-    client?.release(true);
-    client = undefined;
+    dropCurrent?.();
   };
 }
 
