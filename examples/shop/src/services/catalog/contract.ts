@@ -39,6 +39,17 @@ export const catalog = defineContract({
       output: z.object({ items: z.array(Product) }),
       idempotent: true,
     }),
+    updateProduct: action({
+      description:
+        "Admin: a product's price and/or stock on hand; emits ProductUpdated (inventory, caches and read models follow it)",
+      input: z.object({
+        id: ProductId,
+        price: z.number().int().nonnegative().optional(),
+        /** Units on hand, set absolutely (inventory keeps reserved units apart). */
+        stock: z.number().int().min(0).max(1_000_000).optional(),
+      }),
+      output: Product,
+    }),
     bestsellers: action({
       description: "Products by units sold (the sales read model, built from OrderPlaced events)",
       input: z.object({ limit: z.coerce.number().int().min(1).max(100).default(10) }),
@@ -50,6 +61,8 @@ export const catalog = defineContract({
   },
   events: {
     ProductCreated: event({ schema: Product }),
+    /** The product as it now is; `stock` only when an admin set the units on hand. */
+    ProductUpdated: event({ schema: Product.extend({ stock: z.number().int().optional() }) }),
   },
   errors: {
     PRODUCT_NOT_FOUND: "NOT_FOUND",

@@ -10,6 +10,15 @@ const Email = z.string().trim().toLowerCase().pipe(z.email().max(254));
 
 const User = z.object({ id: z.string(), email: z.string(), name: z.string() });
 
+/** Where a user's orders go by default; `country` is ISO 3166 alpha-2. */
+export const PostalAddress = z.object({
+  street: z.string().trim().min(1).max(200),
+  city: z.string().trim().min(1).max(100),
+  country: z.string().length(2),
+});
+
+const Profile = z.object({ id: z.string(), email: z.string(), name: z.string(), address: PostalAddress.nullable() });
+
 /** A public signing key as RFC 7517 describes it: only public members, never `d`. */
 const PublicJwk = z.object({
   kty: z.literal("EC"),
@@ -89,6 +98,14 @@ export const identity = defineContract({
       idempotent: true,
     }),
     revokeApiKey: action({ description: "Admin", input: z.object({ id: z.string().max(100) }), output: nothing }),
+    updateProfile: action({
+      description: "The caller's own name and postal address; emits UserUpdated for services that keep a copy",
+      input: z.object({
+        name: z.string().trim().min(1).max(200).optional(),
+        address: PostalAddress.nullable().optional(),
+      }),
+      output: Profile,
+    }),
     usersOnline: action({
       description: "Users whose latest token has not expired and who did not sign out (eventually consistent)",
       input: none,
@@ -103,6 +120,8 @@ export const identity = defineContract({
     UserRegistered: event({ schema: z.object({ userId: z.string(), email: z.string(), name: z.string() }) }),
     UserSignedIn: event({ schema: z.object({ userId: z.string(), expiresAt: z.iso.datetime() }) }),
     UserSignedOut: event({ schema: z.object({ userId: z.string() }) }),
+    /** The whole profile as it now is (not a diff): a copy kept elsewhere is simply replaced. */
+    UserUpdated: event({ schema: Profile }),
   },
   errors: {
     EMAIL_TAKEN: "ALREADY_EXISTS",

@@ -57,6 +57,25 @@ export const orders = defineContract({
     }),
   },
   events: {
+    /** Every change of an order's status; `customerId` names who may see it (live push routes by it). */
+    OrderStatusChanged: event({
+      schema: z.object({
+        orderId: z.string(),
+        customerId: z.string(),
+        status: OrderStatus,
+        failureReason: z.string().optional(),
+      }),
+    }),
+    /** An order paid for, its stock taken and its shipment booked (read models build on it). */
+    OrderConfirmed: event({
+      schema: z.object({
+        orderId: z.string(),
+        customerId: z.string(),
+        items: z.array(PricedLine),
+        total: z.number().int(),
+        currency: z.string(),
+      }),
+    }),
     OrderPlaced: event({
       schema: z.object({
         orderId: z.string(),
