@@ -27,7 +27,13 @@ export type { LoggerOptions } from "./logger.js";
 export { createLogger } from "./logger.js";
 export type { InboundAction, InboundEvent, Middleware, OutboundCall, OutboundEvent } from "./middleware.js";
 export { compose } from "./middleware.js";
-export type { OutboundMessage, OutboundSink } from "./outbound-sink.js";
+export type {
+  CommandEnvelope,
+  CommandOutcome,
+  CommandSettler,
+  OutboundMessage,
+  OutboundSink,
+} from "./outbound-sink.js";
 export { transportSink } from "./outbound-sink.js";
 export { MemoryRegistry } from "./registry/memory-registry.js";
 export type { InstanceInfo, Registration, Registry, RegistryTiming } from "./registry/registry.js";
@@ -35,7 +41,10 @@ export type { RegistryFactory, RegistrySpec } from "./registry/resolve-registry.
 export { resolveRegistry } from "./registry/resolve-registry.js";
 export type { ResourceHandle, ResourceOwner, ResourceProvider, ResourceSpec } from "./resources.js";
 export type {
+  AttachedOrchestrator,
   EventMeta,
+  OrchestratorDefinition,
+  OrchestratorRuntime,
   ProjectionDefinition,
   ServiceDefinition,
   ServiceOptions,

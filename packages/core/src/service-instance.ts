@@ -7,10 +7,10 @@ import type { ActionRef } from "./contract.js";
 import { FlotillaCodes, FlotillaError } from "./errors.js";
 import { compose, type InboundAction, type InboundEvent, type Middleware } from "./middleware.js";
 import { Outbound } from "./outbound.js";
-import { type OutboundSink, transportSink } from "./outbound-sink.js";
+import { type CommandEnvelope, type CommandOutcome, type OutboundSink, transportSink } from "./outbound-sink.js";
 import type { Registration, Registry } from "./registry/registry.js";
 import type { ResourceHandle, ResourceProvider } from "./resources.js";
-import type { ServiceDefinition, SubscriptionDefinition } from "./service.js";
+import type { AttachedOrchestrator, ServiceDefinition, SubscriptionDefinition } from "./service.js";
 import { newTraceContext } from "./trace-context.js";
 import type { Delivery, EventEnvelope, RequestEnvelope } from "./transport/envelope.js";
 import { type CallMeta, mapReader, readMetaHeaders } from "./transport/metadata.js";
@@ -53,6 +53,7 @@ export class ServiceInstance {
   /** Calls and emits made by this service's handlers: middleware, then the transport or the resource's sink. */
   readonly outbound: Outbound;
   private readonly transportSink: OutboundSink;
+  private readonly orchestrators = new Map<string, AttachedOrchestrator>();
   started = false;
   /** Requests this instance is running now: the load it reports to the registry. */
   inFlight = 0;
@@ -68,7 +69,7 @@ export class ServiceInstance {
       this.actions.set(ref.fqn, { ref, fn: def.actions[name] as ActionEntry["fn"] });
     }
     for (const sub of def.subscriptions) this.subscriptionDefs.set(this.subscriptionName(sub), sub);
-    this.transportSink = transportSink(env.transport);
+    this.transportSink = transportSink(env.transport, this.settle);
     const options = {
       service: def.name,
       id: instance,
@@ -100,10 +101,32 @@ export class ServiceInstance {
     this.inboundAction = compose(middleware, "action", (inv: InboundAction) => this.runAction(inv));
     this.bareActions = !middleware.some((m) => m.action !== undefined);
     this.inboundEvent = compose(middleware, "event", (inv: InboundEvent) => this.runEvent(inv));
-    this.outbound.plumb(middleware, this.resource?.sink ?? this.transportSink);
+    const sink = this.resource?.sink ?? this.transportSink;
+    this.outbound.plumb(middleware, sink);
+    for (const orchestrator of this.def.orchestrators) {
+      const attached = await orchestrator.attach({
+        service: this.def.name,
+        instance: this.instance,
+        db: this.db,
+        log: this.log.child({ orchestrator: orchestrator.name }),
+        send: (message) => sink.send(message),
+        context: () => this.lifecycleContext(),
+      });
+      this.orchestrators.set(orchestrator.name, attached);
+    }
     await this.def.start?.(this.lifecycleContext());
     this.started = true;
   }
+
+  /** A command's outcome, to the orchestrator that sent it (the outbox relay waits for this). */
+  private readonly settle = (command: CommandEnvelope, outcome: CommandOutcome): Promise<void> => {
+    const orchestrator = this.orchestrators.get(command.replyTo);
+    if (orchestrator === undefined) {
+      const err = FlotillaError.of(FlotillaCodes.CONFIG, `${this.def.name} has no orchestrator "${command.replyTo}"`);
+      return Promise.reject(err);
+    }
+    return orchestrator.settle(command, outcome);
+  };
 
   /** Starts taking traffic: subscriptions first, so events emitted by our own actions are not missed. */
   async listen(): Promise<void> {
@@ -180,6 +203,10 @@ export class ServiceInstance {
     try {
       if (wasStarted) await this.def.stop?.(this.lifecycleContext());
     } finally {
+      for (const orchestrator of this.orchestrators.values()) {
+        await orchestrator.stop?.().catch((err: unknown) => this.log.warn({ err }, "orchestrator failed to stop"));
+      }
+      this.orchestrators.clear();
       const resource = this.resource;
       this.resource = undefined;
       await resource?.close();

@@ -3,6 +3,7 @@ import type { z } from "zod";
 import type { Context } from "./context.js";
 import type { AnyContract, EventRef, Schema } from "./contract.js";
 import { FlotillaCodes, FlotillaError } from "./errors.js";
+import type { CommandEnvelope, CommandOutcome, OutboundMessage } from "./outbound-sink.js";
 import type { ResourceSpec } from "./resources.js";
 import type { Delivery, EventEnvelope } from "./transport/envelope.js";
 
@@ -67,6 +68,47 @@ export interface ProjectionDefinition<DB = unknown> {
   reset(db: DB): Promise<void>;
 }
 
+/**
+ * Code that drives other services by commands and advances when their outcomes (or events) arrive:
+ * a saga orchestrator. Its state lives in the service's database; its commands leave through the
+ * service's outbox in the transaction that decided them, and their outcomes come back to `settle`.
+ */
+export interface OrchestratorDefinition<DB = unknown> {
+  readonly kind: "orchestrator";
+  /** Unique within the service: commands name it as the one to take their outcome. */
+  readonly name: string;
+  /** Event handlers by name; they become the service's subscriptions `<orchestrator>.<handler>`. */
+  readonly subscriptions?: Readonly<Record<string, SubscriptionDefinitionOf<DB>>>;
+  /**
+   * Called once per instance, after its database opened and before the service's start hook; throws
+   * to refuse the start (e.g. state in flight that no definition can finish).
+   */
+  attach(runtime: OrchestratorRuntime<DB>): Promise<AttachedOrchestrator>;
+}
+
+/** What an instance gives each of its orchestrators. */
+export interface OrchestratorRuntime<DB = unknown> {
+  readonly service: string;
+  readonly instance: string;
+  /** The service's database (`ctx.db` of its handlers). */
+  readonly db: DB;
+  readonly log: import("pino").Logger;
+  /**
+   * Stores or sends a message past the service's middleware: to the outbox (in the transaction
+   * running in this async context, if any) when the service has a database, else to the transport.
+   */
+  send(message: OutboundMessage): Promise<void>;
+  /** A context for work the orchestrator does on its own (settling an outcome): no caller. */
+  context(): Context<DB>;
+}
+
+export interface AttachedOrchestrator {
+  /** Records a command's outcome and decides what follows; a rejection makes the command be sent again. */
+  settle(command: CommandEnvelope, outcome: CommandOutcome): Promise<void>;
+  /** Runs when the instance stops, before its database closes. */
+  stop?(): Promise<void>;
+}
+
 export interface SubscriptionDefinitionOf<DB> extends SubscriptionOptions {
   readonly event: EventRef;
   handle(data: unknown, ctx: Context<DB>, meta: EventMeta): Promise<void>;
@@ -80,6 +122,8 @@ export interface ServiceOptions<C extends AnyContract, DB, Subs extends Record<s
   subscriptions?: SubscriptionDefs<Subs, DB>;
   /** Read models this service keeps in its database, built from events. */
   projections?: readonly ProjectionDefinition<DB>[];
+  /** Orchestrators (sagas) this service runs, with their state in its database. */
+  orchestrators?: readonly OrchestratorDefinition<DB>[];
   /** Runs before the instance takes traffic (e.g. seed data, warm caches). */
   start?(ctx: Context<DB>): Promise<void>;
   /** Runs after the instance drained its in-flight work, before resources close. */
@@ -109,6 +153,7 @@ export interface ServiceDefinition {
   readonly actions: Readonly<Record<string, (input: unknown, ctx: Context<unknown>) => MaybePromise<unknown>>>;
   readonly subscriptions: readonly SubscriptionDefinition[];
   readonly projections: readonly ProjectionDefinition[];
+  readonly orchestrators: readonly OrchestratorDefinition[];
   readonly start: ((ctx: Context<unknown>) => Promise<void>) | undefined;
   readonly stop: ((ctx: Context<unknown>) => Promise<void>) | undefined;
   readonly ready: (() => MaybePromise<boolean>) | undefined;
@@ -137,14 +182,28 @@ export function defineService<
     return { ...sub, name };
   });
   const projections = (options.projections ?? []) as readonly ProjectionDefinition[];
-  for (const projection of projections) {
-    for (const [handler, def] of Object.entries(projection.subscriptions)) {
-      const name = `${projection.name}.${handler}`;
+  const orchestrators = (options.orchestrators ?? []) as readonly OrchestratorDefinition[];
+  const addSubscriptions = (owner: string, defs: Readonly<Record<string, unknown>>, projection?: string) => {
+    for (const [handler, def] of Object.entries(defs)) {
+      const name = `${owner}.${handler}`;
       if (subscriptions.some((s) => s.name === name)) {
         throw FlotillaError.of(FlotillaCodes.CONFIG, `${contract.service}: subscription "${name}" is defined twice`);
       }
-      subscriptions.push({ ...(def as SubscriptionDefinitionOf<unknown>), name, projection: projection.name });
+      const sub = { ...(def as SubscriptionDefinitionOf<unknown>), name };
+      subscriptions.push(projection === undefined ? sub : { ...sub, projection });
     }
+  };
+  for (const projection of projections) addSubscriptions(projection.name, projection.subscriptions, projection.name);
+  const orchestratorNames = new Set<string>();
+  for (const orchestrator of orchestrators) {
+    if (orchestratorNames.has(orchestrator.name)) {
+      throw FlotillaError.of(
+        FlotillaCodes.CONFIG,
+        `${contract.service}: orchestrator "${orchestrator.name}" is defined twice`,
+      );
+    }
+    orchestratorNames.add(orchestrator.name);
+    addSubscriptions(orchestrator.name, orchestrator.subscriptions ?? {});
   }
   return Object.freeze({
     kind: "service",
@@ -154,6 +213,7 @@ export function defineService<
     actions: impls,
     subscriptions,
     projections,
+    orchestrators,
     start: options.start as ServiceDefinition["start"],
     stop: options.stop as ServiceDefinition["stop"],
     ready: options.ready,

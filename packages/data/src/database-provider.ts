@@ -104,6 +104,7 @@ async function openDatabase(
       value: db,
       sink: outboxSink(db, {
         wake,
+        ...(relay === undefined ? {} : { wakeAt: relay.wakeAt }),
         ...(channel === undefined ? {} : { notifyChannel: channel }),
         relaysHere: () => relay?.holdsLease ?? false,
       }),

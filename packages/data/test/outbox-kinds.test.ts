@@ -21,9 +21,9 @@ const service = defineService(api, {
   database: database({ migrations: {} }),
   actions: {
     async storeUnknown(_input, ctx) {
-      // What a newer version (a saga's command, say) could have left in the outbox.
+      // What a newer version could have left in the outbox: a kind this one does not know.
       await sql`insert into flotilla_outbox (kind, event_id, type, envelope, created_at)
-        values ('command', 'cmd-1', 'kinds.doIt', '{}', ${Date.now()})`.execute(ctx.db);
+        values ('signal', 'sig-1', 'kinds.doIt', '{}', ${Date.now()})`.execute(ctx.db);
       return {};
     },
     async emitOne(_input, ctx) {
@@ -61,7 +61,7 @@ describe("outbox message kinds", () => {
     await host.call(api.emitOne, {});
     await waitFor(() => logs.some((l) => l.msg === "outbox relay failed; retrying"), { what: "the relay's warning" });
     const warning = logs.find((l) => l.msg === "outbox relay failed; retrying");
-    expect(warning?.err?.message).toMatch(/kind "command", unknown to this version/);
+    expect(warning?.err?.message).toMatch(/kind "signal", unknown to this version/);
     // Order is kept: the event committed after the unknown message waits behind it.
     expect(await host.call(api.outbox, {})).toBe(2);
     expect(seen).toEqual([]);

@@ -103,6 +103,7 @@ const service = {
   actions: {},
   subscriptions: [],
   projections: [tally],
+  orchestrators: [],
   start: undefined,
   stop: undefined,
   ready: undefined,

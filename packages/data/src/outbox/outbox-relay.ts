@@ -1,4 +1,7 @@
-/** @module The outbox relay: publishes a service's committed events in order, one active relay per service. */
+/**
+ * @module The outbox relay: publishes a service's committed events in order and sends its commands,
+ * one active relay per service.
+ */
 import { FlotillaCodes, FlotillaError, type OutboundMessage, type ResourceOwner } from "@flotilla/core";
 import type { Kysely } from "kysely";
 import type { SystemTables } from "../system-tables.js";
@@ -30,10 +33,16 @@ export interface RelayOptions {
    * one relay read per several events instead of one per event. 0: at once.
    */
   wakeDelayMs?: number;
+  /**
+   * Commands sent at once (default 256). A command is a request whose outcome its orchestrator records
+   * (it may take the request's whole timeout): commands are not awaited by a round, so a slow one never
+   * holds back the events behind it.
+   */
+  maxCommandsInFlight?: number;
 }
 
 export interface OutboxBacklog {
-  /** Committed events not yet confirmed by the broker. */
+  /** Committed messages not yet confirmed by the broker (events) or settled (commands). */
   readonly events: number;
   /** Age of the oldest of them in ms (0 when none). */
   readonly oldestAgeMs: number;
@@ -68,6 +77,17 @@ export class OutboxRelay {
   private deleteTimer: NodeJS.Timeout | undefined;
   private readonly wakeDelayMs: number;
   private wakeTimer: NodeJS.Timeout | undefined;
+  private readonly maxCommands: number;
+  /** Commands sent whose outcome is not recorded yet: left out of rounds until it is. */
+  private readonly commands = new Map<number, Promise<void>>();
+  /** Commands whose outcome could not be recorded, with when they may be sent again. */
+  private readonly cooling = new Map<number, number>();
+  private commandFailures = 0;
+  /** The earliest held-back message this relay knows of, and its timer. */
+  private dueAt = Number.POSITIVE_INFINITY;
+  private dueTimer: NodeJS.Timeout | undefined;
+  /** Look for held-back messages written elsewhere (set at start and by each poll). */
+  private lookForDelayed = true;
 
   constructor(
     private readonly db: Kysely<SystemTables>,
@@ -82,11 +102,12 @@ export class OutboxRelay {
     this.deleteBatch = options.deleteBatch ?? 32;
     this.deleteDelayMs = options.deleteDelayMs ?? 100;
     this.wakeDelayMs = options.wakeDelayMs ?? 0;
+    this.maxCommands = options.maxCommandsInFlight ?? 256;
   }
 
   start(): void {
     if (this.pollMs !== false && this.pollMs > 0) {
-      this.timer = setInterval(this.wake, this.pollMs);
+      this.timer = setInterval(this.poll, this.pollMs);
       this.timer.unref();
     }
     this.runSoon();
@@ -103,6 +124,27 @@ export class OutboxRelay {
       return;
     }
     this.wakeTimer = setTimeout(this.fire, this.wakeDelayMs);
+  };
+
+  private readonly poll = (): void => {
+    this.lookForDelayed = true;
+    this.wake();
+  };
+
+  /** Wakes the relay at `at` (epoch ms) for a message held back until then; the earliest such time wins. */
+  readonly wakeAt = (at: number): void => {
+    if (this.stopped || at >= this.dueAt) return;
+    this.dueAt = at;
+    clearTimeout(this.dueTimer);
+    this.dueTimer = setTimeout(
+      () => {
+        this.dueAt = Number.POSITIVE_INFINITY;
+        this.dueTimer = undefined;
+        this.wake();
+      },
+      Math.max(0, at - Date.now()),
+    );
+    this.dueTimer.unref();
   };
 
   private readonly fire = (): void => {
@@ -128,8 +170,11 @@ export class OutboxRelay {
     clearTimeout(this.retryTimer);
     clearTimeout(this.deleteTimer);
     clearTimeout(this.wakeTimer);
+    clearTimeout(this.dueTimer);
     this.wakeTimer = undefined;
     await this.running;
+    // Their outcomes are recorded (or the commands stay, to be sent again): bounded by their timeouts.
+    await Promise.all(this.commands.values());
     await this.deletePublished().catch((err: unknown) =>
       this.owner.log.warn({ err }, "outbox relay could not delete published rows; they will be published again"),
     );
@@ -189,50 +234,111 @@ export class OutboxRelay {
 
   private async publishPending(): Promise<void> {
     while (!this.stopped) {
+      const now = Date.now();
+      const skip = this.skipped(now);
       let query = this.db
         .selectFrom("flotilla_outbox")
         .select(["seq", "kind", "envelope"])
+        .where("available_at", "<=", now)
         .orderBy("seq")
         .limit(this.batchSize);
       // Not a cursor: on PostgreSQL a row with a lower sequence can commit after a higher one.
-      if (this.undeleted.length > 0) query = query.where("seq", "not in", this.undeleted);
+      if (skip.length > 0) query = query.where("seq", "not in", skip);
       const rows = await query.execute();
-      if (rows.length === 0) return;
+      const events = rows.filter((row) => row.kind !== "command");
+      for (const row of rows) if (row.kind === "command") this.sendCommand(row.seq, row.envelope);
       // Published together, in order: one connection keeps that order, and the broker confirms each.
       const results = await Promise.allSettled(
-        rows.map((row) => this.owner.transport.send(message(row.kind, row.envelope))),
+        events.map((row) => this.owner.transport.send(message(row.kind, row.envelope))),
       );
-      rows.forEach((row, i) => {
+      events.forEach((row, i) => {
         if (results[i]?.status === "fulfilled") this.undeleted.push(row.seq);
       });
       const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
       if (failed !== undefined) throw failed.reason;
-      if (rows.length < this.batchSize || !(await this.holdLease())) return;
+      // Commands past the in-flight limit wait for the round that follows a settled one.
+      const full = this.commands.size >= this.maxCommands;
+      if (full || rows.length < this.batchSize || !(await this.holdLease())) break;
     }
+    if (this.lookForDelayed && !this.stopped) await this.findDelayed();
+  }
+
+  /** Rows a round leaves out: published but not deleted yet, commands in flight or cooling down. */
+  private skipped(now: number): number[] {
+    const skip = [...this.undeleted, ...this.commands.keys()];
+    for (const [seq, until] of this.cooling) {
+      if (until > now) skip.push(seq);
+      else this.cooling.delete(seq);
+    }
+    return skip;
+  }
+
+  /**
+   * Sends a command without holding the round up; once its orchestrator recorded the outcome the row
+   * is deleted like a published event's. A command whose outcome could not be recorded is sent again
+   * after a backoff (its orchestrator ignores an outcome it already has).
+   */
+  private sendCommand(seq: number, envelope: string): void {
+    if (this.commands.has(seq) || this.commands.size >= this.maxCommands) return;
+    const sent = this.owner.transport.send(message("command", envelope)).then(
+      () => {
+        this.commandFailures = 0;
+        this.commands.delete(seq);
+        this.undeleted.push(seq);
+        this.deleteSoon();
+      },
+      (err: unknown) => {
+        this.commands.delete(seq);
+        this.commandFailures++;
+        const delay = Math.min(this.maxRetryDelayMs, 100 * 2 ** Math.min(this.commandFailures, 9));
+        this.owner.log.warn({ err, retryInMs: delay }, "a command's outcome was not recorded; sending it again later");
+        this.cooling.set(seq, Date.now() + delay);
+        this.wakeAt(Date.now() + delay);
+      },
+    );
+    this.commands.set(seq, sent);
+  }
+
+  /** The earliest message held back until later (written here or by another instance): a wake-up for it. */
+  private async findDelayed(): Promise<void> {
+    this.lookForDelayed = false;
+    const row = await this.db
+      .selectFrom("flotilla_outbox")
+      .select((eb) => eb.fn.min("available_at").as("next"))
+      .where("available_at", ">", Date.now())
+      .executeTakeFirst();
+    if (row?.next != null) this.wakeAt(Number(row.next));
   }
 
   /** Deletes the published rows when enough wait or their delay is up; otherwise makes sure it comes. */
   private async settleDeletes(): Promise<void> {
     if (this.undeleted.length >= this.deleteBatch || this.deleteDue) {
       await this.deletePublished();
-    } else if (this.undeleted.length > 0 && this.deleteTimer === undefined) {
-      this.deleteTimer = setTimeout(() => {
-        this.deleteDue = true;
-        this.runSoon();
-      }, this.deleteDelayMs);
-      this.deleteTimer.unref();
+    } else {
+      this.deleteSoon();
     }
+  }
+
+  /** A round that deletes published rows `deleteDelayMs` from now, unless one is already due. */
+  private deleteSoon(): void {
+    if (this.undeleted.length === 0 || this.deleteTimer !== undefined || this.stopped) return;
+    this.deleteTimer = setTimeout(() => {
+      this.deleteDue = true;
+      this.runSoon();
+    }, this.deleteDelayMs);
+    this.deleteTimer.unref();
   }
 
   private async deletePublished(): Promise<void> {
     clearTimeout(this.deleteTimer);
     this.deleteTimer = undefined;
     this.deleteDue = false;
-    if (this.undeleted.length === 0) return;
-    await this.db.deleteFrom("flotilla_outbox").where("seq", "in", this.undeleted).execute();
-    // Only now (rounds never overlap, so none added to the list meanwhile): until the delete
-    // committed, rounds must keep leaving these rows out.
-    this.undeleted = [];
+    const count = this.undeleted.length;
+    if (count === 0) return;
+    await this.db.deleteFrom("flotilla_outbox").where("seq", "in", this.undeleted.slice(0, count)).execute();
+    // Only now: until the delete committed, rounds must keep leaving these rows out. Commands settled
+    // meanwhile were appended after them and stay listed.
+    this.undeleted.splice(0, count);
   }
 
   /** Takes or renews the lease; false while another live instance holds it. */
@@ -267,8 +373,8 @@ export class OutboxRelay {
 
 /** A stored row as the message it was; a kind this version does not know stays in the outbox, loudly. */
 function message(kind: string, envelope: string): OutboundMessage {
-  if (kind !== "event") {
+  if (kind !== "event" && kind !== "command") {
     throw FlotillaError.of(FlotillaCodes.CONFIG, `outbox holds a message of kind "${kind}", unknown to this version`);
   }
-  return { kind, envelope: JSON.parse(envelope) };
+  return { kind, envelope: JSON.parse(envelope) } as OutboundMessage;
 }
