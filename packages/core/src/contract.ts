@@ -28,6 +28,11 @@ export interface ActionRef<I extends Schema = Schema, O extends Schema = Schema>
   readonly idempotent: boolean;
   readonly timeoutMs: number | undefined;
   readonly description: string | undefined;
+  /**
+   * The domain error codes of the action's contract, with their statuses: a failure with one of these
+   * is an answer of the service (a declined card), not a fault of the way there (a timeout).
+   */
+  readonly errors: Readonly<Record<string, Status>>;
 }
 
 export interface EventOptions<S extends Schema> {
@@ -116,6 +121,7 @@ export function defineContract<
   }
   const actions: Record<string, ActionRef> = {};
   const events: Record<string, EventRef> = {};
+  const errorSpecs = Object.freeze({ ...(def.errors ?? {}) }) as Er;
   for (const [name, spec] of Object.entries(def.actions ?? {})) {
     checkMember(service, name, actions, events);
     actions[name] = Object.freeze({
@@ -129,6 +135,7 @@ export function defineContract<
       idempotent: spec.idempotent ?? false,
       timeoutMs: spec.timeoutMs,
       description: spec.description,
+      errors: errorSpecs,
     });
   }
   for (const [name, spec] of Object.entries(def.events ?? {})) {
@@ -143,7 +150,6 @@ export function defineContract<
       description: spec.description,
     });
   }
-  const errorSpecs = (def.errors ?? {}) as Er;
   const meta: ContractMeta<A, E, Er> = {
     service,
     version: def.version ?? "1.0.0",

@@ -72,6 +72,12 @@ export const FlotillaCodes = {
   DEAD_LETTER_NOT_RETRYABLE: { code: "FLOTILLA_DEAD_LETTER_NOT_RETRYABLE", status: "FAILED_PRECONDITION" },
   /** A request's caller proof failed verification (forged, expired, or no keys to check it with). */
   CALLER_UNVERIFIED: { code: "FLOTILLA_CALLER_UNVERIFIED", status: "UNAUTHENTICATED" },
+  /** A saga step's input could not be built from the saga's state, or its contract rejects it: the step fails definitely. */
+  SAGA_STEP_INPUT: { code: "FLOTILLA_SAGA_STEP_INPUT", status: "INVALID_ARGUMENT" },
+  /** Two outcomes of one saga were settled at once; the loser's command is sent again and then ignored. */
+  SAGA_CONFLICT: { code: "FLOTILLA_SAGA_CONFLICT", status: "ABORTED" },
+  /** A saga reached its deadline: it compensates instead of taking its next step. */
+  SAGA_TIMEOUT: { code: "FLOTILLA_SAGA_TIMEOUT", status: "DEADLINE_EXCEEDED" },
 } as const satisfies Record<string, { code: string; status: Status }>;
 
 export interface ErrorOptions {

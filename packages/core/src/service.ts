@@ -123,7 +123,7 @@ export interface ServiceOptions<C extends AnyContract, DB, Subs extends Record<s
   /** Read models this service keeps in its database, built from events. */
   projections?: readonly ProjectionDefinition<DB>[];
   /** Orchestrators (sagas) this service runs, with their state in its database. */
-  orchestrators?: readonly OrchestratorDefinition<DB>[];
+  orchestrators?: readonly OrchestratorDefinition<NoInfer<DB>>[];
   /** Runs before the instance takes traffic (e.g. seed data, warm caches). */
   start?(ctx: Context<DB>): Promise<void>;
   /** Runs after the instance drained its in-flight work, before resources close. */

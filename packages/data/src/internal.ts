@@ -8,3 +8,5 @@ export { resolveDialect } from "./dialects/resolve-dialect.js";
 export type { SqliteDatabaseDialect } from "./dialects/sqlite-dialect.js";
 export { dataDirFrom, MEMORY, sqliteDialect } from "./dialects/sqlite-dialect.js";
 export { migrateToLatest } from "./migrate.js";
+export { joinable, ServiceDatabase, type UnitOfWork } from "./service-database.js";
+export type { SagaJournalTable, SagasTable, SystemTables } from "./system-tables.js";
