@@ -110,7 +110,15 @@ async function app(rate: number): Promise<void> {
     const product = demoProducts[i % demoProducts.length] as (typeof demoProducts)[number];
     const t = now();
     try {
-      await running.host.call(orders.createOrder, { items: [{ productId: product.id, quantity: 1 }] }, { caller });
+      await running.host.call(
+        orders.createOrder,
+        {
+          items: [{ productId: product.id, quantity: 1 }],
+          payment: { card: "4242424242424242" },
+          shipping: { name: "Ada", street: "1 Main St", city: "Oslo", country: "NO" },
+        },
+        { caller },
+      );
       started.push(t);
       took.push(now() - t);
     } catch (err) {

@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { actionCounter, type CountedShop, startCountedShop } from "./support/attack.js";
+import { paid } from "./support/checkout.js";
 
 const AUDIENCE = "shop";
 
@@ -64,7 +65,7 @@ describe("sign-in through an external OpenID issuer", () => {
     const placed = await fetch(`${shop.url}/api/v1/orders`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ items: [{ productId: "prod-tamper", quantity: 1 }] }),
+      body: JSON.stringify({ items: [{ productId: "prod-tamper", quantity: 1 }], ...paid }),
     });
     expect(placed.status).toBe(202);
     const admin = await fetch(`${shop.url}/api/v1/admin/users-online`, {

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort, waitFor } from "@flotilla/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { paid } from "./support/checkout.js";
 
 const root = resolve(import.meta.dirname, "../../..");
 
@@ -102,7 +103,7 @@ describe("the shop, started as npm start", () => {
     const res = await fetch(`${shop.url}/api/v1/orders`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-correlation-id": "e2e-order-1", ...demo },
-      body: JSON.stringify({ items: [{ productId: "prod-french-press", quantity: 2 }] }),
+      body: JSON.stringify({ items: [{ productId: "prod-french-press", quantity: 2 }], ...paid }),
     });
     expect(res.status).toBe(202);
     expect(res.headers.get("x-correlation-id")).toBe("e2e-order-1");
@@ -129,7 +130,7 @@ describe("the shop, started as npm start", () => {
     const res = await fetch(`${shop.url}/api/v1/orders`, {
       method: "POST",
       headers: { "content-type": "application/json", ...demo },
-      body: JSON.stringify({ items: [{ productId: "prod-pour-over-kettle", quantity: 3 }] }),
+      body: JSON.stringify({ items: [{ productId: "prod-pour-over-kettle", quantity: 3 }], ...paid }),
     });
     expect(res.status).toBe(202);
     await expect
@@ -142,7 +143,7 @@ describe("the shop, started as npm start", () => {
       fetch(`${shop.url}/api/v1/orders`, {
         method: "POST",
         headers: { "content-type": "application/json", "idempotency-key": "e2e-key", ...demo },
-        body: JSON.stringify({ items: [{ productId: "prod-tamper", quantity: 1 }] }),
+        body: JSON.stringify({ items: [{ productId: "prod-tamper", quantity: 1 }], ...paid }),
       }).then(json);
     const [a, b] = await Promise.all([place(), place()]);
     expect(a.orderId).toBe(b.orderId);
@@ -155,7 +156,7 @@ describe("the shop, started as npm start", () => {
         headers: { "content-type": "application/json", ...demo },
         body,
       });
-    const invalid = await post(JSON.stringify({ items: [{ productId: "prod-tamper", quantity: -1 }] }));
+    const invalid = await post(JSON.stringify({ items: [{ productId: "prod-tamper", quantity: -1 }], ...paid }));
     expect(invalid.status).toBe(400);
     const body = (await invalid.json()) as { error: { code: string; details: { issues: Array<{ path: string }> } } };
     expect(body.error.code).toBe("INVALID_ARGUMENT");
@@ -163,7 +164,7 @@ describe("the shop, started as npm start", () => {
     const malformed = await post("{not json");
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { error: { code: string } }).error.code).toBe("FLOTILLA_MALFORMED_JSON");
-    const unknown = await post(JSON.stringify({ items: [{ productId: "prod-nope", quantity: 1 }] }));
+    const unknown = await post(JSON.stringify({ items: [{ productId: "prod-nope", quantity: 1 }], ...paid }));
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe("PRODUCT_NOT_FOUND");
     const missing = await fetch(`${shop.url}/api/v1/products/nope`);
@@ -202,14 +203,14 @@ describe("the shop, started as npm start", () => {
     const anonymous = await fetch(`${shop.url}/api/v1/orders`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ items: [{ productId: "prod-tamper", quantity: 1 }] }),
+      body: JSON.stringify({ items: [{ productId: "prod-tamper", quantity: 1 }], ...paid }),
     });
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get("www-authenticate")).toMatch(/^Bearer/);
     const demosOrder = await fetch(`${shop.url}/api/v1/orders`, {
       method: "POST",
       headers: { "content-type": "application/json", ...demo },
-      body: JSON.stringify({ items: [{ productId: "prod-tamper", quantity: 1 }] }),
+      body: JSON.stringify({ items: [{ productId: "prod-tamper", quantity: 1 }], ...paid }),
     }).then(json);
     expect((await fetch(`${shop.url}/api/v1/orders/${demosOrder.orderId}`, { headers: user })).status).toBe(404);
     const admin = await signIn(shop.url, "admin@flotilla.dev", "admin-password");
@@ -232,7 +233,7 @@ describe("the shop, started as npm start", () => {
     const placed = await fetch(`${shop.url}/api/v1/orders`, {
       method: "POST",
       headers: { "content-type": "application/json", ...demo },
-      body: JSON.stringify({ items: [{ productId: "prod-moka-pot", quantity: 1 }] }),
+      body: JSON.stringify({ items: [{ productId: "prod-moka-pot", quantity: 1 }], ...paid }),
     }).then(json);
     expect(await stop(shop)).toContain("Flotilla shop stopped");
     shop = await startNpm({ PORT: String(port), FLOTILLA_DATA_DIR: dataDir, FLOTILLA_LOG_LEVEL: "warn" });

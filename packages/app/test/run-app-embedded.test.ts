@@ -27,7 +27,15 @@ describe("operational metrics", () => {
 
   it("shows each service's outbox backlog and each durable group's lag", async () => {
     const caller = { subject: "user-demo", roles: ["customer"] };
-    await app.host.call(orders.createOrder, { items: [{ productId: "prod-french-press", quantity: 1 }] }, { caller });
+    await app.host.call(
+      orders.createOrder,
+      {
+        items: [{ productId: "prod-french-press", quantity: 1 }],
+        payment: { card: "4242424242424242" },
+        shipping: { name: "Ada", street: "1 Main St", city: "Oslo", country: "NO" },
+      },
+      { caller },
+    );
     // Relayed and handled: both gauges settle at 0, labelled by service instance and by group.
     await expect.poll(scrape).toMatch(/flotilla_outbox_backlog_events\{service="orders",instance="orders-[^"]+"\} 0/);
     const text = await scrape();

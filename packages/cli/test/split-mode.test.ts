@@ -84,6 +84,8 @@ describe("distributed mode: flotilla processes over NATS", () => {
           { productId: a.id, quantity: 2 },
           { productId: b.id, quantity: 1 },
         ],
+        payment: { card: "4242424242424242" },
+        shipping: { name: "Ada", street: "1 Main St", city: "Oslo", country: "NO" },
       }),
     });
     expect(placed.status).toBe(202);

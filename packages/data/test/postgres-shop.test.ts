@@ -5,6 +5,7 @@ import { demoProducts } from "../../../examples/shop/src/services/catalog/seed.j
 import { catalogService } from "../../../examples/shop/src/services/catalog/service.js";
 import { orders } from "../../../examples/shop/src/services/orders/contract.js";
 import { ordersService } from "../../../examples/shop/src/services/orders/service.js";
+import { paid } from "../../../examples/shop/test/support/checkout.js";
 import { databaseProvider } from "../src/index.js";
 import { usePostgres } from "./support/postgres.js";
 
@@ -44,6 +45,7 @@ describe("the shop's catalog and orders, unchanged, on PostgreSQL (a schema per 
           { productId: a.id, quantity: 2 },
           { productId: b.id, quantity: 1 },
         ],
+        ...paid,
       },
       { caller: customer },
     );
@@ -60,7 +62,7 @@ describe("the shop's catalog and orders, unchanged, on PostgreSQL (a schema per 
   });
 
   it("answers concurrent requests with one idempotency key with one order (the unique index races)", async () => {
-    const input = { items: [{ productId: a.id, quantity: 1 }], idempotencyKey: "pg-key-1" };
+    const input = { items: [{ productId: a.id, quantity: 1 }], idempotencyKey: "pg-key-1", ...paid };
     const results = await Promise.all(
       Array.from({ length: 5 }, () => host.call(orders.createOrder, input, { caller: customer })),
     );
@@ -99,7 +101,7 @@ describe("the shop's catalog and orders, unchanged, on PostgreSQL (a database pe
     await host.start();
     try {
       const [product] = (await host.call(catalog.listProducts, { q: "grinder" })).items;
-      const input = { items: [{ productId: product!.id, quantity: 3 }] };
+      const input = { items: [{ productId: product!.id, quantity: 3 }], ...paid };
       const { orderId } = await host.call(orders.createOrder, input, { caller: customer });
       const order = await host.call(orders.getOrder, { id: orderId }, { caller: customer });
       expect(order).toMatchObject({ total: product!.price * 3 });

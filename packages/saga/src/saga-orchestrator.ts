@@ -77,13 +77,7 @@ export function sagaOrchestrator(options: SagaOrchestratorOptions): SagaOrchestr
   };
 
   /** Stores a decision; its command (if any) joins the same transaction through the outbox. */
-  const apply = async (
-    runtime: OrchestratorRuntime,
-    db: SagaDb,
-    sagaId: string,
-    def: SagaDefinition,
-    first: Decision,
-  ) => {
+  const apply = (sagaId: string, def: SagaDefinition, first: Decision) => {
     let decision = first;
     const notes = [...decision.notes];
     const now = Date.now();
@@ -134,7 +128,7 @@ export function sagaOrchestrator(options: SagaOrchestratorOptions): SagaOrchestr
         }
         const def = definitionOf(saga.type, saga.version);
         const decided = decide(def, saga, tag.phase, outcome, Date.now(), Math.random());
-        const { decision, notes, message, now } = await apply(runtime, tx, saga.id, def, decided);
+        const { decision, notes, message, now } = apply(saga.id, def, decided);
         if (!(await updateSaga(tx, saga.id, saga.rev, decision.position, now))) {
           throw FlotillaError.of(FlotillaCodes.SAGA_CONFLICT, `saga ${saga.id} changed while settling ${envelope.id}`);
         }
@@ -176,7 +170,7 @@ export function sagaOrchestrator(options: SagaOrchestratorOptions): SagaOrchestr
           [Headers.correlationId]: ctx.correlationId,
         };
         const state: StoredState = { input: valid, steps: {}, headers };
-        const { decision, notes, message, now } = await apply(runtime, tx, id, def, begin(def, state, Date.now()));
+        const { decision, notes, message, now } = apply(id, def, begin(def, state, Date.now()));
         await insertSaga(tx, { id, type: def.name, version: def.version }, decision.position, now);
         await appendJournal(tx, id, notes, now);
         if (message !== undefined) await runtime.send(message);

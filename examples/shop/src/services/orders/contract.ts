@@ -24,6 +24,22 @@ export const Order = z.object({
 });
 export type Order = z.infer<typeof Order>;
 
+const SagaStatus = z.enum(["running", "compensating", "completed", "compensated", "failed"]);
+
+const SagaSummary = z.object({
+  id: z.string(),
+  type: z.string(),
+  version: z.number().int(),
+  status: SagaStatus,
+  step: z.string(),
+  attempt: z.number().int(),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  durationMs: z.number(),
+  failure: z.object({ step: z.string(), code: z.string(), message: z.string() }).nullable(),
+});
+
 export const orders = defineContract({
   service: "orders",
   version: "1.0.0",
@@ -53,6 +69,31 @@ export const orders = defineContract({
         cursor: z.string().max(200).optional(),
       }),
       output: z.object({ items: z.array(Order), nextCursor: z.string().nullable() }),
+      idempotent: true,
+    }),
+    listSagas: action({
+      description: "Admin: checkout sagas, most recently updated first, optionally by status",
+      input: z.object({
+        status: SagaStatus.optional(),
+        limit: z.coerce.number().int().min(1).max(500).default(50),
+      }),
+      output: z.object({ items: z.array(SagaSummary) }),
+      idempotent: true,
+    }),
+    getSaga: action({
+      description: "Admin: one saga with its input, step outputs and journal",
+      input: z.object({ id: z.string().min(1).max(100) }),
+      output: SagaSummary.extend({
+        history: z.array(
+          z.object({
+            at: z.string(),
+            entry: z.string(),
+            step: z.string().nullable(),
+            attempt: z.number().nullable(),
+            detail: z.unknown(),
+          }),
+        ),
+      }),
       idempotent: true,
     }),
   },
@@ -91,5 +132,9 @@ export const orders = defineContract({
     SIGN_IN_REQUIRED: "UNAUTHENTICATED",
     INVALID_CURSOR: "INVALID_ARGUMENT",
     MIXED_CURRENCIES: "INVALID_ARGUMENT",
+    PAYMENT_REQUIRED: "INVALID_ARGUMENT",
+    ADDRESS_REQUIRED: "INVALID_ARGUMENT",
+    PERMISSION_DENIED: "PERMISSION_DENIED",
+    SAGA_NOT_FOUND: "NOT_FOUND",
   },
 });

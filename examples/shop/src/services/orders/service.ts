@@ -1,23 +1,55 @@
-/** @module The orders service: prices orders from the catalog, stores them and announces them. */
+/**
+ * @module The orders service: prices orders from the catalog, stores them, and runs each one's
+ * checkout saga; the order's status follows the saga and, later, the shipment.
+ */
 import { randomUUID } from "node:crypto";
-import { canAccess, defineService } from "@flotilla/core";
+import { type Context, canAccess, defineService } from "@flotilla/core";
 import { database, isUniqueViolation } from "@flotilla/data";
+import { sagaOrchestrator } from "@flotilla/saga";
 import type { Kysely } from "kysely";
 import { catalog } from "../catalog/contract.js";
+import { shipping } from "../shipping/contract.js";
+import { checkoutV1, setStatus } from "./checkout.js";
 import { type Order, orders } from "./contract.js";
 import { customerOrders, toOrders } from "./order-reads.js";
 import { type OrdersTables, ordersMigrations } from "./schema.js";
 
 type Db = Kysely<OrdersTables>;
 
+/** Every checkout version an order in flight may have started on; new orders start on the newest. */
+export const checkoutSagas = sagaOrchestrator({ name: "checkout", sagas: [checkoutV1] });
+const currentCheckout = checkoutV1;
+
 export const ordersService = defineService(orders, {
   database: database<OrdersTables>({ migrations: ordersMigrations }),
+  orchestrators: [checkoutSagas],
+
+  subscriptions: {
+    // Choreography: shipping announces dispatch on its own clock; a confirmed order becomes shipped.
+    shipmentDispatched: {
+      event: shipping.ShipmentDispatched,
+      async handle({ orderId }, ctx) {
+        const order = await ctx.db
+          .selectFrom("orders")
+          .select(["status", "customer_id"])
+          .where("id", "=", orderId)
+          .executeTakeFirst();
+        if (order?.status !== "confirmed" || order.customer_id === null) return;
+        await setStatus(ctx.db, orderId, "shipped", null);
+        await ctx.emit(orders.OrderStatusChanged, { orderId, customerId: order.customer_id, status: "shipped" });
+      },
+    },
+  },
 
   actions: {
-    async createOrder({ items, idempotencyKey }, ctx) {
+    async createOrder({ items, idempotencyKey, payment, shipping: address }, ctx) {
       // Orders belong to someone: the gateway lets only signed-in callers here, and so does the service.
       if (ctx.caller === undefined) throw orders.error("SIGN_IN_REQUIRED", "placing an order needs a signed-in caller");
       const customerId = ctx.caller.subject;
+      if (payment === undefined) throw orders.error("PAYMENT_REQUIRED", "an order needs payment: { card }");
+      if (address === undefined) {
+        throw orders.error("ADDRESS_REQUIRED", "an order needs shipping: { name, street, city, country }");
+      }
       if (idempotencyKey !== undefined) {
         const existing = await findByKey(ctx.db, customerId, idempotencyKey);
         if (existing) return { orderId: existing.id, status: existing.status as Order["status"] };
@@ -71,7 +103,8 @@ export const ordersService = defineService(orders, {
               })),
             )
             .execute();
-          // Written to the outbox in this transaction: the order and its event commit together.
+          // Written to the outbox in this transaction: the order, its event and its saga's first
+          // command commit together, or none of them does.
           await ctx.emit(orders.OrderPlaced, {
             orderId: order.id,
             customerId,
@@ -79,6 +112,8 @@ export const ordersService = defineService(orders, {
             total: order.total,
             currency: order.currency,
           });
+          const input = { orderId: order.id, customerId, items: lines, total: order.total, currency: order.currency };
+          await checkoutSagas.start(ctx, currentCheckout, { ...input, card: payment.card, address }, { id: order.id });
         });
       } catch (err) {
         // Two requests with one idempotency key raced; the loser answers with the winner's order.
@@ -104,8 +139,29 @@ export const ordersService = defineService(orders, {
       if (ctx.caller === undefined) throw orders.error("SIGN_IN_REQUIRED", "listing orders needs a signed-in caller");
       return customerOrders(ctx.db, ctx.caller.subject, limit, cursor);
     },
+
+    async listSagas({ status, limit }, ctx) {
+      requireAdmin(ctx);
+      return { items: await checkoutSagas.list(ctx.db, { limit, ...(status === undefined ? {} : { status }) }) };
+    },
+
+    async getSaga({ id }, ctx) {
+      requireAdmin(ctx);
+      const saga = await checkoutSagas.get(ctx.db, id);
+      if (saga === undefined) throw orders.error("SAGA_NOT_FOUND", `no saga ${id}`, { id });
+      // The input carries the card number: it stays in the service, never in an answer.
+      const { input: _input, outputs: _outputs, ...shown } = saga;
+      return { ...shown, history: [...shown.history] };
+    },
   },
 });
+
+/** Admin reads are guarded at the gateway too; a caller present without the role is refused here as well. */
+function requireAdmin(ctx: Context<Db>): void {
+  if (ctx.caller !== undefined && !ctx.caller.roles.includes("admin")) {
+    throw orders.error("PERMISSION_DENIED", "saga listings are for admins");
+  }
+}
 
 function findByKey(db: Db, customerId: string, key: string) {
   return db
