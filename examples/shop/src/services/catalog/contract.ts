@@ -42,12 +42,17 @@ export const catalog = defineContract({
     updateProduct: action({
       description:
         "Admin: a product's price and/or stock on hand; emits ProductUpdated (inventory, caches and read models follow it)",
-      input: z.object({
-        id: ProductId,
-        price: z.number().int().nonnegative().optional(),
-        /** Units on hand, set absolutely (inventory keeps reserved units apart). */
-        stock: z.number().int().min(0).max(1_000_000).optional(),
-      }),
+      input: z
+        .object({
+          id: ProductId,
+          price: z.number().int().nonnegative().optional(),
+          /** Units on hand, set absolutely (inventory keeps reserved units apart). */
+          stock: z.number().int().min(0).max(1_000_000).optional(),
+        })
+        // An update of nothing is a client's mistake, refused at the boundary like any invalid input.
+        .refine((input) => input.price !== undefined || input.stock !== undefined, {
+          message: "give a price, a stock or both",
+        }),
       output: Product,
     }),
     bestsellers: action({
@@ -67,5 +72,6 @@ export const catalog = defineContract({
   errors: {
     PRODUCT_NOT_FOUND: "NOT_FOUND",
     INVALID_CURSOR: "INVALID_ARGUMENT",
+    PERMISSION_DENIED: "PERMISSION_DENIED",
   },
 });

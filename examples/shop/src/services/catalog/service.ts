@@ -1,4 +1,4 @@
-/** @module The catalog service: products, search and cursor pagination over its own database. */
+/** @module The catalog service: products, search, cursor pagination and admin updates over its own database. */
 import { defineService } from "@flotilla/core";
 import { database } from "@flotilla/data";
 import { type CompiledQuery, type Kysely, sql } from "kysely";
@@ -86,6 +86,22 @@ export const catalogService = defineService(catalog, {
         throw catalog.error("PRODUCT_NOT_FOUND", `unknown products: ${missing.join(", ")}`, { ids: missing });
       }
       return { items };
+    },
+
+    async updateProduct({ id, price, stock }, ctx) {
+      // The gateway lets only admins here; a caller that reached the service another way is checked too.
+      // No caller at all is the shop's own work (a seed, a script), which may.
+      if (ctx.caller !== undefined && !ctx.caller.roles.includes("admin")) {
+        throw catalog.error("PERMISSION_DENIED", "updating a product needs the admin role");
+      }
+      return ctx.db.transaction().execute(async (trx) => {
+        if (price !== undefined) await trx.updateTable("products").set({ price }).where("id", "=", id).execute();
+        const product = await trx.selectFrom("products").select(columns).where("id", "=", id).executeTakeFirst();
+        if (product === undefined) throw catalog.error("PRODUCT_NOT_FOUND", `product ${id} does not exist`, { id });
+        // The catalog keeps no stock: the event carries it to inventory, which owns it.
+        await ctx.emit(catalog.ProductUpdated, { ...product, ...(stock !== undefined ? { stock } : {}) });
+        return product;
+      });
     },
 
     async bestsellers({ limit }, ctx) {

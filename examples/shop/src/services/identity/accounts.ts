@@ -32,6 +32,9 @@ export async function createUser(ctx: IdentityContext, user: NewUser): Promise<b
     role: user.role,
     tier: user.tier,
     created_at: new Date().toISOString(),
+    address_street: null,
+    address_city: null,
+    address_country: null,
   };
   try {
     await ctx.db.transaction().execute(async (trx) => {

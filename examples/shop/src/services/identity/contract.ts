@@ -129,5 +129,6 @@ export const identity = defineContract({
     API_KEY_INVALID: "UNAUTHENTICATED",
     API_KEY_NOT_FOUND: "NOT_FOUND",
     USER_NOT_FOUND: "NOT_FOUND",
+    SIGN_IN_REQUIRED: "UNAUTHENTICATED",
   },
 });

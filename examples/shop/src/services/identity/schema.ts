@@ -12,6 +12,10 @@ export interface IdentityTables {
     role: string;
     tier: string;
     created_at: string;
+    /** The postal address (see profile.ts): all three set, or all three null. */
+    address_street: string | null;
+    address_city: string | null;
+    address_country: string | null;
   };
   signing_keys: {
     kid: string;
@@ -102,6 +106,14 @@ export const identityMigrations = {
         .addColumn("event_time", "text", (c) => c.notNull())
         .execute();
       await db.schema.createIndex("users_online_until").on("users_online").column("until").execute();
+    },
+  },
+  "005_user_address": {
+    async up(db: AnyDb): Promise<void> {
+      // One column per statement: SQLite's ALTER TABLE adds one at a time.
+      for (const column of ["address_street", "address_city", "address_country"]) {
+        await db.schema.alterTable("users").addColumn(column, "text").execute();
+      }
     },
   },
 };

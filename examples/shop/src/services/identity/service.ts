@@ -14,6 +14,7 @@ import {
 import { issueApiKey, revokeApiKey, verifyApiKey } from "./api-keys.js";
 import { identity, Role, Tier } from "./contract.js";
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from "./passwords.js";
+import { updateProfile } from "./profile.js";
 import { type IdentityTables, identityMigrations } from "./schema.js";
 import { SigningKeys } from "./signing-keys.js";
 import { shopIssuer, shopJwksUri, TOKEN_ALG, tokenTtlSec } from "./token-config.js";
@@ -118,6 +119,14 @@ export function createIdentityService(options: IdentityOptions = {}): ServiceDef
           roles: [Role.parse(user.role)],
           tier: Tier.parse(user.tier),
         };
+      },
+
+      async updateProfile(changes, ctx) {
+        // The profile is always the caller's own: there is no user id in the input to get wrong.
+        if (ctx.caller === undefined) {
+          throw identity.error("SIGN_IN_REQUIRED", "updating a profile needs a signed-in caller");
+        }
+        return updateProfile(ctx, ctx.caller.subject, changes);
       },
 
       async jwks(_input, ctx) {
