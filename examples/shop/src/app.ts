@@ -5,11 +5,25 @@ import { shopPolicies } from "./edge.js";
 import { shopRoutes } from "./routes.js";
 import { catalogService } from "./services/catalog/service.js";
 import { identityService } from "./services/identity/service.js";
+import { inventoryService } from "./services/inventory/service.js";
+import { notificationsService } from "./services/notifications/service.js";
 import { ordersService } from "./services/orders/service.js";
+import { paymentsService } from "./services/payments/service.js";
+import { recommendationsService } from "./services/recommendations/service.js";
+import { shippingService } from "./services/shipping/service.js";
 
 export const shopApp = defineApp({
   name: "shop",
-  services: [catalogService, ordersService, identityService],
+  services: [
+    catalogService,
+    ordersService,
+    identityService,
+    inventoryService,
+    paymentsService,
+    shippingService,
+    notificationsService,
+    recommendationsService,
+  ],
   gateway: { routes: shopRoutes, policies: shopPolicies },
 });
 

@@ -3,7 +3,11 @@ import type { InputOf } from "@flotilla/core";
 import { authenticated, type RequestView, requireRole, route } from "@flotilla/gateway";
 import { catalog } from "./services/catalog/contract.js";
 import { identity } from "./services/identity/contract.js";
+import { inventory } from "./services/inventory/contract.js";
+import { notifications } from "./services/notifications/contract.js";
 import { orders } from "./services/orders/contract.js";
+import { payments } from "./services/payments/contract.js";
+import { recommendations } from "./services/recommendations/contract.js";
 
 type CreateOrder = InputOf<typeof orders.createOrder>;
 
@@ -36,6 +40,7 @@ const identityRoutes = [
   route({ method: "POST", path: "/api/v1/auth/login", action: identity.login }),
   route({ method: "POST", path: "/api/v1/auth/logout", action: identity.logout, status: 204, policies: signedIn }),
   route({ method: "GET", path: "/api/v1/me", action: identity.me, policies: signedIn }),
+  route({ method: "PATCH", path: "/api/v1/me", action: identity.updateProfile, policies: signedIn }),
   route({ method: "GET", path: "/.well-known/jwks.json", action: identity.jwks, headers: cacheKeys }),
   route({
     method: "GET",
@@ -65,7 +70,53 @@ const orderRoutes = [
   }),
 ];
 
+const meRoutes = [
+  route({
+    method: "GET",
+    path: "/api/v1/me/recommendations",
+    action: recommendations.forMe,
+    policies: signedIn,
+  }),
+  route({
+    method: "GET",
+    path: "/api/v1/me/notifications",
+    action: notifications.listNotifications,
+    policies: signedIn,
+  }),
+  route({
+    method: "POST",
+    path: "/api/v1/me/notifications/:id/read",
+    action: notifications.markRead,
+    input: (req) => ({ id: req.params.id }),
+    policies: signedIn,
+  }),
+];
+
+/** The request's JSON object with the path's id; a body that is not an object is left for validation to reject. */
+function withId<T>(req: RequestView): T {
+  const body = req.body;
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return body as T;
+  return { ...(body as object), id: req.params.id } as T;
+}
+
 const adminRoutes = [
+  route({ method: "GET", path: "/api/v1/admin/inventory", action: inventory.stockLevels, policies: admin }),
+  route({ method: "GET", path: "/api/v1/admin/payments/summary", action: payments.summary, policies: admin }),
+  route({ method: "GET", path: "/api/v1/admin/sagas", action: orders.listSagas, policies: admin }),
+  route({
+    method: "GET",
+    path: "/api/v1/admin/sagas/:id",
+    action: orders.getSaga,
+    input: (req) => ({ id: req.params.id }),
+    policies: admin,
+  }),
+  route({
+    method: "PATCH",
+    path: "/api/v1/admin/products/:id",
+    action: catalog.updateProduct,
+    input: (req) => withId<InputOf<typeof catalog.updateProduct>>(req),
+    policies: admin,
+  }),
   route({ method: "GET", path: "/api/v1/admin/users-online", action: identity.usersOnline, policies: admin }),
   route({ method: "POST", path: "/api/v1/admin/api-keys", action: identity.issueApiKey, status: 201, policies: admin }),
   route({
@@ -84,4 +135,4 @@ const adminRoutes = [
   }),
 ];
 
-export const shopRoutes = [...catalogRoutes, ...identityRoutes, ...orderRoutes, ...adminRoutes];
+export const shopRoutes = [...catalogRoutes, ...identityRoutes, ...orderRoutes, ...meRoutes, ...adminRoutes];

@@ -1,7 +1,10 @@
 /** @module The orders service's own tables and their migrations. */
 import { type Kysely, sql } from "kysely";
+import { type BuyersTable, buyersMigration } from "./buyers.js";
 
 export interface OrdersTables {
+  /** The copy of identity's profiles (choreography), see buyers.ts. */
+  buyers: BuyersTable;
   orders: {
     id: string;
     customer_id: string | null;
@@ -64,4 +67,5 @@ export const ordersMigrations = {
         .execute();
     },
   },
+  "002_buyers": buyersMigration,
 };

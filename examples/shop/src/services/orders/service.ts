@@ -9,6 +9,7 @@ import { sagaOrchestrator } from "@flotilla/saga";
 import type { Kysely } from "kysely";
 import { catalog } from "../catalog/contract.js";
 import { shipping } from "../shipping/contract.js";
+import { buyerAddress, buyerSubscriptions } from "./buyers.js";
 import { checkoutV1, setStatus } from "./checkout.js";
 import { type Order, orders } from "./contract.js";
 import { customerOrders, toOrders } from "./order-reads.js";
@@ -25,6 +26,7 @@ export const ordersService = defineService(orders, {
   orchestrators: [checkoutSagas],
 
   subscriptions: {
+    ...buyerSubscriptions,
     // Choreography: shipping announces dispatch on its own clock; a confirmed order becomes shipped.
     shipmentDispatched: {
       event: shipping.ShipmentDispatched,
@@ -42,13 +44,18 @@ export const ordersService = defineService(orders, {
   },
 
   actions: {
-    async createOrder({ items, idempotencyKey, payment, shipping: address }, ctx) {
+    async createOrder({ items, idempotencyKey, payment, shipping: given }, ctx) {
       // Orders belong to someone: the gateway lets only signed-in callers here, and so does the service.
       if (ctx.caller === undefined) throw orders.error("SIGN_IN_REQUIRED", "placing an order needs a signed-in caller");
       const customerId = ctx.caller.subject;
       if (payment === undefined) throw orders.error("PAYMENT_REQUIRED", "an order needs payment: { card }");
+      // Without one in the order, the buyer's own address (the copy identity's events keep here).
+      const address = given ?? (await buyerAddress(ctx.db, customerId));
       if (address === undefined) {
-        throw orders.error("ADDRESS_REQUIRED", "an order needs shipping: { name, street, city, country }");
+        throw orders.error(
+          "ADDRESS_REQUIRED",
+          "an order needs shipping: { name, street, city, country }, or an address in the buyer's profile",
+        );
       }
       if (idempotencyKey !== undefined) {
         const existing = await findByKey(ctx.db, customerId, idempotencyKey);
