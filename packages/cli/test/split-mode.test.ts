@@ -27,6 +27,10 @@ const LEDGER_APP = "packages/cli/test/fixtures/ledger-app.ts";
 const ACTION_COUNT = "flotilla_action_duration_seconds_count";
 const ids = demoProducts.map((p) => p.id);
 const json = { "content-type": "application/json" };
+const paid = {
+  payment: { card: "4242424242424242" },
+  shipping: { name: "Ada", street: "1 Main St", city: "Oslo", country: "NO" },
+};
 type Auth = { authorization: string };
 
 function placeOrder(gateway: FlotillaProcess, auth: Auth, n: number, timeoutMs = 10_000): Promise<Answer> {
@@ -36,7 +40,7 @@ function placeOrder(gateway: FlotillaProcess, auth: Auth, n: number, timeoutMs =
   ];
   return http(
     `${gateway.url}/api/v1/orders`,
-    { method: "POST", headers: { ...json, ...auth }, body: JSON.stringify({ items }) },
+    { method: "POST", headers: { ...json, ...auth }, body: JSON.stringify({ items, ...paid }) },
     timeoutMs,
   );
 }
