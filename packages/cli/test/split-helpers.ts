@@ -336,7 +336,7 @@ export async function natsOutageUnderLoad(cluster: Cluster, recoveryTimeoutMs: n
   const nats = await cluster.startNats();
   const [, , gateway] = await Promise.all([
     cluster.start("catalog", { services: "catalog" }),
-    cluster.start("orders", { services: "orders,identity" }),
+    cluster.start("orders", { services: "orders,identity,inventory,payments,shipping,notifications,recommendations" }),
     cluster.start("gateway", { services: "none", gateway: true }),
   ]);
   await gatewayReady(gateway, cluster);

@@ -62,7 +62,9 @@ describe("distributed mode: flotilla processes over NATS", () => {
     await cluster.startNats();
     const [catalogProc, ordersProc, gateway] = await Promise.all([
       cluster.start("catalog", { services: "catalog" }),
-      cluster.start("orders", { services: "orders,identity" }),
+      cluster.start("orders", {
+        services: "orders,identity,inventory,payments,shipping,notifications,recommendations",
+      }),
       cluster.start("gateway", { services: "none", gateway: true }),
     ]);
     expect(catalogProc.output()).toContain("Flotilla shop: running catalog over nats");
@@ -239,7 +241,7 @@ describe("distributed mode: flotilla processes over NATS", () => {
       cluster.start("ledger-survivor", { app: LEDGER_APP, services: "ledger", ops: true, transportQuery, env }),
       cluster.start("producer", {
         app: LEDGER_APP,
-        services: "catalog,orders,identity",
+        services: "catalog,orders,identity,inventory,payments,shipping,notifications,recommendations",
         gateway: true,
         transportQuery,
       }),

@@ -82,6 +82,7 @@ describe("the shop's catalog and orders, unchanged, on PostgreSQL (a schema per 
       { schemaname: "catalog", tablename: "kysely_migration_lock" },
       { schemaname: "catalog", tablename: "product_sales" },
       { schemaname: "catalog", tablename: "products" },
+      { schemaname: "orders", tablename: "buyers" },
       { schemaname: "orders", tablename: "kysely_migration" },
       { schemaname: "orders", tablename: "kysely_migration_lock" },
       { schemaname: "orders", tablename: "order_items" },

@@ -1,6 +1,7 @@
 import { createHost, defineContract, defineService, type Host } from "@flotilla/core";
 import { sqliteDatabases } from "@flotilla/data";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { paid } from "../../../test/support/checkout.js";
 import { demoProducts } from "../catalog/seed.js";
 import { catalogService } from "../catalog/service.js";
 import { orders } from "./contract.js";
@@ -43,6 +44,7 @@ describe("orders service", () => {
           { productId: a.id, quantity: 2 },
           { productId: b.id, quantity: 1 },
         ],
+        ...paid,
       },
       { caller: customer },
     );
@@ -58,7 +60,7 @@ describe("orders service", () => {
   });
 
   it("returns the same order for the same idempotency key, even under concurrency", async () => {
-    const input = { items: [{ productId: a.id, quantity: 1 }], idempotencyKey: "key-1" };
+    const input = { items: [{ productId: a.id, quantity: 1 }], ...paid, idempotencyKey: "key-1" };
     const results = await Promise.all(
       Array.from({ length: 5 }, () => host.call(orders.createOrder, input, { caller: customer })),
     );
@@ -71,11 +73,15 @@ describe("orders service", () => {
   it("rejects unknown products with 404-class errors and bad input with the failing fields", async () => {
     const unknown = host.call(
       orders.createOrder,
-      { items: [{ productId: "nope", quantity: 1 }] },
+      { items: [{ productId: "nope", quantity: 1 }], ...paid },
       { caller: customer },
     );
     await expect(unknown).rejects.toMatchObject({ code: "PRODUCT_NOT_FOUND", status: "NOT_FOUND" });
-    const bad = host.call(orders.createOrder, { items: [{ productId: a.id, quantity: 0 }] }, { caller: customer });
+    const bad = host.call(
+      orders.createOrder,
+      { items: [{ productId: a.id, quantity: 0 }], ...paid },
+      { caller: customer },
+    );
     await expect(bad).rejects.toMatchObject({
       code: "INVALID_ARGUMENT",
       details: { issues: [expect.objectContaining({ path: "items.0.quantity" })] },
@@ -85,7 +91,7 @@ describe("orders service", () => {
   });
 
   it("takes orders only from a signed-in caller", async () => {
-    const anonymous = host.call(orders.createOrder, { items: [{ productId: a.id, quantity: 1 }] });
+    const anonymous = host.call(orders.createOrder, { items: [{ productId: a.id, quantity: 1 }], ...paid });
     await expect(anonymous).rejects.toMatchObject({ code: "SIGN_IN_REQUIRED", status: "UNAUTHENTICATED" });
     await expect(host.call(orders.listOrders, {})).rejects.toMatchObject({ code: "SIGN_IN_REQUIRED" });
   });
@@ -96,7 +102,7 @@ describe("orders service", () => {
     for (let i = 0; i < 5; i++) {
       const { orderId } = await host.call(
         orders.createOrder,
-        { items: [{ productId: a.id, quantity: i + 1 }] },
+        { items: [{ productId: a.id, quantity: i + 1 }], ...paid },
         { caller: buyer },
       );
       placedIds.push(orderId);
@@ -125,7 +131,7 @@ describe("orders service", () => {
     const owner = { subject: "user-1", roles: ["customer"] };
     const { orderId } = await host.call(
       orders.createOrder,
-      { items: [{ productId: a.id, quantity: 1 }] },
+      { items: [{ productId: a.id, quantity: 1 }], ...paid },
       { caller: owner },
     );
     await expect(host.call(orders.getOrder, { id: orderId }, { caller: owner })).resolves.toMatchObject({
