@@ -68,7 +68,9 @@ describe("distributed mode: flotilla processes over NATS", () => {
       cluster.start("gateway", { services: "none", gateway: true }),
     ]);
     expect(catalogProc.output()).toContain("Flotilla shop: running catalog over nats");
-    expect(ordersProc.output()).toContain("Flotilla shop: running orders, identity over nats");
+    expect(ordersProc.output()).toContain(
+      "Flotilla shop: running orders, identity, inventory, payments, shipping, notifications, recommendations over nats",
+    );
     expect(gateway.output()).toContain("Flotilla shop: running no services over nats");
     await gatewayReady(gateway, cluster);
     // The gateway verifies the token (keys from identity, over NATS) and signs the caller for orders.
@@ -102,13 +104,21 @@ describe("distributed mode: flotilla processes over NATS", () => {
     expect(read.status).toBe(200);
     expect(read.body).toMatchObject({
       id: orderId,
-      status: "pending",
       total: a.price * 2 + b.price,
       items: [
         { productId: a.id, quantity: 2, unitPrice: a.price },
         { productId: b.id, quantity: 1, unitPrice: b.price },
       ],
     });
+    // The checkout saga runs across the processes over NATS: the order ends confirmed (or already shipped).
+    await until(
+      async () => {
+        const now = await http(`${gateway.url}/api/v1/orders/${orderId}`, { headers: auth });
+        return ["confirmed", "shipped"].includes((now.body as { status: string }).status);
+      },
+      20_000,
+      "the order to be confirmed",
+    );
     const missing = await http(`${gateway.url}/api/v1/orders/no-such-order`, { headers: auth });
     expect(missing.status).toBe(404);
     expect(errorCode(missing)).toBe("ORDER_NOT_FOUND");
