@@ -176,20 +176,7 @@ function forward(def: SagaDefinition, p: SagaPosition, outcome: CommandOutcome, 
   const terminal = isTerminal(step.action, error);
   if (!terminal && p.attempt < step.retry.maxAttempts) {
     const delayMs = backoffMs(step.retry, p.attempt, random);
-    if (now + delayMs < p.deadlineAt) {
-      const retry: JournalNote = {
-        entry: "retry-scheduled",
-        step: step.name,
-        attempt: p.attempt + 1,
-        detail: { delayMs },
-      };
-      return {
-        position: { ...p, attempt: p.attempt + 1 },
-        notes: [failed, retry],
-        command: { step: p.step, phase: "forward", attempt: p.attempt + 1, delayMs },
-        finished: undefined,
-      };
-    }
+    if (now + delayMs < p.deadlineAt) return retryLater(p, step, "forward", failed, delayMs);
     const failure = {
       step: step.name,
       index: p.step,
@@ -220,19 +207,7 @@ function compensation(def: SagaDefinition, p: SagaPosition, outcome: CommandOutc
   };
   const action = step.compensate?.action ?? step.action;
   if (!isTerminal(action, error) && p.attempt < COMPENSATION_ATTEMPTS) {
-    const delayMs = backoffMs(step.retry, p.attempt, random);
-    const retry: JournalNote = {
-      entry: "retry-scheduled",
-      step: step.name,
-      attempt: p.attempt + 1,
-      detail: { delayMs },
-    };
-    return {
-      position: { ...p, attempt: p.attempt + 1 },
-      notes: [failed, retry],
-      command: { step: p.step, phase: "compensate", attempt: p.attempt + 1, delayMs },
-      finished: undefined,
-    };
+    return retryLater(p, step, "compensate", failed, backoffMs(step.retry, p.attempt, random));
   }
   const stuck: StoredFailure = {
     step: step.name,
@@ -246,6 +221,24 @@ function compensation(def: SagaDefinition, p: SagaPosition, outcome: CommandOutc
     notes: [failed, { entry: "failed", step: step.name, attempt: null, detail: { code: error.code } }],
     command: undefined,
     finished: "failed",
+  };
+}
+
+/** The same step again, `delayMs` from now (the command waits in the outbox). */
+function retryLater(
+  p: SagaPosition,
+  step: StepDefinition,
+  phase: Phase,
+  failed: JournalNote,
+  delayMs: number,
+): Decision {
+  const attempt = p.attempt + 1;
+  const retry: JournalNote = { entry: "retry-scheduled", step: step.name, attempt, detail: { delayMs } };
+  return {
+    position: { ...p, attempt },
+    notes: [failed, retry],
+    command: { step: p.step, phase, attempt, delayMs },
+    finished: undefined,
   };
 }
 

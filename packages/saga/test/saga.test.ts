@@ -116,7 +116,9 @@ describe("sagas", () => {
     await host.call(trips.plan, trip("t8"));
     expect(await finished("t8")).toEqual({ status: "failed", detail: "FLOTILLA_SAGA_TIMEOUT" });
     expect(desk.calls).not.toContain("pay");
-    expect(desk.cancelled).toEqual(["hotel:t8:hotel", "flight:t8:flight"]);
+    // Whatever was booked before the deadline (how far it got depends on the machine's speed) is undone.
+    expect(desk.cancelled.at(-1)).toBe("flight:t8:flight");
+    expect(desk.flights.size + desk.hotels.size).toBe(0);
   });
 
   it("finishes instances in flight on the version they started with, new ones on the new version", async () => {
