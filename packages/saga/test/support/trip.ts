@@ -2,10 +2,10 @@
  * A small world for saga tests: a `travel` service whose actions book and cancel things (keyed by step
  * id, remembering every effect), and a `trips` service that orchestrates them.
  */
-import { action, defineContract, defineService, FlotillaError } from "@flotilla/core";
+import { action, type Context, defineContract, defineService, FlotillaError } from "@flotilla/core";
 import { database, type Kysely } from "@flotilla/data";
 import { z } from "zod";
-import { defineSaga, type SagaDefinition, sagaOrchestrator } from "../../src/index.js";
+import { defineSaga, type SagaDefinition, type StepInfo, sagaOrchestrator } from "../../src/index.js";
 
 export const travel = defineContract({
   service: "travel",
@@ -98,6 +98,25 @@ export interface TripTables {
   trips: { id: string; status: string; detail: string | null };
 }
 
+/** Steps both versions take alike. */
+const bookFlight = {
+  action: travel.bookFlight,
+  input: ({ input }: { input: TripInput }, step: StepInfo) => ({ bookingId: step.id, from: input.from, to: input.to }),
+  compensate: { action: travel.cancelFlight, input: (_state: unknown, step: StepInfo) => ({ bookingId: step.id }) },
+};
+const payFor = {
+  action: travel.pay,
+  input: ({ input }: { input: TripInput }, step: StepInfo) => ({ paymentId: step.id, amount: input.amount }),
+};
+
+async function markBooked(state: { input: TripInput; payment: { receipt: string } }, ctx: Context<Kysely<TripTables>>) {
+  await ctx.db
+    .updateTable("trips")
+    .set({ status: "booked", detail: state.payment.receipt })
+    .where("id", "=", state.input.tripId)
+    .execute();
+}
+
 export function tripSagaV1(options: { timeoutMs?: number } = {}) {
   return defineSaga({
     name: "trip",
@@ -106,11 +125,7 @@ export function tripSagaV1(options: { timeoutMs?: number } = {}) {
     ...options,
     retry: { initialDelayMs: 5, maxDelayMs: 20, maxAttempts: 4 },
   })
-    .step("flight", {
-      action: travel.bookFlight,
-      input: ({ input }, step) => ({ bookingId: step.id, from: input.from, to: input.to }),
-      compensate: { action: travel.cancelFlight, input: (_state, step) => ({ bookingId: step.id }) },
-    })
+    .step("flight", bookFlight)
     .step("hotel", {
       action: travel.bookHotel,
       input: ({ input, flight }, step) => ({
@@ -120,18 +135,9 @@ export function tripSagaV1(options: { timeoutMs?: number } = {}) {
       }),
       compensate: { action: travel.cancelHotel, input: (_state, step) => ({ bookingId: step.id }) },
     })
-    .step("payment", {
-      action: travel.pay,
-      input: ({ input }, step) => ({ paymentId: step.id, amount: input.amount }),
-    })
+    .step("payment", payFor)
     .hooks<Kysely<TripTables>>({
-      async onCompleted(state, ctx) {
-        await ctx.db
-          .updateTable("trips")
-          .set({ status: "booked", detail: state.payment.receipt })
-          .where("id", "=", state.input.tripId)
-          .execute();
-      },
+      onCompleted: markBooked,
       async onCompensated(state, failure, ctx) {
         await ctx.db
           .updateTable("trips")
@@ -156,20 +162,10 @@ export function tripSagaV2() {
       input: ({ input }, step) => ({ bookingId: step.id, city: input.to, nights: input.nights }),
       compensate: { action: travel.cancelHotel, input: (_state, step) => ({ bookingId: step.id }) },
     })
-    .step("flight", {
-      action: travel.bookFlight,
-      input: ({ input }, step) => ({ bookingId: step.id, from: input.from, to: input.to }),
-      compensate: { action: travel.cancelFlight, input: (_state, step) => ({ bookingId: step.id }) },
-    })
-    .step("payment", { action: travel.pay, input: ({ input }, step) => ({ paymentId: step.id, amount: input.amount }) })
+    .step("flight", bookFlight)
+    .step("payment", payFor)
     .hooks<Kysely<TripTables>>({
-      async onCompleted(state, ctx) {
-        await ctx.db
-          .updateTable("trips")
-          .set({ status: "booked", detail: state.payment.receipt })
-          .where("id", "=", state.input.tripId)
-          .execute();
-      },
+      onCompleted: markBooked,
     })
     .build();
 }

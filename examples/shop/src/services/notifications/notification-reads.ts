@@ -1,6 +1,7 @@
 /** @module Reading a user's notifications, newest first in cursor pages, and marking one read. */
 import type { Kysely } from "kysely";
 import type { z } from "zod";
+import { afterCursor, pageOf } from "../newest-first.js";
 import { type Notification, notifications } from "./contract.js";
 import type { NotificationsTables } from "./schema.js";
 
@@ -14,26 +15,20 @@ export async function userNotifications(
   limit: number,
   cursor: string | undefined,
 ): Promise<{ items: z.input<typeof Notification>[]; nextCursor: string | null }> {
-  let query = db
+  const rows = await db
     .selectFrom("notifications")
     .selectAll()
     .where("user_id", "=", userId)
     .orderBy("created_at", "desc")
     .orderBy("id", "desc")
-    .limit(limit + 1);
-  if (cursor !== undefined) {
-    const after = decodeCursor(cursor);
-    query = query.where((eb) =>
-      eb.or([
-        eb("created_at", "<", after.createdAt),
-        eb.and([eb("created_at", "=", after.createdAt), eb("id", "<", after.id)]),
-      ]),
-    );
-  }
-  const rows = await query.execute();
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  const nextCursor = rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null;
+    .where(
+      afterCursor(cursor, () =>
+        notifications.error("INVALID_CURSOR", "cursor is not one this service issued", { cursor }),
+      ),
+    )
+    .limit(limit + 1)
+    .execute();
+  const { page, nextCursor } = pageOf(rows, limit);
   return { items: page.map(toNotification), nextCursor };
 }
 
@@ -69,21 +64,4 @@ function toNotification(row: Row): z.input<typeof Notification> {
     createdAt: row.created_at,
     read: row.read_at !== null,
   };
-}
-
-// Opaque to clients (base64url JSON), so the encoding can change later.
-function encodeCursor(createdAt: string, id: string): string {
-  return Buffer.from(JSON.stringify({ createdAt, id })).toString("base64url");
-}
-
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as Record<string, unknown>;
-    if (typeof value.createdAt === "string" && typeof value.id === "string") {
-      return { createdAt: value.createdAt, id: value.id };
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw notifications.error("INVALID_CURSOR", "cursor is not one this service issued", { cursor });
 }

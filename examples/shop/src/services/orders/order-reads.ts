@@ -1,5 +1,6 @@
 /** @module Reading orders back: one order as the API shows it, and a customer's orders newest first. */
 import type { Kysely } from "kysely";
+import { afterCursor, pageOf } from "../newest-first.js";
 import { type Order, orders } from "./contract.js";
 import type { OrdersTables } from "./schema.js";
 
@@ -45,42 +46,17 @@ export async function customerOrders(
   limit: number,
   cursor: string | undefined,
 ): Promise<{ items: Order[]; nextCursor: string | null }> {
-  let query = db
+  const rows = await db
     .selectFrom("orders")
     .selectAll()
     .where("customer_id", "=", customerId)
     .orderBy("created_at", "desc")
     .orderBy("id", "desc")
-    .limit(limit + 1);
-  if (cursor !== undefined) {
-    const after = decodeCursor(cursor);
-    query = query.where((eb) =>
-      eb.or([
-        eb("created_at", "<", after.createdAt),
-        eb.and([eb("created_at", "=", after.createdAt), eb("id", "<", after.id)]),
-      ]),
-    );
-  }
-  const rows = await query.execute();
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  const nextCursor = rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null;
+    .where(
+      afterCursor(cursor, () => orders.error("INVALID_CURSOR", "cursor is not one this service issued", { cursor })),
+    )
+    .limit(limit + 1)
+    .execute();
+  const { page, nextCursor } = pageOf(rows, limit);
   return { items: await toOrders(db, page), nextCursor };
-}
-
-// Opaque to clients (base64url JSON), so the encoding can change later.
-function encodeCursor(createdAt: string, id: string): string {
-  return Buffer.from(JSON.stringify({ createdAt, id })).toString("base64url");
-}
-
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as Record<string, unknown>;
-    if (typeof value.createdAt === "string" && typeof value.id === "string") {
-      return { createdAt: value.createdAt, id: value.id };
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw orders.error("INVALID_CURSOR", "cursor is not one this service issued", { cursor });
 }
