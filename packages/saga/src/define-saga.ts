@@ -53,7 +53,9 @@ export interface StepSpec<S, A extends ActionRef, C extends ActionRef> {
   /**
    * Undoes the step: run in reverse order when a later step fails terminally or the saga times out.
    * It sees only what was known before the step (a step compensated after an ambiguous failure has no
-   * output): key it by `step.id`. Compensations are retried until they succeed.
+   * output): key it by `step.id`. Compensations are retried until they succeed. Without one, the step
+   * is one nothing undoes (e.g. the last, that makes the outcome final): after an ambiguous failure it is
+   * asked again, like a compensation and past the saga's deadline, until it answers definitely.
    */
   readonly compensate?: { readonly action: C; input(state: S, step: StepInfo): InputOf<C> };
   /** Timeout of one attempt (default: the action's own, else 10 s). */

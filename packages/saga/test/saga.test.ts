@@ -101,6 +101,19 @@ describe("sagas", () => {
     expect(desk.cancelled).toEqual(["hotel:t6:hotel", "flight:t6:flight"]);
   });
 
+  it("asks a step that cannot be undone again until it answers, past the last attempt and the deadline", async () => {
+    // The payment is taken, but its answers are lost (as when the orchestrator or the participant dies
+    // before the outcome is recorded): the failures are ambiguous, and nothing undoes a payment. Turning
+    // back would cancel the trip with the money kept; asking again (keyed by step id) finds it was paid.
+    desk.paidButUnanswered.set("t9:payment", 6);
+    const { host, finished } = await start([tripSagaV1({ timeoutMs: 200 })]);
+    await host.call(trips.plan, trip("t9"));
+    expect(await finished("t9")).toEqual({ status: "booked", detail: "r-t9:payment" });
+    expect(desk.calls.filter((c) => c === "pay")).toHaveLength(7); // 3 more than maxAttempts (4)
+    expect(desk.payments.get("t9:payment")).toBe(300);
+    expect(desk.cancelled).toEqual([]);
+  });
+
   it("retries a compensation until it succeeds", async () => {
     desk.failNext.set("cancelFlight", [unavailable(), new FlotillaError("INTERNAL", "bug, then fixed")]);
     const { host, finished } = await start();

@@ -41,6 +41,8 @@ export class TravelDesk {
   readonly failNext = new Map<string, FlotillaError[]>();
   /** Milliseconds an action takes. */
   readonly delayMs = new Map<string, number>();
+  /** Payments (by payment id) taken that answer UNAVAILABLE anyway this many more times: a lost answer. */
+  readonly paidButUnanswered = new Map<string, number>();
 
   private async misbehave(name: string): Promise<void> {
     this.calls.push(name);
@@ -78,6 +80,12 @@ export class TravelDesk {
           await this.misbehave("pay");
           if (amount > 1000) throw travel.error("NO_FUNDS", "the card does not cover it");
           this.payments.set(paymentId, amount);
+          const unanswered = this.paidButUnanswered.get(paymentId) ?? 0;
+          if (unanswered > 0) {
+            this.paidButUnanswered.set(paymentId, unanswered - 1);
+            await new Promise((r) => setTimeout(r, 50)); // the answer takes its time, then is lost
+            throw new FlotillaError("UNAVAILABLE", "the answer was lost");
+          }
           return { receipt: `r-${paymentId}` };
         },
       },
