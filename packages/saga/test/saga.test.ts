@@ -2,8 +2,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createHost, FlotillaError, type Host } from "@flotilla/core";
-import { sqliteDatabases } from "@flotilla/data";
+import { createHost, FlotillaError, type Host, MemoryTransport, type OrchestratorDefinition } from "@flotilla/core";
+import { databaseProvider, sqliteDatabases } from "@flotilla/data";
+import { sqliteDialect } from "@flotilla/data/internal";
 import { waitFor } from "@flotilla/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { TravelDesk, type TripInput, tripSagaV1, tripSagaV2, trips, tripsService } from "./support/trip.js";
@@ -112,6 +113,50 @@ describe("sagas", () => {
     expect(desk.calls.filter((c) => c === "pay")).toHaveLength(7); // 3 more than maxAttempts (4)
     expect(desk.payments.get("t9:payment")).toBe(300);
     expect(desk.cancelled).toEqual([]);
+  });
+
+  it("settles a command left from before a crash whose outcome comes before the orchestrator attaches", async () => {
+    // An instance that died with a command in its outbox: written, never sent (its relay was off).
+    const { service, sagas } = tripsService([tripSagaV1()], tripSagaV1());
+    const before = createHost({
+      services: [service],
+      resources: [databaseProvider(sqliteDialect({ dataDir: dir }), { relay: false })],
+      transport: "memory://?faithful=1",
+    });
+    await before.start();
+    await before.call(trips.plan, trip("t10"));
+    await before.stop();
+
+    // The next instance's relay starts with its database and sends the command at once to the travel
+    // desk (in a host of its own, already running); the outcome is back before the orchestrator has
+    // attached (slowed down here), and must wait for it.
+    const transport = new MemoryTransport({ faithful: true });
+    await transport.connect();
+    const travelHost = createHost({ services: [desk.service()], transport });
+    await travelHost.start();
+    hosts.push(travelHost);
+    const slowly: OrchestratorDefinition = {
+      ...sagas,
+      attach: async (runtime) => {
+        await waitFor(() => desk.calls.length > 0, { what: "the command to be carried out" });
+        await new Promise((r) => setTimeout(r, 100));
+        return sagas.attach(runtime);
+      },
+    };
+    const after = createHost({
+      services: [{ ...service, orchestrators: [slowly] }],
+      resources: [sqliteDatabases({ dataDir: dir })],
+      transport,
+    });
+    hosts.unshift(after);
+    await after.start();
+    await waitFor(async () => (await after.call(trips.status, { id: "t10" })).status !== "planned", {
+      what: "trip t10 to finish",
+    });
+    expect(await after.call(trips.status, { id: "t10" })).toEqual({ status: "booked", detail: "r-t10:payment" });
+    expect(desk.calls).toEqual(["bookFlight", "bookHotel", "pay"]); // each sent once: no outcome was lost
+    for (const h of hosts.splice(0)) await h.stop();
+    await transport.close();
   });
 
   it("retries a compensation until it succeeds", async () => {
