@@ -257,7 +257,8 @@ function compensation(def: SagaDefinition, p: SagaPosition, outcome: CommandOutc
   const failure = p.failure as StoredFailure;
   if (outcome.ok) {
     const note: JournalNote = { entry: "compensated", step: step.name, attempt: p.attempt };
-    return continueBack(def, p, failure, p.step - 1, [note]);
+    const undone = { ...failure, undone: { ...failure.undone, [step.name]: outcome.value } };
+    return continueBack(def, p, undone, p.step - 1, [note]);
   }
   const { error } = outcome;
   const failed: JournalNote = {

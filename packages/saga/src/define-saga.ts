@@ -41,6 +41,11 @@ export interface SagaFailure {
    * compensated too. A failure the action's contract declares (a declined card) is definite: not.
    */
   readonly ambiguous: boolean;
+  /**
+   * What each compensation that ran answered, by step name: after an ambiguous failure, whether the
+   * step had taken effect is what its compensation found (e.g. whether a refund gave money back).
+   */
+  readonly undone?: Readonly<Record<string, unknown>>;
 }
 
 /** What a step's mappers see: the saga's input and the output of each step finished before it. */

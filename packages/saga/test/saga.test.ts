@@ -7,6 +7,7 @@ import { databaseProvider, sqliteDatabases } from "@flotilla/data";
 import { sqliteDialect } from "@flotilla/data/internal";
 import { waitFor } from "@flotilla/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { SagaFailure } from "../src/index.js";
 import { TravelDesk, type TripInput, tripSagaV1, tripSagaV2, trips, tripsService } from "./support/trip.js";
 
 const unavailable = () => new FlotillaError("UNAVAILABLE", "try later");
@@ -93,13 +94,22 @@ describe("sagas", () => {
     expect(desk.calls.filter((c) => c === "bookHotel")).toHaveLength(3);
   });
 
-  it("after the last attempt, compensates the ambiguous step too", async () => {
+  it("after the last attempt, compensates the ambiguous step too, and tells the hook what that found", async () => {
     desk.failNext.set("bookHotel", [unavailable(), unavailable(), unavailable(), unavailable()]);
-    const { host, finished } = await start();
+    const failures: SagaFailure[] = [];
+    const { host, finished } = await start([tripSagaV1({ turnedBack: (f) => failures.push(f) })]);
     await host.call(trips.plan, trip("t6"));
     expect(await finished("t6")).toEqual({ status: "failed", detail: "UNAVAILABLE" });
     expect(desk.calls.filter((c) => c === "bookHotel")).toHaveLength(4);
     expect(desk.cancelled).toEqual(["hotel:t6:hotel", "flight:t6:flight"]);
+    // The hotel was never booked (each attempt failed before it): its cancellation found nothing.
+    expect(failures).toEqual([
+      expect.objectContaining({
+        step: "hotel",
+        ambiguous: true,
+        undone: { hotel: { cancelled: false }, flight: { cancelled: true } },
+      }),
+    ]);
   });
 
   it("asks a step that cannot be undone again until it answers, past the last attempt and the deadline", async () => {

@@ -5,7 +5,7 @@
 import { action, defineContract, defineService, FlotillaError } from "@flotilla/core";
 import { database, type Kysely } from "@flotilla/data";
 import { z } from "zod";
-import { defineSaga, type SagaDefinition, sagaOrchestrator } from "../../src/index.js";
+import { defineSaga, type SagaDefinition, type SagaFailure, sagaOrchestrator } from "../../src/index.js";
 
 export const travel = defineContract({
   service: "travel",
@@ -106,12 +106,13 @@ export interface TripTables {
   trips: { id: string; status: string; detail: string | null };
 }
 
-export function tripSagaV1(options: { timeoutMs?: number } = {}) {
+export function tripSagaV1(options: { timeoutMs?: number; turnedBack?: (failure: SagaFailure) => void } = {}) {
+  const { turnedBack, ...sagaOptions } = options;
   return defineSaga({
     name: "trip",
     version: 1,
     input: TripInput,
-    ...options,
+    ...sagaOptions,
     retry: { initialDelayMs: 5, maxDelayMs: 20, maxAttempts: 4 },
   })
     .step("flight", {
@@ -141,6 +142,7 @@ export function tripSagaV1(options: { timeoutMs?: number } = {}) {
           .execute();
       },
       async onCompensated(state, failure, ctx) {
+        turnedBack?.(failure);
         await ctx.db
           .updateTable("trips")
           .set({ status: "failed", detail: failure.code })
