@@ -54,6 +54,12 @@ export class ServiceInstance {
   readonly outbound: Outbound;
   private readonly transportSink: OutboundSink;
   private readonly orchestrators = new Map<string, AttachedOrchestrator>();
+  /**
+   * Settles once the orchestrators are attached, or the start gave up before: the outbox relay starts
+   * with the database, so an outcome of a command it sent (one left from before a crash) can come first.
+   */
+  private readonly attaching: Promise<void>;
+  private attachingDone: () => void = () => {};
   started = false;
   /** Requests this instance is running now: the load it reports to the registry. */
   inFlight = 0;
@@ -78,10 +84,23 @@ export class ServiceInstance {
       callTimeoutMs: env.callTimeoutMs,
     };
     this.outbound = new Outbound(options, env.middleware, this.transportSink);
+    this.attaching = new Promise((resolve) => {
+      this.attachingDone = resolve;
+    });
   }
 
   /** Opens resources (running migrations), composes pipelines and runs the start hook. */
   async start(): Promise<void> {
+    try {
+      await this.openAndAttach();
+    } finally {
+      this.attachingDone();
+    }
+    await this.def.start?.(this.lifecycleContext());
+    this.started = true;
+  }
+
+  private async openAndAttach(): Promise<void> {
     const middleware = [...this.env.middleware];
     if (this.def.database !== undefined) {
       const spec = this.def.database;
@@ -114,16 +133,14 @@ export class ServiceInstance {
       });
       this.orchestrators.set(orchestrator.name, attached);
     }
-    await this.def.start?.(this.lifecycleContext());
-    this.started = true;
   }
 
   /** A command's outcome, to the orchestrator that sent it (the outbox relay waits for this). */
-  private readonly settle = (command: CommandEnvelope, outcome: CommandOutcome): Promise<void> => {
+  private readonly settle = async (command: CommandEnvelope, outcome: CommandOutcome): Promise<void> => {
+    if (!this.orchestrators.has(command.replyTo)) await this.attaching;
     const orchestrator = this.orchestrators.get(command.replyTo);
     if (orchestrator === undefined) {
-      const err = FlotillaError.of(FlotillaCodes.CONFIG, `${this.def.name} has no orchestrator "${command.replyTo}"`);
-      return Promise.reject(err);
+      throw FlotillaError.of(FlotillaCodes.CONFIG, `${this.def.name} has no orchestrator "${command.replyTo}"`);
     }
     return orchestrator.settle(command, outcome);
   };

@@ -63,7 +63,10 @@ export interface Decision {
   readonly finished: "completed" | "compensated" | "failed" | undefined;
 }
 
-/** Compensations are retried far longer than forward steps: giving up leaves effects behind. */
+/**
+ * Compensations, and steps that nothing undoes once they may have taken effect, are retried far longer
+ * than forward steps: giving up leaves effects behind.
+ */
 const COMPENSATION_ATTEMPTS = 50;
 const SAGA_TIMEOUT = FlotillaCodes.SAGA_TIMEOUT.code;
 
@@ -174,6 +177,7 @@ function forward(def: SagaDefinition, p: SagaPosition, outcome: CommandOutcome, 
     detail: { code: error.code, message: error.message },
   };
   const terminal = isTerminal(step.action, error);
+  if (!terminal && step.compensate === undefined) return askAgain(p, step, error, failed, random);
   if (!terminal && p.attempt < step.retry.maxAttempts) {
     const delayMs = backoffMs(step.retry, p.attempt, random);
     if (now + delayMs < p.deadlineAt) return retryLater(p, step, "forward", failed, delayMs);
@@ -191,12 +195,57 @@ function forward(def: SagaDefinition, p: SagaPosition, outcome: CommandOutcome, 
   return turnBack(def, p, failure, [failed]);
 }
 
+/**
+ * A step without a compensation that failed ambiguously (it may have taken effect: an earlier send of
+ * this attempt may have been carried out, its answer lost) cannot be turned back from: its effect would
+ * stay while everything before it is undone. It is asked again (participants key effects by step id)
+ * until it answers definitely, past its attempts and the saga's deadline: success goes on, a terminal
+ * failure turns back. Giving up leaves the saga failed, for an operator.
+ */
+function askAgain(
+  p: SagaPosition,
+  step: StepDefinition,
+  error: FlotillaError,
+  failed: JournalNote,
+  random: number,
+): Decision {
+  if (p.attempt < COMPENSATION_ATTEMPTS) {
+    const delayMs = backoffMs(step.retry, p.attempt, random);
+    const retry: JournalNote = {
+      entry: "retry-scheduled",
+      step: step.name,
+      attempt: p.attempt + 1,
+      detail: { delayMs },
+    };
+    return {
+      position: { ...p, attempt: p.attempt + 1 },
+      notes: [failed, retry],
+      command: { step: p.step, phase: "forward", attempt: p.attempt + 1, delayMs },
+      finished: undefined,
+    };
+  }
+  const failure: StoredFailure = {
+    step: step.name,
+    index: p.step,
+    code: error.code,
+    message: `${step.name} may have taken effect, and has no compensation: ${error.message}`,
+    ambiguous: true,
+  };
+  return {
+    position: { ...p, status: "failed", failure },
+    notes: [failed, { entry: "failed", step: step.name, attempt: null, detail: { code: error.code } }],
+    command: undefined,
+    finished: "failed",
+  };
+}
+
 function compensation(def: SagaDefinition, p: SagaPosition, outcome: CommandOutcome, random: number): Decision {
   const step = def.steps[p.step] as StepDefinition;
   const failure = p.failure as StoredFailure;
   if (outcome.ok) {
     const note: JournalNote = { entry: "compensated", step: step.name, attempt: p.attempt };
-    return continueBack(def, p, failure, p.step - 1, [note]);
+    const undone = { ...failure, undone: { ...failure.undone, [step.name]: outcome.value } };
+    return continueBack(def, p, undone, p.step - 1, [note]);
   }
   const { error } = outcome;
   const failed: JournalNote = {

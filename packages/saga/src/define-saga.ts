@@ -41,6 +41,11 @@ export interface SagaFailure {
    * compensated too. A failure the action's contract declares (a declined card) is definite: not.
    */
   readonly ambiguous: boolean;
+  /**
+   * What each compensation that ran answered, by step name: after an ambiguous failure, whether the
+   * step had taken effect is what its compensation found (e.g. whether a refund gave money back).
+   */
+  readonly undone?: Readonly<Record<string, unknown>>;
 }
 
 /** What a step's mappers see: the saga's input and the output of each step finished before it. */
@@ -53,7 +58,9 @@ export interface StepSpec<S, A extends ActionRef, C extends ActionRef> {
   /**
    * Undoes the step: run in reverse order when a later step fails terminally or the saga times out.
    * It sees only what was known before the step (a step compensated after an ambiguous failure has no
-   * output): key it by `step.id`. Compensations are retried until they succeed.
+   * output): key it by `step.id`. Compensations are retried until they succeed. Without one, the step
+   * is one nothing undoes (e.g. the last, that makes the outcome final): after an ambiguous failure it is
+   * asked again, like a compensation and past the saga's deadline, until it answers definitely.
    */
   readonly compensate?: { readonly action: C; input(state: S, step: StepInfo): InputOf<C> };
   /** Timeout of one attempt (default: the action's own, else 10 s). */

@@ -2,10 +2,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createHost, FlotillaError, type Host } from "@flotilla/core";
-import { sqliteDatabases } from "@flotilla/data";
+import { createHost, FlotillaError, type Host, MemoryTransport, type OrchestratorDefinition } from "@flotilla/core";
+import { databaseProvider, sqliteDatabases } from "@flotilla/data";
+import { sqliteDialect } from "@flotilla/data/internal";
 import { waitFor } from "@flotilla/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { SagaFailure } from "../src/index.js";
 import { TravelDesk, type TripInput, tripSagaV1, tripSagaV2, trips, tripsService } from "./support/trip.js";
 
 const unavailable = () => new FlotillaError("UNAVAILABLE", "try later");
@@ -92,13 +94,79 @@ describe("sagas", () => {
     expect(desk.calls.filter((c) => c === "bookHotel")).toHaveLength(3);
   });
 
-  it("after the last attempt, compensates the ambiguous step too", async () => {
+  it("after the last attempt, compensates the ambiguous step too, and tells the hook what that found", async () => {
     desk.failNext.set("bookHotel", [unavailable(), unavailable(), unavailable(), unavailable()]);
-    const { host, finished } = await start();
+    const failures: SagaFailure[] = [];
+    const { host, finished } = await start([tripSagaV1({ turnedBack: (f) => failures.push(f) })]);
     await host.call(trips.plan, trip("t6"));
     expect(await finished("t6")).toEqual({ status: "failed", detail: "UNAVAILABLE" });
     expect(desk.calls.filter((c) => c === "bookHotel")).toHaveLength(4);
     expect(desk.cancelled).toEqual(["hotel:t6:hotel", "flight:t6:flight"]);
+    // The hotel was never booked (each attempt failed before it): its cancellation found nothing.
+    expect(failures).toEqual([
+      expect.objectContaining({
+        step: "hotel",
+        ambiguous: true,
+        undone: { hotel: { cancelled: false }, flight: { cancelled: true } },
+      }),
+    ]);
+  });
+
+  it("asks a step that cannot be undone again until it answers, past the last attempt and the deadline", async () => {
+    // The payment is taken, but its answers are lost (as when the orchestrator or the participant dies
+    // before the outcome is recorded): the failures are ambiguous, and nothing undoes a payment. Turning
+    // back would cancel the trip with the money kept; asking again (keyed by step id) finds it was paid.
+    desk.paidButUnanswered.set("t9:payment", 6);
+    const { host, finished } = await start([tripSagaV1({ timeoutMs: 200 })]);
+    await host.call(trips.plan, trip("t9"));
+    expect(await finished("t9")).toEqual({ status: "booked", detail: "r-t9:payment" });
+    expect(desk.calls.filter((c) => c === "pay")).toHaveLength(7); // 3 more than maxAttempts (4)
+    expect(desk.payments.get("t9:payment")).toBe(300);
+    expect(desk.cancelled).toEqual([]);
+  });
+
+  it("settles a command left from before a crash whose outcome comes before the orchestrator attaches", async () => {
+    // An instance that died with a command in its outbox: written, never sent (its relay was off).
+    const { service, sagas } = tripsService([tripSagaV1()], tripSagaV1());
+    const before = createHost({
+      services: [service],
+      resources: [databaseProvider(sqliteDialect({ dataDir: dir }), { relay: false })],
+      transport: "memory://?faithful=1",
+    });
+    await before.start();
+    await before.call(trips.plan, trip("t10"));
+    await before.stop();
+
+    // The next instance's relay starts with its database and sends the command at once to the travel
+    // desk (in a host of its own, already running); the outcome is back before the orchestrator has
+    // attached (slowed down here), and must wait for it.
+    const transport = new MemoryTransport({ faithful: true });
+    await transport.connect();
+    const travelHost = createHost({ services: [desk.service()], transport });
+    await travelHost.start();
+    hosts.push(travelHost);
+    const slowly: OrchestratorDefinition = {
+      ...sagas,
+      attach: async (runtime) => {
+        await waitFor(() => desk.calls.length > 0, { what: "the command to be carried out" });
+        await new Promise((r) => setTimeout(r, 100));
+        return sagas.attach(runtime);
+      },
+    };
+    const after = createHost({
+      services: [{ ...service, orchestrators: [slowly] }],
+      resources: [sqliteDatabases({ dataDir: dir })],
+      transport,
+    });
+    hosts.unshift(after);
+    await after.start();
+    await waitFor(async () => (await after.call(trips.status, { id: "t10" })).status !== "planned", {
+      what: "trip t10 to finish",
+    });
+    expect(await after.call(trips.status, { id: "t10" })).toEqual({ status: "booked", detail: "r-t10:payment" });
+    expect(desk.calls).toEqual(["bookFlight", "bookHotel", "pay"]); // each sent once: no outcome was lost
+    for (const h of hosts.splice(0)) await h.stop();
+    await transport.close();
   });
 
   it("retries a compensation until it succeeds", async () => {

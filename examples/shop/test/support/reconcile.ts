@@ -2,6 +2,7 @@
  * Many concurrent checkouts with a mix of test cards, addresses and scarce stock, then the books:
  * every order terminal, stock = initial − confirmed units, payments net = confirmed totals.
  */
+import { waitFor } from "@flotilla/testing";
 import { ADDRESS, CARDS, type Headers, NOWHERE, type OrderView, type ShopClient } from "./shop-client.js";
 
 export interface LoadOptions {
@@ -13,8 +14,11 @@ export interface LoadOptions {
   readonly plentiful: readonly string[];
   /** How long to wait for every order to end. */
   readonly settleTimeoutMs?: number;
-  /** Called while orders are in flight (e.g. to kill processes); awaited before the books are read. */
-  readonly meanwhile?: () => Promise<void>;
+  /**
+   * Called once the stock is set, as the orders start (e.g. to kill processes), with the placing of
+   * them (settled once every order was answered 202, or one was not); awaited before the books are read.
+   */
+  readonly meanwhile?: (placing: Promise<void>) => Promise<void>;
 }
 
 export interface Books {
@@ -47,7 +51,16 @@ export async function checkoutLoad(
   options: LoadOptions,
 ): Promise<Books> {
   for (const s of options.scarce) await client.setStock(admin, s.productId, s.stock);
-  const before = await client.stock(admin);
+  // The catalog takes the new stock and an event carries it to the inventory, which owns it: the books
+  // start once the inventory has it (nothing else holds these products, so available = stock).
+  let before: Awaited<ReturnType<ShopClient["stock"]>> = new Map();
+  await waitFor(
+    async () => {
+      before = await client.stock(admin);
+      return options.scarce.every((s) => before.get(s.productId)?.available === s.stock);
+    },
+    { timeoutMs: 30_000, intervalMs: 50, what: "the inventory to take the scarce stock" },
+  );
   const paymentsBefore = await client.payments(admin);
   const products = [...options.scarce.map((s) => s.productId), ...options.plentiful];
   const placed: Placed[] = [];
@@ -67,8 +80,8 @@ export async function checkoutLoad(
       placed.push({ id: res.body.orderId, kind });
     }
   };
-  const load = Promise.all(Array.from({ length: options.concurrency }, worker));
-  await Promise.all([load, options.meanwhile?.()]);
+  const load = Promise.all(Array.from({ length: options.concurrency }, worker)).then(() => {});
+  await Promise.all([load, options.meanwhile?.(load)]);
 
   const views: OrderView[] = [];
   for (let i = 0; i < placed.length; i += 50) {

@@ -17,8 +17,27 @@ export interface OrderView {
 
 export const TERMINAL = new Set(["confirmed", "rejected", "cancelled", "shipped"]);
 
+export interface ShopClientOptions {
+  /**
+   * Send a request again, unchanged (its Idempotency-Key included), while the answer is transient: no
+   * answer at all (connection refused or reset, or none within `requestTimeoutMs`), 502, 503 or 504.
+   * For a shop whose processes are killed and restarted under the test; absent, the first answer is
+   * returned, whatever it is.
+   */
+  readonly retryTransient?: { readonly forMs: number; readonly requestTimeoutMs?: number };
+}
+
+/** Answers worth sending the same request again for: the shop (or part of it) is restarting. */
+const TRANSIENT = new Set([0, 502, 503, 504]);
+
 export class ShopClient {
-  constructor(readonly url: string) {}
+  /** Requests sent again after a transient answer (with `retryTransient`), by status (0: no answer). */
+  readonly retried = new Map<number, number>();
+
+  constructor(
+    readonly url: string,
+    readonly options: ShopClientOptions = {},
+  ) {}
 
   async signIn(email: string, password: string): Promise<Headers> {
     const res = await fetch(`${this.url}/api/v1/auth/login`, {
@@ -32,20 +51,43 @@ export class ShopClient {
   }
 
   async send(method: string, path: string, auth: Headers, body?: unknown): Promise<{ status: number; body: Json }> {
-    for (let attempt = 0; ; attempt++) {
-      const res = await fetch(`${this.url}${path}`, {
+    const retry = this.options.retryTransient;
+    const giveUpAt = retry === undefined ? 0 : Date.now() + retry.forMs;
+    for (let attempt = 0, transient = 0; ; attempt++) {
+      const init: RequestInit = {
         method,
         headers: { ...auth, ...(body === undefined ? {} : { "content-type": "application/json" }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await res.text();
+      };
+      let res: Response;
+      let text: string;
+      try {
+        if (retry?.requestTimeoutMs !== undefined) init.signal = AbortSignal.timeout(retry.requestTimeoutMs);
+        res = await fetch(`${this.url}${path}`, init);
+        text = await res.text();
+      } catch (err) {
+        if (retry === undefined || Date.now() > giveUpAt) throw err;
+        await this.again(0, transient++);
+        continue;
+      }
       // A client that waits as told gets through (SHOP-API.md); tests set limits high, but stay polite.
       if (res.status === 429 && attempt < 20) {
         await new Promise((r) => setTimeout(r, 1000 * Number(res.headers.get("retry-after") ?? 1)));
         continue;
       }
+      if (retry !== undefined && TRANSIENT.has(res.status) && Date.now() <= giveUpAt) {
+        await this.again(res.status, transient++);
+        continue;
+      }
       return { status: res.status, body: text === "" ? undefined : JSON.parse(text) };
     }
+  }
+
+  /** Counts a transient answer and waits before the next attempt: 50 ms, doubling up to 1 s, with jitter. */
+  private again(status: number, transient: number): Promise<void> {
+    this.retried.set(status, (this.retried.get(status) ?? 0) + 1);
+    const ms = Math.min(1_000, 50 * 2 ** Math.min(transient, 5)) * (0.5 + Math.random() / 2);
+    return new Promise((r) => setTimeout(r, ms));
   }
 
   async placeOrder(auth: Headers, body: unknown, headers: Headers = {}): Promise<{ status: number; body: Json }> {
@@ -61,13 +103,17 @@ export class ShopClient {
   /** Polls until the order reaches one of `statuses` (default: any terminal one). */
   async settled(auth: Headers, id: string, statuses = TERMINAL, timeoutMs = 30_000): Promise<OrderView> {
     let last: OrderView | undefined;
-    await waitFor(
-      async () => {
-        last = await this.order(auth, id);
-        return statuses.has(last.status);
-      },
-      { timeoutMs, intervalMs: 50, what: `order ${id} to reach ${[...statuses].join("/")} (last: ${last?.status})` },
-    );
+    try {
+      await waitFor(
+        async () => {
+          last = await this.order(auth, id);
+          return statuses.has(last.status);
+        },
+        { timeoutMs, intervalMs: 50, what: `order ${id} to reach ${[...statuses].join("/")}` },
+      );
+    } catch (err) {
+      throw new Error(`${err instanceof Error ? err.message : String(err)} (last seen: ${last?.status})`);
+    }
     return last as OrderView;
   }
 

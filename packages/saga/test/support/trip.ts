@@ -5,7 +5,7 @@
 import { action, type Context, defineContract, defineService, FlotillaError } from "@flotilla/core";
 import { database, type Kysely } from "@flotilla/data";
 import { z } from "zod";
-import { defineSaga, type SagaDefinition, type StepInfo, sagaOrchestrator } from "../../src/index.js";
+import { defineSaga, type SagaDefinition, type SagaFailure, type StepInfo, sagaOrchestrator } from "../../src/index.js";
 
 export const travel = defineContract({
   service: "travel",
@@ -41,6 +41,8 @@ export class TravelDesk {
   readonly failNext = new Map<string, FlotillaError[]>();
   /** Milliseconds an action takes. */
   readonly delayMs = new Map<string, number>();
+  /** Payments (by payment id) taken that answer UNAVAILABLE anyway this many more times: a lost answer. */
+  readonly paidButUnanswered = new Map<string, number>();
 
   private async misbehave(name: string): Promise<void> {
     this.calls.push(name);
@@ -78,6 +80,12 @@ export class TravelDesk {
           await this.misbehave("pay");
           if (amount > 1000) throw travel.error("NO_FUNDS", "the card does not cover it");
           this.payments.set(paymentId, amount);
+          const unanswered = this.paidButUnanswered.get(paymentId) ?? 0;
+          if (unanswered > 0) {
+            this.paidButUnanswered.set(paymentId, unanswered - 1);
+            await new Promise((r) => setTimeout(r, 50)); // the answer takes its time, then is lost
+            throw new FlotillaError("UNAVAILABLE", "the answer was lost");
+          }
           return { receipt: `r-${paymentId}` };
         },
       },
@@ -117,12 +125,13 @@ async function markBooked(state: { input: TripInput; payment: { receipt: string 
     .execute();
 }
 
-export function tripSagaV1(options: { timeoutMs?: number } = {}) {
+export function tripSagaV1(options: { timeoutMs?: number; turnedBack?: (failure: SagaFailure) => void } = {}) {
+  const { turnedBack, ...sagaOptions } = options;
   return defineSaga({
     name: "trip",
     version: 1,
     input: TripInput,
-    ...options,
+    ...sagaOptions,
     retry: { initialDelayMs: 5, maxDelayMs: 20, maxAttempts: 4 },
   })
     .step("flight", bookFlight)
@@ -139,6 +148,7 @@ export function tripSagaV1(options: { timeoutMs?: number } = {}) {
     .hooks<Kysely<TripTables>>({
       onCompleted: markBooked,
       async onCompensated(state, failure, ctx) {
+        turnedBack?.(failure);
         await ctx.db
           .updateTable("trips")
           .set({ status: "failed", detail: failure.code })

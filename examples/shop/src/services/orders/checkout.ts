@@ -31,9 +31,15 @@ const reservationTtlMs = Math.max(15 * 60_000, timeoutMs * 4);
 
 type Db = Kysely<OrdersTables>;
 
-/** Failures before any money moved reject the order; later ones cancel it (the money went back). */
-function endOf(failure: SagaFailure): Order["status"] {
-  return failure.step === "reserve" || failure.step === "charge" ? "rejected" : "cancelled";
+/**
+ * Failures before any money moved reject the order; later ones cancel it (the money went back). A
+ * charge that failed without a definite answer (a timeout, a payments instance that died) is refunded
+ * all the same, and whether it had taken money is what the refund found.
+ */
+export function endOf(failure: SagaFailure): Order["status"] {
+  if (failure.step !== "reserve" && failure.step !== "charge") return "cancelled";
+  const refund = failure.undone?.charge as { charged?: boolean } | undefined;
+  return refund?.charged === true ? "cancelled" : "rejected";
 }
 
 export const checkoutV1 = defineSaga({ name: "checkout", version: 1, input: CheckoutInput, timeoutMs })

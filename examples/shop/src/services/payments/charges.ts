@@ -119,24 +119,26 @@ async function answer(work: PaymentsWork, provider: CardProvider, row: PaymentRo
 /**
  * Charged → refunded, once. The provider gives the money back first: a crash before the row says
  * "refunded" leaves a charged row the next refund settles, and the provider refunds a payment id once.
- * Anything other than a charge is not refunded (`refunded: false`); an unknown id leaves a tombstone
- * (status cancelled) so a charge arriving after its own compensation is refused.
+ * Anything other than a charge is not refunded (`refunded: false`: this call moved no money); an unknown
+ * id leaves a tombstone (status cancelled) so a charge arriving after its own compensation is refused.
+ * `charged` answers every call alike: whether the payment took money (given back now), which a checkout
+ * whose charge got no answer learns only from its refund.
  */
 export async function refund(
   work: PaymentsWork,
   provider: CardProvider,
   paymentId: string,
-): Promise<{ refunded: boolean }> {
+): Promise<{ refunded: boolean; charged: boolean }> {
   // A payment changes status at most twice (tombstone or charge, then refund): three reads settle it.
   for (let attempt = 0; attempt < 3; attempt++) {
     const row = await findPayment(work.db, paymentId);
     if (row === undefined) {
-      if (await insertTombstone(work.db, paymentId)) return { refunded: false };
+      if (await insertTombstone(work.db, paymentId)) return { refunded: false, charged: false };
       continue; // a charge got there first: refund that
     }
-    if (row.status !== "charged") return { refunded: false };
+    if (row.status !== "charged") return { refunded: false, charged: row.status === "refunded" };
     await provider.refund(paymentId);
-    if (await markRefunded(work, row)) return { refunded: true };
+    if (await markRefunded(work, row)) return { refunded: true, charged: true };
   }
   throw new Error(`payment ${paymentId} changed under every attempt to read it`);
 }

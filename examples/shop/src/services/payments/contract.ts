@@ -26,9 +26,9 @@ export const payments = defineContract({
     }),
     refund: action({
       description:
-        "Refunds a charge in full. Idempotent; an unknown id is remembered as cancelled, so a late charge with it is refused",
+        "Refunds a charge in full. Idempotent; an unknown id is remembered as cancelled, so a late charge with it is refused. `refunded`: this call gave money back; `charged`: the payment had taken money (given back now), the same answer every time",
       input: z.object({ paymentId: PaymentId }),
-      output: z.object({ refunded: z.boolean() }),
+      output: z.object({ refunded: z.boolean(), charged: z.boolean() }),
       idempotent: true,
     }),
     summary: action({

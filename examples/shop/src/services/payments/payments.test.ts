@@ -77,7 +77,7 @@ describe("payments service", () => {
       });
     }
     expect(provider.callsFor("p-declined")).toBe(1);
-    expect(await host.call(payments.refund, { paymentId: "p-declined" })).toEqual({ refunded: false });
+    expect(await host.call(payments.refund, { paymentId: "p-declined" })).toEqual({ refunded: false, charged: false });
     await expect.poll(() => eventsOf("p-declined")).toEqual(["PaymentFailed"]);
   });
 
@@ -111,7 +111,8 @@ describe("payments service", () => {
     await host.call(payments.charge, order("p-refund", TEST_CARDS.succeeds));
     const refunds = await Promise.all([1, 2, 3].map(() => host.call(payments.refund, { paymentId: "p-refund" })));
     expect(refunds.filter((r) => r.refunded)).toHaveLength(1);
-    expect(await host.call(payments.refund, { paymentId: "p-refund" })).toEqual({ refunded: false });
+    expect(refunds.every((r) => r.charged)).toBe(true); // the same answer to every refund of a charge
+    expect(await host.call(payments.refund, { paymentId: "p-refund" })).toEqual({ refunded: false, charged: true });
     expect(provider.held("p-refund")).toBe(0);
     await expect(host.call(payments.charge, order("p-refund", TEST_CARDS.succeeds))).rejects.toMatchObject({
       code: "PAYMENT_CANCELLED",
@@ -121,7 +122,7 @@ describe("payments service", () => {
   });
 
   it("remembers a refund that came before its charge, and refuses the late charge", async () => {
-    expect(await host.call(payments.refund, { paymentId: "p-early" })).toEqual({ refunded: false });
+    expect(await host.call(payments.refund, { paymentId: "p-early" })).toEqual({ refunded: false, charged: false });
     await expect(host.call(payments.charge, order("p-early", TEST_CARDS.succeeds))).rejects.toMatchObject({
       code: "PAYMENT_CANCELLED",
     });
@@ -133,7 +134,7 @@ describe("payments service", () => {
     // The charge is at the provider (20 ms) while the refund, finding nothing, leaves its tombstone.
     const charging = host.call(payments.charge, order("p-overtaken", TEST_CARDS.succeeds));
     await new Promise((r) => setTimeout(r, 5));
-    expect(await host.call(payments.refund, { paymentId: "p-overtaken" })).toEqual({ refunded: false });
+    expect(await host.call(payments.refund, { paymentId: "p-overtaken" })).toEqual({ refunded: false, charged: false });
     await expect(charging).rejects.toMatchObject({ code: "PAYMENT_CANCELLED" });
     expect(provider.held("p-overtaken")).toBe(0);
     expect(eventsOf("p-overtaken")).toEqual([]);
