@@ -17,12 +17,13 @@ import { dataDirFrom, sqliteDialect } from "@flotilla/data/internal";
 import { createGateway, type Gateway } from "@flotilla/gateway";
 import { natsRegistry } from "@flotilla/nats";
 import { circuitBreakers, retries } from "@flotilla/resilience";
-import { metrics } from "@flotilla/telemetry";
+import { metrics, type TraceRecorder, tracing } from "@flotilla/telemetry";
 import type { FlotillaApp } from "./app.js";
 import { appTransports } from "./app-transports.js";
 import { edgeKeysPath, openEdgeKeys } from "./edge-keys.js";
 import { operationalGauges } from "./operational-gauges.js";
 import { type OpsServer, startOpsServer } from "./ops-server.js";
+import { appTracing, type TracingSettings } from "./app-tracing.js";
 
 export interface RunOptions {
   /** Service names to run here; all of the app's by default. An empty list runs none (a gateway alone). */
@@ -52,6 +53,11 @@ export interface RunOptions {
    */
   edgeKeys?: string;
   logger?: Logger;
+  /**
+   * Tracing, on by default: spans of every hop into an embedded store, exported over OTLP as the
+   * `OTEL_*` variables say. `false` records none. See docs/observability.md.
+   */
+  tracing?: false | TracingSettings;
 }
 
 export interface RunningApp {
@@ -60,6 +66,8 @@ export interface RunningApp {
   /** The gateway's URL, when it runs. */
   readonly url: string | undefined;
   readonly ops: OpsServer | undefined;
+  /** This process's spans: its tracer and embedded store; undefined with `tracing: false`. */
+  readonly traces: TraceRecorder | undefined;
   /** Stops the gateway (finishing requests in flight), then the services, then the ops port. */
   stop(): Promise<void>;
 }
@@ -76,12 +84,19 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
   // Each service's database: FLOTILLA_DB_<SERVICE> or FLOTILLA_DB (e.g. postgres://…), else a SQLite file.
   const databases = databaseProviderFromEnv({ fallback: sqliteDialect({ dataDir }) });
   const edgeKeys = await openEdgeKeys(edgeKeysPath(dataDir, options.edgeKeys));
+  const traces =
+    options.tracing === false
+      ? undefined
+      : appTracing(options.tracing ?? {}, { app: app.name, gateway: options.gatewayPort !== undefined, dataDir });
+  const tracer = traces?.tracer;
   const host = createHost({
     callers: edgeVerifier(edgeKeys),
     services,
     transport,
     resources: [databases],
-    middleware: [...(app.middleware ?? []), telemetry, ...resilience(registry)],
+    // Tracing first: every other middleware, and the logs they write, see the span as current.
+    middleware: [...(tracer ? [tracing({ tracer })] : []), ...(app.middleware ?? []), telemetry, ...resilience(registry)],
+    ...(tracer ? { tracer } : {}),
     ...(registry ? { registry } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
@@ -92,6 +107,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
   } catch (err) {
     await transport.close();
     if (ownsRegistry) await registry?.close();
+    await traces?.close();
     throw err;
   }
   const listenHost = options.listenHost ?? "localhost";
@@ -109,6 +125,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
         host,
         routes: app.gateway.routes,
         policies: typeof policies === "function" ? policies(env) : policies,
+        ...(tracer ? { tracer } : {}),
       });
       const address = new URL(await gateway.listen({ port: options.gatewayPort, host: listenHost }));
       // Show the name asked for (localhost), not whichever of its addresses bound first.
@@ -123,6 +140,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
     await host.stop();
     await transport.close();
     if (ownsRegistry) await registry?.close();
+    await traces?.close();
     throw err;
   }
   return {
@@ -130,12 +148,14 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
     gateway,
     url,
     ops,
+    traces,
     async stop() {
       await gateway?.close();
       await host.stop();
       await transport.close();
       if (ownsRegistry) await registry?.close();
       await ops?.close();
+      await traces?.close();
     },
   };
 }

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
+import type { Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { CallerVerifier } from "./caller-proof.js";
 import { type CallOptions, Context, type Identity } from "./context.js";
@@ -47,6 +48,11 @@ export interface HostOptions {
    * one, a request carrying a caller is refused and an event's caller is dropped: never trusted unchecked.
    */
   callers?: CallerVerifier;
+  /**
+   * Opens the spans that resources and orchestrators record (database transactions, saga steps); the
+   * tracing middleware has its own. Absent: they record none.
+   */
+  tracer?: Tracer;
 }
 
 /** What an edge (the gateway, a CLI, a test) knows about the request it is turning into calls. */
@@ -67,6 +73,7 @@ export class Host {
   readonly log: Logger;
   readonly transport: Transport;
   readonly defaultCallTimeoutMs: number;
+  readonly tracer: Tracer | undefined;
   private readonly ownsTransport: boolean;
   private readonly instances: ServiceInstance[];
   /** Calls made by contexts that belong to no service (the gateway's, a CLI's, a test's). */
@@ -80,6 +87,7 @@ export class Host {
     this.id = id.replace(/[^A-Za-z0-9_-]/g, "-");
     this.log = options.logger ?? createLogger();
     this.defaultCallTimeoutMs = options.callTimeoutMs ?? 10_000;
+    this.tracer = options.tracer;
     const spec = options.transport ?? "memory://";
     this.transport = resolveTransport(spec, options.transports);
     this.ownsTransport = typeof spec === "string";
@@ -102,6 +110,7 @@ export class Host {
         registry: options.registry,
         callTimeoutMs: this.defaultCallTimeoutMs,
         callers: options.callers,
+        tracer: this.tracer,
       });
     });
   }

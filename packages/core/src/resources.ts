@@ -1,4 +1,5 @@
 /** @module Per-service resources (a database, later caches): declared by services, opened by providers. */
+import type { Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { Middleware } from "./middleware.js";
 import type { OutboundSink } from "./outbound-sink.js";
@@ -19,6 +20,8 @@ export interface ResourceOwner {
    * (an outbox) hands them over once committed. Resolves once the transport accepted one durably.
    */
   readonly transport: OutboundSink;
+  /** Opens spans for the resource's work (a database transaction), as children of the active span; none when absent. */
+  readonly tracer?: Tracer;
 }
 
 export interface ResourceHandle {

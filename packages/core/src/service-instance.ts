@@ -1,5 +1,7 @@
 /** @module One running instance of a service: its resources, request server, event subscriptions. */
+
 import { hostname } from "node:os";
+import type { Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import { type CallerVerifier, noCallerVerifier } from "./caller-proof.js";
 import { Context, type Identity } from "./context.js";
@@ -29,6 +31,7 @@ export interface InstanceEnvironment {
   readonly callTimeoutMs: number;
   /** Checks the caller proofs that requests and events bring from a wire; absent: such callers are refused. */
   readonly callers: CallerVerifier | undefined;
+  readonly tracer: Tracer | undefined;
 }
 
 const LIFECYCLE_TIMEOUT_MS = 5 * 60_000;
@@ -113,6 +116,7 @@ export class ServiceInstance {
         instance: this.instance,
         log: this.log,
         transport: this.transportSink,
+        ...(this.env.tracer ? { tracer: this.env.tracer } : {}),
       });
       this.db = this.resource.value;
       middleware.push(...(this.resource.middleware ?? []));
@@ -129,6 +133,7 @@ export class ServiceInstance {
         db: this.db,
         log: this.log.child({ orchestrator: orchestrator.name }),
         send: (message) => sink.send(message),
+        ...(this.env.tracer ? { tracer: this.env.tracer } : {}),
         context: () => this.lifecycleContext(),
       });
       this.orchestrators.set(orchestrator.name, attached);

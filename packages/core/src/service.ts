@@ -98,6 +98,8 @@ export interface OrchestratorRuntime<DB = unknown> {
    * running in this async context, if any) when the service has a database, else to the transport.
    */
   send(message: OutboundMessage): Promise<void>;
+  /** Opens the orchestrator's spans (a saga step sent, an outcome settled); none when absent. */
+  readonly tracer?: import("@opentelemetry/api").Tracer;
   /** A context for work the orchestrator does on its own (settling an outcome): no caller. */
   context(): Context<DB>;
 }

@@ -2,6 +2,7 @@
 import {
   FlotillaCodes,
   FlotillaError,
+  type Middleware,
   type ResourceHandle,
   type ResourceOwner,
   type ResourceProvider,
@@ -25,6 +26,7 @@ import {
   type SystemTables,
   systemMigrations,
 } from "./system-tables.js";
+import { transactionSpans } from "./transaction-spans.js";
 
 /**
  * A provider for `createHost({ resources: [...] })`, from a URL (`sqlite:.flotilla/data`,
@@ -108,7 +110,7 @@ async function openDatabase(
         ...(channel === undefined ? {} : { notifyChannel: channel }),
         relaysHere: () => relay?.holdsLease ?? false,
       }),
-      middleware: [inboxMiddleware(db)],
+      middleware: tracedMiddleware(db, owner, dialect.name),
       close: () => {
         untrack();
         return close();
@@ -118,6 +120,19 @@ async function openDatabase(
     await close().catch((closeErr: unknown) => owner.log.warn({ err: closeErr }, "database failed to close"));
     throw err;
   }
+}
+
+/**
+ * The inbox, and with a tracer a span per transaction: the transaction-spans middleware first, so the
+ * inbox's own transaction and those the handler opens are each a span of the handler's.
+ */
+function tracedMiddleware(db: ServiceDatabase<SystemTables>, owner: ResourceOwner, system: string): Middleware[] {
+  if (owner.tracer === undefined) return [inboxMiddleware(db)];
+  const attributes = { "db.system.name": system, "db.namespace": owner.service, "db.operation.name": "transaction" };
+  return [
+    transactionSpans(db as unknown as ServiceDatabase<never>, owner.tracer, attributes),
+    inboxMiddleware(db, { tracer: owner.tracer, attributes }),
+  ];
 }
 
 /** One channel per service: services sharing a PostgreSQL database do not wake each other's relays. */

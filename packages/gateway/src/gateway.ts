@@ -1,6 +1,7 @@
 /** @module The gateway: a fastify server mapping HTTP routes to Flotilla actions through policies, within resource limits. */
 import type { ServerResponse } from "node:http";
 import { FlotillaCodes, FlotillaError, type Host } from "@flotilla/core";
+import { type Span, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { type AccessLogMode, accessLog } from "./access-log.js";
 import { clientErrorHandler } from "./client-error.js";
@@ -28,6 +29,8 @@ export interface GatewayOptions extends Partial<GatewayLimits> {
   logger?: Host["log"];
   /** One line per request (true, the default), per failed request ("errors": 400 and above), or none (false). */
   accessLog?: AccessLogMode;
+  /** Opens a SERVER span per request, the parent of every span its call leads to; absent: none. */
+  tracer?: Tracer;
 }
 
 export interface ListenOptions {
@@ -61,19 +64,22 @@ export function createGateway(options: GatewayOptions): Gateway {
     const state = stateOf(this.req) as RequestState;
     state.release();
     // Closed before the answer was out: the client left first (nginx's 499, "client closed request").
-    logAccess(this.req.method ?? "", this.req.url ?? "", state, this.writableFinished ? this.statusCode : 499);
+    const status = this.writableFinished ? this.statusCode : 499;
+    logAccess(this.req.method ?? "", this.req.url ?? "", state, status);
+    if (state.ids.span !== undefined) endRequestSpan(state.ids.span, this.req.method ?? "", state.route, status);
   }
   const begin = (req: FastifyRequest, reply: FastifyReply): RequestState => {
     const existing = stateOf(req.raw);
     if (existing !== undefined) return existing;
     reply.raw.once("close", onAnswerClosed);
-    return attachState(req.raw, new RequestState(edgeIds(req.headers)));
+    return attachState(req.raw, new RequestState(edgeIds(req.headers, options.tracer, req.method)));
   };
 
   const sendError = (err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const { ids } = begin(req, reply);
     const fe = toFlotillaError(err, limits.bodyLimitBytes);
     const status = httpStatusOf(fe);
+    ids.span?.setAttribute("error.type", fe.code);
     if (status === 500) {
       log.error(
         {
@@ -167,6 +173,17 @@ export function createGateway(options: GatewayOptions): Gateway {
       await Promise.all([...policies].map((p) => p.close?.()));
     },
   };
+}
+
+/** Ends the request's span: named by its route, with the answer's status; a 5xx (or 499) is a failure. */
+function endRequestSpan(span: Span, method: string, route: string | undefined, status: number): void {
+  if (route !== undefined) {
+    span.updateName(`${method} ${route}`);
+    span.setAttribute("http.route", route);
+  }
+  span.setAttribute("http.response.status_code", status);
+  if (status >= 500 || status === 499) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
+  span.end();
 }
 
 function setEdgeHeaders(reply: FastifyReply, ids: EdgeIds): void {

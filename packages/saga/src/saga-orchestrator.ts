@@ -12,9 +12,12 @@ import {
   FlotillaError,
   formatTraceparent,
   Headers,
+  newTraceContext,
   type OrchestratorDefinition,
   type OrchestratorRuntime,
   parseOrThrow,
+  parseTraceparent,
+  type TraceContext,
 } from "@flotilla/core";
 import { joinable, type ServiceDatabase } from "@flotilla/data/internal";
 import type { Kysely } from "kysely";
@@ -30,6 +33,7 @@ import {
 } from "./decide.js";
 import type { SagaDefinition, SagaState, StepDefinition } from "./define-saga.js";
 import { getSaga, listSagas, type SagaDetails, type SagaFilter, type SagaSummary } from "./saga-queries.js";
+import { sendStep, settleStep } from "./saga-spans.js";
 import { appendJournal, insertSaga, loadSaga, type SagaDb, updateSaga, versionsInFlight } from "./saga-store.js";
 
 export interface SagaOrchestratorOptions {
@@ -127,14 +131,20 @@ export function sagaOrchestrator(options: SagaOrchestratorOptions): SagaOrchestr
           return;
         }
         const def = definitionOf(saga.type, saga.version);
-        const decided = decide(def, saga, tag.phase, outcome, Date.now(), Math.random());
-        const { decision, notes, message, now } = apply(saga.id, def, decided);
-        if (!(await updateSaga(tx, saga.id, saga.rev, decision.position, now))) {
-          throw FlotillaError.of(FlotillaCodes.SAGA_CONFLICT, `saga ${saga.id} changed while settling ${envelope.id}`);
-        }
-        await appendJournal(tx, saga.id, notes, now);
-        if (message !== undefined) await runtime.send(message);
-        await finish(runtime, trx, def, decision);
+        await settleStep(runtime, def, envelope, outcome, async (parent, finished) => {
+          const decided = decide(def, saga, tag.phase, outcome, Date.now(), Math.random());
+          const { decision, notes, message, now } = apply(saga.id, def, decided);
+          if (!(await updateSaga(tx, saga.id, saga.rev, decision.position, now))) {
+            throw FlotillaError.of(
+              FlotillaCodes.SAGA_CONFLICT,
+              `saga ${saga.id} changed while settling ${envelope.id}`,
+            );
+          }
+          await appendJournal(tx, saga.id, notes, now);
+          if (message !== undefined) await sendStep(runtime, def, parent ?? storedTrace(saga.state), message);
+          if (decision.finished !== undefined) finished(decision.finished);
+          await finish(runtime, trx, def, decision);
+        });
       });
     };
     return {
@@ -173,7 +183,7 @@ export function sagaOrchestrator(options: SagaOrchestratorOptions): SagaOrchestr
         const { decision, notes, message, now } = apply(id, def, begin(def, state, Date.now()));
         await insertSaga(tx, { id, type: def.name, version: def.version }, decision.position, now);
         await appendJournal(tx, id, notes, now);
-        if (message !== undefined) await runtime.send(message);
+        if (message !== undefined) await sendStep(runtime, def, ctx.trace, message);
         await finish(runtime, trx, def, decision);
         return { started: true };
       });
@@ -228,6 +238,11 @@ function publicFailure(failure: SagaPosition["failure"]) {
   if (failure === null) throw new Error("a saga turned back without a failure");
   const { index: _index, ...rest } = failure;
   return rest;
+}
+
+/** The trace of the request that started a saga, from its stored headers (a fresh one if they hold none). */
+function storedTrace(state: StoredState): TraceContext {
+  return parseTraceparent(state.headers[Headers.traceparent]) ?? newTraceContext();
 }
 
 function config(message: string): FlotillaError {

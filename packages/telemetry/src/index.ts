@@ -5,6 +5,19 @@ export type { CollectedGaugeOptions, GaugeReading } from "./gauges.js";
 export { collectedGauge } from "./gauges.js";
 export type { MetricsMiddleware, MetricsOptions } from "./metrics.js";
 export { DEFAULT_BUCKETS, metrics, renderMetrics } from "./metrics.js";
+export { ExportQueue, type ExportQueueOptions, type ExportStats } from "./recorder/export-queue.js";
+export { LightTracer, type LightTracerOptions, LightTracerProvider } from "./recorder/light-tracer.js";
+export { RecordingSpan, type SpanDefaults, type SpanSink } from "./recorder/recording-span.js";
+export { SAMPLERS, samplerFromEnv } from "./recorder/sampler-from-env.js";
+export {
+  otlpExporterFromEnv,
+  type TraceRecorder,
+  type TraceRecorderOptions,
+  type TraceRecorderStats,
+  traceRecorder,
+} from "./recorder/trace-recorder.js";
 export { fromSpanContext, SpanTrace, toSpanContext } from "./trace-bridge.js";
+export * from "./traces/span-record.js";
+export type { TraceQuery, TraceStore, TraceSummary } from "./traces/trace-store.js";
 export type { TracingOptions } from "./tracing.js";
 export { INSTRUMENTATION_SCOPE, tracing } from "./tracing.js";

@@ -2,4 +2,4 @@
 
 export type { Failure } from "./outcome.js";
 export { failureOf, OK } from "./outcome.js";
-export { parentContext } from "./trace-bridge.js";
+export { parentContext, remoteParent } from "./trace-bridge.js";

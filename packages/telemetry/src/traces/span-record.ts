@@ -3,7 +3,7 @@
  * keep, the OTLP receiver decodes into and `flotilla trace` draws.
  */
 
-export type AttributeValue = string | number | boolean | readonly string[] | readonly number[] | readonly boolean[];
+export type AttributeValue = string | number | boolean | string[] | number[] | boolean[];
 
 export interface SpanEventRecord {
   readonly name: string;
