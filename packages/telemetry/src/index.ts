@@ -6,5 +6,19 @@ export { collectedGauge } from "./gauges.js";
 export type { MetricsMiddleware, MetricsOptions } from "./metrics.js";
 export { DEFAULT_BUCKETS, metrics, renderMetrics } from "./metrics.js";
 export { fromSpanContext, SpanTrace, toSpanContext } from "./trace-bridge.js";
+export type { MemoryTraceStoreOptions } from "./traces/memory-trace-store.js";
+export { memoryTraceStore } from "./traces/memory-trace-store.js";
+export type {
+  AttributeValue,
+  SpanEventRecord,
+  SpanLinkRecord,
+  SpanRecord,
+} from "./traces/span-record.js";
+export { SpanKinds, SpanStatuses } from "./traces/span-record.js";
+export type { SqliteTraceStore, SqliteTraceStoreOptions } from "./traces/sqlite-trace-store.js";
+export { sqliteTraceStore, TRACE_FILE } from "./traces/sqlite-trace-store.js";
+export type { TailDecisionStats } from "./traces/tail-decision.js";
+export type { TraceQuery, TraceStore, TraceSummary } from "./traces/trace-store.js";
+export type { CountingTraceStore, TraceStoreStats } from "./traces/trace-store-stats.js";
 export type { TracingOptions } from "./tracing.js";
 export { INSTRUMENTATION_SCOPE, tracing } from "./tracing.js";
