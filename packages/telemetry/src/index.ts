@@ -8,6 +8,8 @@ export { DEFAULT_BUCKETS, metrics, renderMetrics } from "./metrics.js";
 export { fromSpanContext, SpanTrace, toSpanContext } from "./trace-bridge.js";
 export type { MemoryTraceStoreOptions } from "./traces/memory-trace-store.js";
 export { memoryTraceStore } from "./traces/memory-trace-store.js";
+export type { DecodeOtlpOptions } from "./traces/otlp-json.js";
+export { decodeOtlpJson, MAX_OTLP_JSON_BYTES } from "./traces/otlp-json.js";
 export type {
   AttributeValue,
   SpanEventRecord,
