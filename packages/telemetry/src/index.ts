@@ -22,5 +22,7 @@ export { sqliteTraceStore, TRACE_FILE } from "./traces/sqlite-trace-store.js";
 export type { TailDecisionStats } from "./traces/tail-decision.js";
 export type { TraceQuery, TraceStore, TraceSummary } from "./traces/trace-store.js";
 export type { CountingTraceStore, TraceStoreStats } from "./traces/trace-store-stats.js";
+export type { WaterfallOptions } from "./traces/waterfall.js";
+export { formatDuration, renderWaterfall } from "./traces/waterfall.js";
 export type { TracingOptions } from "./tracing.js";
 export { INSTRUMENTATION_SCOPE, tracing } from "./tracing.js";
