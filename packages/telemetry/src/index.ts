@@ -17,7 +17,23 @@ export {
   traceRecorder,
 } from "./recorder/trace-recorder.js";
 export { fromSpanContext, SpanTrace, toSpanContext } from "./trace-bridge.js";
-export * from "./traces/span-record.js";
+export type { MemoryTraceStoreOptions } from "./traces/memory-trace-store.js";
+export { memoryTraceStore } from "./traces/memory-trace-store.js";
+export type { DecodeOtlpOptions } from "./traces/otlp-json.js";
+export { decodeOtlpJson, MAX_OTLP_JSON_BYTES } from "./traces/otlp-json.js";
+export type {
+  AttributeValue,
+  SpanEventRecord,
+  SpanLinkRecord,
+  SpanRecord,
+} from "./traces/span-record.js";
+export { SpanKinds, SpanStatuses } from "./traces/span-record.js";
+export type { SqliteTraceStore, SqliteTraceStoreOptions } from "./traces/sqlite-trace-store.js";
+export { sqliteTraceStore, TRACE_FILE } from "./traces/sqlite-trace-store.js";
+export type { TailDecisionStats } from "./traces/tail-decision.js";
 export type { TraceQuery, TraceStore, TraceSummary } from "./traces/trace-store.js";
+export type { CountingTraceStore, TraceStoreStats } from "./traces/trace-store-stats.js";
+export type { WaterfallOptions } from "./traces/waterfall.js";
+export { formatDuration, renderWaterfall } from "./traces/waterfall.js";
 export type { TracingOptions } from "./tracing.js";
 export { INSTRUMENTATION_SCOPE, tracing } from "./tracing.js";

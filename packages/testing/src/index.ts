@@ -2,6 +2,12 @@
 export { echo, listener, relay } from "./conformance/fixtures.js";
 export type { RegistryNetwork, RegistryTarget } from "./conformance/registry-conformance.js";
 export { registryConformance } from "./conformance/registry-conformance.js";
+export type {
+  TraceStoreBounds,
+  TraceStoreTarget,
+  TraceStoreWorld,
+} from "./conformance/trace-store-conformance.js";
+export { spanOf, traceIdOf, traceStoreConformance } from "./conformance/trace-store-conformance.js";
 export type { TransportNetwork, TransportTarget } from "./conformance/transport-conformance.js";
 export { transportConformance } from "./conformance/transport-conformance.js";
 export { interceptPublish } from "./publish-interceptor.js";
