@@ -19,11 +19,11 @@ import { natsRegistry } from "@flotilla/nats";
 import { circuitBreakers, retries } from "@flotilla/resilience";
 import { metrics, type TraceRecorder, tracing } from "@flotilla/telemetry";
 import type { FlotillaApp } from "./app.js";
+import { appTracing, type TracingSettings } from "./app-tracing.js";
 import { appTransports } from "./app-transports.js";
 import { edgeKeysPath, openEdgeKeys } from "./edge-keys.js";
 import { operationalGauges } from "./operational-gauges.js";
 import { type OpsServer, startOpsServer } from "./ops-server.js";
-import { appTracing, type TracingSettings } from "./app-tracing.js";
 
 export interface RunOptions {
   /** Service names to run here; all of the app's by default. An empty list runs none (a gateway alone). */
@@ -95,7 +95,12 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
     transport,
     resources: [databases],
     // Tracing first: every other middleware, and the logs they write, see the span as current.
-    middleware: [...(tracer ? [tracing({ tracer })] : []), ...(app.middleware ?? []), telemetry, ...resilience(registry)],
+    middleware: [
+      ...(tracer ? [tracing({ tracer })] : []),
+      ...(app.middleware ?? []),
+      telemetry,
+      ...resilience(registry),
+    ],
     ...(tracer ? { tracer } : {}),
     ...(registry ? { registry } : {}),
     ...(options.logger ? { logger: options.logger } : {}),

@@ -7,9 +7,9 @@ import {
   parseTraceparent,
   type TraceContext,
 } from "@flotilla/core";
-import { ROOT_CONTEXT, type Span, SpanKind, type Tracer } from "@opentelemetry/api";
 import { SpanTrace } from "@flotilla/telemetry";
 import { remoteParent } from "@flotilla/telemetry/internal";
+import { ROOT_CONTEXT, type Span, SpanKind, type Tracer } from "@opentelemetry/api";
 
 /** Ids a client may choose: short, and safe to echo in a header and to write into logs. */
 const CORRELATION_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
