@@ -6,6 +6,7 @@ import {
   FlotillaError,
   type Host,
   type Logger,
+  type LogLevels,
   loadBalancing,
   type Middleware,
   type Registry,
@@ -52,6 +53,8 @@ export interface RunOptions {
    */
   edgeKeys?: string;
   logger?: Logger;
+  /** Levels of single services' lines, e.g. `{ orders: "debug" }` (see HostOptions.logLevels). */
+  logLevels?: LogLevels;
 }
 
 export interface RunningApp {
@@ -84,6 +87,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
     middleware: [...(app.middleware ?? []), telemetry, ...resilience(registry)],
     ...(registry ? { registry } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.logLevels ? { logLevels: options.logLevels } : {}),
   });
   operationalGauges(telemetry.registry, databases, transport);
   try {

@@ -23,6 +23,7 @@ export type { ErrorOptions, Status, WireError } from "./errors.js";
 export { FlotillaCodes, FlotillaError, fromWire, isPoison, isStatus, STATUS, toWire } from "./errors.js";
 export type { EdgeContextOptions, HostOptions } from "./host.js";
 export { createHost, Host } from "./host.js";
+export type { LogLevels } from "./log-levels.js";
 export type { LoggerOptions } from "./logger.js";
 export { createLogger } from "./logger.js";
 export type { InboundAction, InboundEvent, Middleware, OutboundCall, OutboundEvent } from "./middleware.js";
