@@ -24,7 +24,7 @@ export { FlotillaCodes, FlotillaError, fromWire, isPoison, isStatus, STATUS, toW
 export type { EdgeContextOptions, HostOptions } from "./host.js";
 export { createHost, Host } from "./host.js";
 export type { LogLevels } from "./log-levels.js";
-export type { LoggerOptions } from "./logger.js";
+export type { LogFormat, LoggerOptions } from "./logger.js";
 export { createLogger } from "./logger.js";
 export type { InboundAction, InboundEvent, Middleware, OutboundCall, OutboundEvent } from "./middleware.js";
 export { compose } from "./middleware.js";

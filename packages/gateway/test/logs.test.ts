@@ -1,4 +1,4 @@
-/** Log lines of a host and its gateway, as written to a real pino destination: fields and levels per service. */
+/** Log lines of a host and its gateway, as written to a real pino destination: fields, levels per service, formats. */
 import {
   action,
   createHost,
@@ -49,7 +49,7 @@ describe("log lines through the gateway", () => {
     vi.stubEnv("FLOTILLA_LOG_LEVELS", "payments=warn");
     host = createHost({
       services: [ordersService, paymentsService],
-      logger: createLogger({ stream: out, level: "info" }),
+      logger: createLogger({ stream: out, format: "json", level: "info" }),
       logLevels: { orders: "debug" },
     });
     await host.start();
@@ -154,6 +154,7 @@ describe("log levels from the environment", () => {
     ["FLOTILLA_LOG_LEVELS", "orders=verbose", /FLOTILLA_LOG_LEVELS for orders is "verbose"/],
     ["FLOTILLA_LOG_LEVELS", "orders:debug", /needs service=level/],
     ["FLOTILLA_LOG_LEVEL", "chatty", /FLOTILLA_LOG_LEVEL is "chatty"/],
+    ["FLOTILLA_LOG_FORMAT", "xml", /FLOTILLA_LOG_FORMAT is "xml"/],
   ])("refuses to start when %s is %s", (name, value, message) => {
     vi.stubEnv(name, value);
     expect(() => createHost({ services: [ordersService] })).toThrow(message);
@@ -169,6 +170,33 @@ describe("log levels from the environment", () => {
       });
     expect(make).toThrow(/logLevels.orders is "verbose", not a log level/);
     expect(codeOf(make)).toBe(FlotillaCodes.CONFIG.code);
+  });
+});
+
+describe("log formats", () => {
+  it("writes pretty lines, not JSON, when forced", () => {
+    vi.stubEnv("FLOTILLA_LOG_FORMAT", "pretty");
+    const out = capture();
+    createLogger({ stream: out, level: "info" }).child({ service: "orders", trace_id: TRACE_ID }).info("order placed");
+    expect(out.lines).toHaveLength(1);
+    const [line] = out.lines as [string];
+    expect(() => JSON.parse(line)).toThrow();
+    expect(line).toContain("order placed");
+    expect(line).toContain(TRACE_ID);
+    // Not a terminal: no colour codes.
+    expect(line).not.toContain("\u001b[");
+  });
+
+  it("writes JSON to a stream that is not a terminal, and pretty to one that is, unless told otherwise", () => {
+    const pipe = capture();
+    const terminal = Object.assign(capture(), { isTTY: true });
+    createLogger({ stream: pipe, level: "info" }).info("to a pipe");
+    createLogger({ stream: terminal, level: "info" }).info("to a terminal");
+    createLogger({ stream: terminal, level: "info", format: "json" }).info("forced");
+    expect(JSON.parse(pipe.lines[0] as string)).toMatchObject({ msg: "to a pipe" });
+    expect(terminal.lines[0]).toContain("to a terminal");
+    expect(() => JSON.parse(terminal.lines[0] as string)).toThrow();
+    expect(JSON.parse(terminal.lines[1] as string)).toMatchObject({ msg: "forced" });
   });
 });
 
