@@ -16,7 +16,7 @@ export function checkLogLevel(level: string, source: string): string {
 }
 
 /** `orders` → FLOTILLA_LOG_LEVEL_ORDERS, `order-history` → FLOTILLA_LOG_LEVEL_ORDER_HISTORY. */
-export function logLevelEnvVar(service: string): string {
+function logLevelEnvVar(service: string): string {
   return PREFIX + service.toUpperCase().replace(/[^A-Z0-9]/g, "_");
 }
 
