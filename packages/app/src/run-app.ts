@@ -6,6 +6,7 @@ import {
   FlotillaError,
   type Host,
   type Logger,
+  type LogLevels,
   loadBalancing,
   type Middleware,
   type Registry,
@@ -58,6 +59,8 @@ export interface RunOptions {
    * `OTEL_*` variables say. `false` records none. See docs/observability.md.
    */
   tracing?: false | TracingSettings;
+  /** Levels of single services' lines, e.g. `{ orders: "debug" }` (see HostOptions.logLevels). */
+  logLevels?: LogLevels;
 }
 
 export interface RunningApp {
@@ -104,6 +107,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
     ...(tracer ? { tracer } : {}),
     ...(registry ? { registry } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.logLevels ? { logLevels: options.logLevels } : {}),
   });
   operationalGauges(telemetry.registry, databases, transport);
   try {

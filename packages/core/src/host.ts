@@ -10,6 +10,7 @@ import type { CallerVerifier } from "./caller-proof.js";
 import { type CallOptions, Context, type Identity } from "./context.js";
 import type { ActionRef, InputOf, OutputOf } from "./contract.js";
 import { FlotillaCodes, FlotillaError } from "./errors.js";
+import { type LogLevels, serviceLogLevels } from "./log-levels.js";
 import { createLogger } from "./logger.js";
 import type { Middleware } from "./middleware.js";
 import { Outbound } from "./outbound.js";
@@ -30,7 +31,13 @@ export interface HostOptions {
   transports?: Record<string, TransportFactory>;
   resources?: readonly ResourceProvider[];
   middleware?: readonly Middleware[];
+  /** Default: `createLogger()` (FLOTILLA_LOG_LEVEL, FLOTILLA_LOG_FORMAT). */
   logger?: Logger;
+  /**
+   * Levels of single services' lines (`{ orders: "debug" }`; the gateway's are `gateway`), over their
+   * FLOTILLA_LOG_LEVEL_<SERVICE> and FLOTILLA_LOG_LEVELS entries; others log at the logger's level.
+   */
+  logLevels?: LogLevels;
   /** Identifies this process in instance ids; defaults to hostname-pid-random (other characters become '-'). */
   id?: string;
   /** Default timeout of a call when neither the caller nor the action sets one (10 s). */
@@ -78,6 +85,7 @@ export class Host {
   private readonly instances: ServiceInstance[];
   /** Calls made by contexts that belong to no service (the gateway's, a CLI's, a test's). */
   private readonly edge: Outbound;
+  private readonly logLevelOf: (service: string) => string | undefined;
   private state: State = "new";
   private loadReports: NodeJS.Timeout | undefined;
 
@@ -86,6 +94,7 @@ export class Host {
     const id = options.id ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
     this.id = id.replace(/[^A-Za-z0-9_-]/g, "-");
     this.log = options.logger ?? createLogger();
+    this.logLevelOf = serviceLogLevels(options.logLevels);
     this.defaultCallTimeoutMs = options.callTimeoutMs ?? 10_000;
     this.tracer = options.tracer;
     const spec = options.transport ?? "memory://";
@@ -101,11 +110,12 @@ export class Host {
         throw FlotillaError.of(FlotillaCodes.CONFIG, `service ${def.name} is listed twice`);
       }
       names.add(def.name);
-      return new ServiceInstance(def, `${def.name}-${this.id}`, {
+      const instance = `${def.name}-${this.id}`;
+      return new ServiceInstance(def, instance, {
         transport: this.transport,
         providers: options.resources ?? [],
         middleware,
-        log: this.log,
+        log: this.serviceLog(def.name, instance),
         validateOutput: options.validateOutput ?? false,
         registry: options.registry,
         callTimeoutMs: this.defaultCallTimeoutMs,
@@ -113,6 +123,12 @@ export class Host {
         tracer: this.tracer,
       });
     });
+  }
+
+  /** A logger for one service's lines: `service` and `instance` bound once, at the level configured for the service. */
+  serviceLog(service: string, instance: string, base: Logger = this.log): Logger {
+    const level = this.logLevelOf(service);
+    return base.child({ service, instance }, level === undefined ? undefined : { level });
   }
 
   get services(): readonly string[] {

@@ -96,11 +96,12 @@ export class Outbound implements Dispatcher {
     return this.emitPipeline(event);
   }
 
+  /** OpenTelemetry's log data model names; `service` and `instance` come bound already. */
   logger(ctx: Context): Logger {
     return this.options.log.child({
-      traceId: ctx.trace.traceId,
-      spanId: ctx.trace.spanId,
-      correlationId: ctx.correlationId,
+      trace_id: ctx.trace.traceId,
+      span_id: ctx.trace.spanId,
+      correlation_id: ctx.correlationId,
     });
   }
 

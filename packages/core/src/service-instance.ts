@@ -23,6 +23,7 @@ export interface InstanceEnvironment {
   readonly transport: Transport;
   readonly providers: readonly ResourceProvider[];
   readonly middleware: readonly Middleware[];
+  /** The instance's logger, with `service` and `instance` bound (see Host.serviceLog). */
   readonly log: Logger;
   readonly validateOutput: boolean;
   /** Where the instance announces itself once it takes traffic (absent: no discovery). */
@@ -73,7 +74,7 @@ export class ServiceInstance {
     readonly instance: string,
     private readonly env: InstanceEnvironment,
   ) {
-    this.log = env.log.child({ service: def.name, instance });
+    this.log = env.log;
     for (const [name, ref] of Object.entries(def.contract.actions as Record<string, ActionRef>)) {
       this.actions.set(ref.fqn, { ref, fn: def.actions[name] as ActionEntry["fn"] });
     }

@@ -15,13 +15,14 @@ export function accessLog(log: Host["log"], mode: AccessLogMode): AccessLog {
   return (method, url, state, status) => {
     if (status < minStatus) return;
     const durationMs = Math.round((performance.now() - state.start) * 100) / 100;
-    const { traceId } = state.ids.trace;
-    const { correlationId } = state.ids;
+    const { traceId: trace_id, spanId: span_id } = state.ids.trace;
+    const correlation_id = state.ids.correlationId;
     // Two literal shapes rather than a spread: the unmatched one adds the path (never the query).
     if (state.route !== undefined) {
-      log.info({ method, route: state.route, status, durationMs, traceId, correlationId }, "request");
+      log.info({ method, route: state.route, status, durationMs, trace_id, span_id, correlation_id }, "request");
     } else {
-      log.info({ method, route: null, path: pathOf(url), status, durationMs, traceId, correlationId }, "request");
+      const path = pathOf(url);
+      log.info({ method, route: null, path, status, durationMs, trace_id, span_id, correlation_id }, "request");
     }
   };
 }

@@ -23,7 +23,8 @@ export function clientErrorHandler(log: Host["log"]) {
     const ids = edgeIds({});
     const status = httpStatusOf(fe);
     const body = JSON.stringify(errorBody(fe, status, ids.trace.traceId));
-    log.debug({ reason: err.code, traceId: ids.trace.traceId, status }, "unparseable request");
+    const { traceId: trace_id, spanId: span_id } = ids.trace;
+    log.debug({ reason: err.code, trace_id, span_id, status }, "unparseable request");
     if (!socket.writable) {
       socket.destroy();
       return;

@@ -25,7 +25,7 @@ export interface GatewayOptions extends Partial<GatewayLimits> {
   routes: readonly Route[];
   /** Policies for every route, run before each route's own. */
   policies?: readonly Policy[];
-  /** Defaults to the host's logger. */
+  /** Defaults to the host's logger; either way the lines carry service `gateway`, at the level configured for it. */
   logger?: Host["log"];
   /** One line per request (true, the default), per failed request ("errors": 400 and above), or none (false). */
   accessLog?: AccessLogMode;
@@ -54,7 +54,8 @@ const EXEMPT_FROM_CEILING: ReadonlySet<string | undefined> = new Set(["/healthz"
 export function createGateway(options: GatewayOptions): Gateway {
   const { host, routes } = options;
   const limits = resolveLimits(options);
-  const log = (options.logger ?? host.log).child({ component: "gateway" });
+  // The gateway's lines count as service `gateway`, for their fields and their level.
+  const log = host.serviceLog("gateway", `gateway-${host.id}`, options.logger);
   const logAccess = accessLog(log, options.accessLog ?? true);
   const ceiling = new ConcurrencyLimit(limits.maxConcurrentRequests);
   let closing = false;
@@ -86,8 +87,9 @@ export function createGateway(options: GatewayOptions): Gateway {
           err,
           code: fe.code,
           route: req.routeOptions.url,
-          traceId: ids.trace.traceId,
-          correlationId: ids.correlationId,
+          trace_id: ids.trace.traceId,
+          span_id: ids.trace.spanId,
+          correlation_id: ids.correlationId,
         },
         "request failed",
       );

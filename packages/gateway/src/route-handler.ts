@@ -89,7 +89,10 @@ class HttpExchange implements Exchange {
   }
 
   get log(): Host["log"] {
-    this._log ??= this.baseLog.child({ traceId: this.ids.trace.traceId, correlationId: this.ids.correlationId });
+    if (this._log === undefined) {
+      const { trace, correlationId } = this.ids;
+      this._log = this.baseLog.child({ trace_id: trace.traceId, span_id: trace.spanId, correlation_id: correlationId });
+    }
     return this._log;
   }
 

@@ -105,10 +105,10 @@ describe("error answers", () => {
     expect(text).not.toContain("hunter2");
     const traceId = res.headers.get("x-trace-id");
     expect(JSON.parse(text)).toEqual({ error: { code: "INTERNAL", message: "internal error", traceId } });
-    const logged = t.logs.find((l) => l.msg === "request failed" && l.traceId === traceId);
+    const logged = t.logs.find((l) => l.msg === "request failed" && l.trace_id === traceId);
     expect(logged).toBeDefined();
     expect(JSON.stringify(logged)).toContain("hunter2");
-    expect(logged?.correlationId).toBe(res.headers.get("x-correlation-id"));
+    expect(logged?.correlation_id).toBe(res.headers.get("x-correlation-id"));
   });
 
   it("answers 504 when the action outlives the route's timeout", async () => {

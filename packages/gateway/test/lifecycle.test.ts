@@ -85,15 +85,16 @@ describe("access log", () => {
       await vi.waitFor(() => expect(t.logs.filter((l) => l.msg === "request")).toHaveLength(requests.length + 1));
       const lines = t.logs.filter((l) => l.msg === "request");
       for (const line of lines) {
-        expect(line).toMatchObject({ component: "gateway", level: 30 });
+        expect(line).toMatchObject({ service: "gateway", instance: `gateway-${t.host.id}`, level: 30 });
         expect(typeof line.method).toBe("string");
         expect(typeof line.status).toBe("number");
         expect(typeof line.durationMs).toBe("number");
-        expect(line.traceId).toMatch(/^[0-9a-f]{32}$/);
-        expect(typeof line.correlationId).toBe("string");
+        expect(line.trace_id).toMatch(/^[0-9a-f]{32}$/);
+        expect(line.span_id).toMatch(/^[0-9a-f]{16}$/);
+        expect(typeof line.correlation_id).toBe("string");
       }
-      expect(lines[0]).toMatchObject({ method: "GET", route: "/api/v1/products/:id", status: 200, traceId });
-      expect(lines[1]).toMatchObject({ route: "/api/v1/products/:id", status: 404, correlationId: "corr-1" });
+      expect(lines[0]).toMatchObject({ method: "GET", route: "/api/v1/products/:id", status: 200, trace_id: traceId });
+      expect(lines[1]).toMatchObject({ route: "/api/v1/products/:id", status: 404, correlation_id: "corr-1" });
       expect(lines[2]).toMatchObject({ route: null, path: "/no/such/route", status: 404 });
       expect(lines[3]).toMatchObject({ status: 400 });
       expect(lines[4]).toMatchObject({ route: "/healthz", status: 200 });
