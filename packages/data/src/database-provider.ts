@@ -128,7 +128,12 @@ async function openDatabase(
  */
 function tracedMiddleware(db: ServiceDatabase<SystemTables>, owner: ResourceOwner, system: string): Middleware[] {
   if (owner.tracer === undefined) return [inboxMiddleware(db)];
-  const attributes = { "db.system.name": system, "db.namespace": owner.service, "db.operation.name": "transaction" };
+  const attributes = {
+    "db.system.name": system,
+    "db.namespace": owner.service,
+    "db.operation.name": "transaction",
+    "flotilla.service": owner.service,
+  };
   return [
     transactionSpans(db as unknown as ServiceDatabase<never>, owner.tracer, attributes),
     inboxMiddleware(db, { tracer: owner.tracer, attributes }),

@@ -143,7 +143,7 @@ export function sagaOrchestrator(options: SagaOrchestratorOptions): SagaOrchestr
           await appendJournal(tx, saga.id, notes, now);
           if (message !== undefined) await sendStep(runtime, def, parent ?? storedTrace(saga.state), message);
           if (decision.finished !== undefined) finished(decision.finished);
-          await finish(runtime, trx, def, decision);
+          await finish(runtime, trx, def, decision, parent);
         });
       });
     };
@@ -184,7 +184,7 @@ export function sagaOrchestrator(options: SagaOrchestratorOptions): SagaOrchestr
         await insertSaga(tx, { id, type: def.name, version: def.version }, decision.position, now);
         await appendJournal(tx, id, notes, now);
         if (message !== undefined) await sendStep(runtime, def, ctx.trace, message);
-        await finish(runtime, trx, def, decision);
+        await finish(runtime, trx, def, decision, ctx.trace);
         return { started: true };
       });
     },
@@ -223,9 +223,17 @@ function command(
 }
 
 /** A saga that just ended runs its hook in the deciding transaction: the local effect commits with it. */
-async function finish(runtime: OrchestratorRuntime, trx: unknown, def: SagaDefinition, decision: Decision) {
+async function finish(
+  runtime: OrchestratorRuntime,
+  trx: unknown,
+  def: SagaDefinition,
+  decision: Decision,
+  trace?: TraceContext,
+) {
   if (decision.finished === undefined) return;
   const ctx = runtime.context();
+  // What the hook emits continues the saga's trace.
+  if (trace !== undefined) ctx.trace = trace;
   ctx.db = joinable(trx as Parameters<typeof joinable>[0]);
   const { state, failure } = decision.position;
   const view: SagaState = { ...state.steps, input: state.input };
