@@ -1,29 +1,64 @@
-/** @module An instance's operations port: /livez, /readyz and /metrics (Prometheus text). */
-import { createServer, type Server } from "node:http";
-import type { Host } from "@flotilla/core";
+/**
+ * @module An instance's operations port: /livez, /readyz and /metrics (Prometheus text); and, given a
+ * trace store, the OTLP/HTTP JSON receiver (`POST /v1/traces`) and the trace queries (`GET /traces`,
+ * `GET /traces/<id>`).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { promisify } from "node:util";
+import { gunzip } from "node:zlib";
+import { FlotillaError, type Host } from "@flotilla/core";
+import {
+  decodeOtlpJson,
+  isTraceId,
+  MAX_OTLP_JSON_BYTES,
+  type TraceStore,
+  traceQueryFromParams,
+} from "@flotilla/telemetry";
 
 export interface OpsServer {
   readonly url: string;
   close(): Promise<void>;
 }
 
+export interface OpsServerOptions {
+  /** The process's trace store: spans received over OTLP go there, and the trace queries read it. */
+  traces?: TraceStore;
+}
+
+const gunzipAsync = promisify(gunzip);
+
+/** OTLP answers errors with a `google.rpc.Status`: 3 is INVALID_ARGUMENT, 8 RESOURCE_EXHAUSTED, 13 INTERNAL. */
+const RPC_CODE: Record<number, number> = { 400: 3, 413: 8, 415: 3, 500: 13 };
+
 export async function startOpsServer(
   host: Host,
   metrics: { render(): Promise<string>; contentType: string },
   listen: { port: number; host: string },
+  options: OpsServerOptions = {},
 ): Promise<OpsServer> {
+  const { traces } = options;
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
+    const raw = req.url ?? "/";
+    const mark = raw.indexOf("?");
+    const path = mark < 0 ? raw : raw.slice(0, mark);
+    const search = new URLSearchParams(mark < 0 ? "" : raw.slice(mark + 1));
     const answer = (status: number, body: string, type = "application/json") => {
       res.writeHead(status, { "content-type": type, "cache-control": "no-store" });
       res.end(body);
     };
-    if (req.method !== "GET") return answer(405, JSON.stringify({ error: "method not allowed" }));
-    if (path === "/livez") return answer(200, JSON.stringify({ status: "ok" }));
+    const json = (status: number, body: unknown) => answer(status, JSON.stringify(body));
+    if (path === "/v1/traces") {
+      if (traces === undefined) return json(404, { error: "no trace store in this process" });
+      if (req.method !== "POST") return json(405, { error: "method not allowed: POST OTLP/HTTP JSON here" });
+      receive(req, res, traces);
+      return;
+    }
+    if (req.method !== "GET") return json(405, { error: "method not allowed" });
+    if (path === "/livez") return json(200, { status: "ok" });
     if (path === "/readyz") {
       host.isReady().then(
-        (ready) => answer(ready ? 200 : 503, JSON.stringify({ status: ready ? "ready" : "not ready" })),
-        () => answer(503, JSON.stringify({ status: "not ready" })),
+        (ready) => json(ready ? 200 : 503, { status: ready ? "ready" : "not ready" }),
+        () => json(503, { status: "not ready" }),
       );
       return;
     }
@@ -34,7 +69,29 @@ export async function startOpsServer(
       );
       return;
     }
-    answer(404, JSON.stringify({ error: "not found" }));
+    if (traces !== undefined && path === "/traces") {
+      let query: ReturnType<typeof traceQueryFromParams>;
+      try {
+        query = traceQueryFromParams(search);
+      } catch (err) {
+        return json(400, { error: messageOf(err) });
+      }
+      traces.traces(query).then(
+        (found) => json(200, { traces: found }),
+        (err: unknown) => json(500, { error: messageOf(err) }),
+      );
+      return;
+    }
+    if (traces !== undefined && path.startsWith("/traces/")) {
+      const id = path.slice("/traces/".length).toLowerCase();
+      if (!isTraceId(id)) return json(400, { error: `not a trace id: "${id}" (32 hex characters)` });
+      traces.trace(id).then(
+        (spans) => (spans.length === 0 ? json(404, { error: `no trace ${id}` }) : json(200, { traceId: id, spans })),
+        (err: unknown) => json(500, { error: messageOf(err) }),
+      );
+      return;
+    }
+    json(404, { error: "not found" });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -50,4 +107,72 @@ export async function startOpsServer(
         server.close(() => resolve());
       }),
   };
+}
+
+/** `POST /v1/traces`: an OTLP/HTTP JSON export request into the store. */
+function receive(req: IncomingMessage, res: ServerResponse, traces: TraceStore) {
+  const fail = (status: number, message: string) => {
+    res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store", connection: "close" });
+    res.end(JSON.stringify({ code: RPC_CODE[status] ?? 2, message }));
+  };
+  const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+  if (type !== "application/json") {
+    req.resume();
+    return fail(
+      415,
+      `this receiver takes OTLP/HTTP JSON only (content-type: application/json), got "${type || "none"}"; ` +
+        "set the exporter's protocol to http/json",
+    );
+  }
+  const encoding = (req.headers["content-encoding"] ?? "identity").toLowerCase();
+  if (encoding !== "identity" && encoding !== "gzip") {
+    req.resume();
+    return fail(415, `content-encoding "${encoding}" is not supported (gzip or none)`);
+  }
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > MAX_OTLP_JSON_BYTES) {
+    req.resume();
+    return fail(413, `the request has ${declared} bytes, more than the ${MAX_OTLP_JSON_BYTES} accepted`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let refused = false;
+  req.on("data", (chunk: Buffer) => {
+    if (refused) return;
+    size += chunk.length;
+    if (size > MAX_OTLP_JSON_BYTES) {
+      refused = true;
+      fail(413, `the request has more than the ${MAX_OTLP_JSON_BYTES} bytes accepted`);
+      return;
+    }
+    chunks.push(chunk);
+  });
+  req.on("end", () => {
+    if (refused) return;
+    const body = Buffer.concat(chunks);
+    const inflated =
+      encoding === "gzip" ? gunzipAsync(body, { maxOutputLength: MAX_OTLP_JSON_BYTES }) : Promise.resolve(body);
+    inflated.then(
+      (json) => {
+        let spans: ReturnType<typeof decodeOtlpJson>;
+        try {
+          spans = decodeOtlpJson(json);
+        } catch (err) {
+          const tooLarge = err instanceof FlotillaError && err.status === "RESOURCE_EXHAUSTED";
+          return fail(tooLarge ? 413 : 400, messageOf(err));
+        }
+        traces.add(spans);
+        res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
+        res.end("{}");
+      },
+      (err: unknown) => {
+        const tooLarge = (err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE";
+        fail(tooLarge ? 413 : 400, tooLarge ? "the request inflates past the bytes accepted" : messageOf(err));
+      },
+    );
+  });
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

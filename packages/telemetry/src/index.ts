@@ -31,6 +31,12 @@ export { SpanKinds, SpanStatuses } from "./traces/span-record.js";
 export type { SqliteTraceStore, SqliteTraceStoreOptions } from "./traces/sqlite-trace-store.js";
 export { sqliteTraceStore, TRACE_FILE } from "./traces/sqlite-trace-store.js";
 export type { TailDecisionStats } from "./traces/tail-decision.js";
+export {
+  isTraceId,
+  MAX_TRACES_LIMIT,
+  traceQueryFromParams,
+  traceQueryToParams,
+} from "./traces/trace-query-params.js";
 export type { TraceQuery, TraceStore, TraceSummary } from "./traces/trace-store.js";
 export type { CountingTraceStore, TraceStoreStats } from "./traces/trace-store-stats.js";
 export type { WaterfallOptions } from "./traces/waterfall.js";
