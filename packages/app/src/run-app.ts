@@ -142,7 +142,12 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
       url = `http://${shown.includes(":") ? `[${shown}]` : shown}:${address.port}`;
     }
     if (options.opsPort !== undefined) {
-      ops = await startOpsServer(host, telemetry, { port: options.opsPort, host: listenHost });
+      ops = await startOpsServer(
+        host,
+        telemetry,
+        { port: options.opsPort, host: listenHost },
+        traces?.store ? { traces: traces.store } : {},
+      );
     }
   } catch (err) {
     await gateway?.close();
