@@ -6,6 +6,7 @@
  * databases: the books must balance exactly, as in the embedded test (examples/shop/test/checkout.test.ts).
  */
 import { readdirSync } from "node:fs";
+import { TRACE_FILE } from "@flotilla/telemetry";
 import { type PostgresHandle, startPostgres } from "@flotilla/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Books, checkoutLoad } from "../../../examples/shop/test/support/reconcile.js";
@@ -111,8 +112,10 @@ describe("checkout, split over NATS and PostgreSQL", () => {
     const paymentsAfter = await client.payments(admin);
     expect(paymentsAfter.charged - paymentsBefore.charged).toBe(shipped.total + cancelled.total);
     expect(paymentsAfter.refunded - paymentsBefore.refunded).toBe(cancelled.total);
-    // The services' data is in PostgreSQL: no process made a SQLite file.
-    for (const p of cluster.processes) expect(readdirSync(p.dataDir).filter((f) => f.endsWith(".sqlite"))).toEqual([]);
+    // The services' data is in PostgreSQL: no process made a SQLite file but its trace store's.
+    for (const p of cluster.processes) {
+      expect(readdirSync(p.dataDir).filter((f) => f.endsWith(".sqlite") && f !== TRACE_FILE)).toEqual([]);
+    }
   });
 
   it(`${LOAD_ORDERS} concurrent checkouts balance exactly while orders and participants are SIGKILLed`, {
