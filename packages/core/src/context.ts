@@ -50,6 +50,7 @@ export interface ContextInit<DB = unknown> {
   readonly caller: Identity | undefined;
   readonly deadline: number;
   readonly db: DB;
+  readonly baggage?: string | undefined;
 }
 
 export class Context<DB = unknown> {
@@ -62,6 +63,8 @@ export class Context<DB = unknown> {
   readonly caller: Identity | undefined;
   /** Epoch milliseconds after which this work is useless to whoever asked for it. */
   readonly deadline: number;
+  /** W3C Baggage (the `baggage` header) this work arrived with; every call and event it makes carries it on. */
+  readonly baggage: string | undefined;
   /** This service's own database (the `database` it declared); never another service's. */
   db: DB;
   private _log: Logger | undefined;
@@ -77,6 +80,7 @@ export class Context<DB = unknown> {
     this.correlationId = init.correlationId;
     this.caller = init.caller;
     this.deadline = init.deadline;
+    this.baggage = init.baggage;
     this.db = init.db;
   }
 

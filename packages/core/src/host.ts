@@ -21,6 +21,7 @@ import type { ServiceDefinition } from "./service.js";
 import { ServiceInstance } from "./service-instance.js";
 import { newTraceContext, parseTraceparent, type TraceContext } from "./trace-context.js";
 import { resolveTransport, type TransportFactory, type TransportSpec } from "./transport/resolve-transport.js";
+import { validBaggage } from "./transport/metadata.js";
 import type { Transport } from "./transport/transport.js";
 
 export interface HostOptions {
@@ -71,6 +72,8 @@ export interface EdgeContextOptions {
   correlationId?: string;
   caller?: Identity;
   timeoutMs?: number;
+  /** The W3C `baggage` header the request came with; dropped when longer than 8192 characters or unprintable. */
+  baggage?: string;
 }
 
 type State = "new" | "starting" | "running" | "stopping" | "stopped";
@@ -195,6 +198,7 @@ export class Host {
       caller: opts.caller,
       deadline: Date.now() + (opts.timeoutMs ?? this.defaultCallTimeoutMs),
       db: undefined,
+      baggage: validBaggage(opts.baggage),
     });
   }
 

@@ -88,7 +88,7 @@ async function sendCommand(transport: Transport, command: CommandEnvelope): Prom
   const req: RequestEnvelope = {
     service: command.service,
     action: command.action,
-    meta: { trace: meta.trace, correlationId: meta.correlationId, caller: undefined, deadline: meta.deadline },
+    meta: { ...meta, caller: undefined },
     payload: command.payload,
     headers: undefined,
     instance: undefined,

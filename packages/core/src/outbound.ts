@@ -122,7 +122,10 @@ export class Outbound implements Dispatcher {
     const req: RequestEnvelope = {
       service: ref.service,
       action: ref.fqn,
-      meta: { trace, correlationId: ctx.correlationId, caller: ctx.caller, deadline: now + timeoutMs },
+      meta:
+        ctx.baggage === undefined
+          ? { trace, correlationId: ctx.correlationId, caller: ctx.caller, deadline: now + timeoutMs }
+          : { trace, correlationId: ctx.correlationId, caller: ctx.caller, deadline: now + timeoutMs, baggage: ctx.baggage },
       payload,
       // Always present, possibly undefined: one object shape for every request.
       headers,
@@ -134,7 +137,12 @@ export class Outbound implements Dispatcher {
   /** The last step of an emit: the envelope, its metadata as headers (it may be stored), to the sink. */
   private readonly store = (event: OutboundEvent): Promise<void> => {
     const ctx = event.ctx;
-    const headers = writeMetaHeaders({ trace: event.trace, correlationId: ctx.correlationId, caller: ctx.caller });
+    const headers = writeMetaHeaders({
+      trace: event.trace,
+      correlationId: ctx.correlationId,
+      caller: ctx.caller,
+      baggage: ctx.baggage,
+    });
     if (event.headers !== undefined) Object.assign(headers, event.headers);
     const envelope: EventEnvelope = {
       id: event.id,

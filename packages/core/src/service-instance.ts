@@ -389,6 +389,7 @@ export class ServiceInstance {
       caller: meta.caller,
       deadline: meta.deadline,
       db: this.db,
+      baggage: meta.baggage,
     });
   }
 

@@ -41,6 +41,7 @@ const TRANSPORT_HEADERS: ReadonlySet<string> = new Set([
 const REQUEST_HEADERS: ReadonlySet<string> = new Set([
   Headers.traceparent,
   Headers.tracestate,
+  Headers.baggage,
   Headers.correlationId,
   Headers.timeout,
   Headers.caller,

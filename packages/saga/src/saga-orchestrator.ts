@@ -178,6 +178,7 @@ export function sagaOrchestrator(options: SagaOrchestratorOptions): SagaOrchestr
         const headers: Record<string, string> = {
           [Headers.traceparent]: formatTraceparent(ctx.trace),
           [Headers.correlationId]: ctx.correlationId,
+          ...(ctx.baggage === undefined ? {} : { [Headers.baggage]: ctx.baggage }),
         };
         const state: StoredState = { input: valid, steps: {}, headers };
         const { decision, notes, message, now } = apply(id, def, begin(def, state, Date.now()));

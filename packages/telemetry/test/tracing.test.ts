@@ -162,9 +162,9 @@ describe("tracing()", () => {
     expect(line).toMatchObject({
       service: "inventory",
       sku: "kettle",
-      traceId: server.spanContext().traceId,
-      spanId: server.spanContext().spanId,
-      correlationId: "corr-1",
+      trace_id: server.spanContext().traceId,
+      span_id: server.spanContext().spanId,
+      correlation_id: "corr-1",
     });
   });
 
@@ -175,8 +175,8 @@ describe("tracing()", () => {
       find(shop.exporter.getFinishedSpans(), "orders.OrderPlaced process", SpanKind.CONSUMER),
     );
     expect(shop.logs.find((l) => l.msg === "order noted")).toMatchObject({
-      traceId: consumer.spanContext().traceId,
-      spanId: consumer.spanContext().spanId,
+      trace_id: consumer.spanContext().traceId,
+      span_id: consumer.spanContext().spanId,
     });
   });
 

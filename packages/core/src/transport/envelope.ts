@@ -5,6 +5,8 @@ import type { CallMeta } from "./metadata.js";
 export const Headers = {
   traceparent: "traceparent",
   tracestate: "tracestate",
+  /** W3C Baggage: the caller's key-value pairs, passed along unchanged (bounded, see metadata.ts). */
+  baggage: "baggage",
   correlationId: "flotilla-correlation-id",
   /** Milliseconds the callee has left, relative, so clocks need not agree across machines. */
   timeout: "flotilla-timeout-ms",

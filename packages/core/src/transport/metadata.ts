@@ -20,6 +20,16 @@ export interface CallMeta {
   readonly callerProof?: string;
   /** Epoch milliseconds after which the answer is useless to the caller. */
   readonly deadline: number;
+  /** W3C Baggage as received (a `baggage` header value), passed on to every hop this work causes. */
+  readonly baggage?: string;
+}
+
+/** W3C Baggage allows 8192 bytes; a longer or unprintable value is dropped, not cut. */
+const BAGGAGE = /^[\x20-\x7e]{1,8192}$/;
+
+/** The `baggage` header value if it may be passed on, else undefined. */
+export function validBaggage(value: string | undefined): string | undefined {
+  return value !== undefined && BAGGAGE.test(value) ? value : undefined;
 }
 
 /** Reads one header by its lowercase name: a plain map's lookup, or a transport's own header block's. */
@@ -55,6 +65,7 @@ export function writeMetaHeaders(
   const trace = meta.trace;
   out.set(Headers.traceparent, formatTraceparent(trace));
   if (trace.tracestate) out.set(Headers.tracestate, trace.tracestate);
+  if (meta.baggage) out.set(Headers.baggage, meta.baggage);
   if (meta.correlationId !== trace.traceId) out.set(Headers.correlationId, meta.correlationId);
   const caller = meta.caller;
   if (caller?.proof !== undefined && !(caller.expiresAt !== undefined && caller.expiresAt <= Date.now())) {
@@ -80,8 +91,16 @@ class MapWriter implements HeaderWriter {
 export function readMetaHeaders(get: HeaderReader, deadline: number, newTrace: () => TraceContext): CallMeta {
   const trace = parseTraceparent(get(Headers.traceparent), get(Headers.tracestate)) ?? newTrace();
   const proof = get(Headers.caller);
-  const meta = { trace, correlationId: get(Headers.correlationId) ?? trace.traceId, caller: undefined, deadline };
-  return proof === undefined ? meta : { ...meta, callerProof: proof };
+  const baggage = validBaggage(get(Headers.baggage));
+  const meta: { -readonly [K in keyof CallMeta]: CallMeta[K] } = {
+    trace,
+    correlationId: get(Headers.correlationId) ?? trace.traceId,
+    caller: undefined,
+    deadline,
+  };
+  if (proof !== undefined) meta.callerProof = proof;
+  if (baggage !== undefined) meta.baggage = baggage;
+  return meta;
 }
 
 /** The time a request has left according to its headers; undefined when absent or not positive. */
