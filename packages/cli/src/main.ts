@@ -1,7 +1,7 @@
-/** @module The `flotilla` command: `start`, `dlq`, `replay` and `edge-keys`. */
+/** @module The `flotilla` command: `start`, `dlq`, `replay`, `edge-keys`, `trace` and `traces`. */
 import { FlotillaError } from "@flotilla/core";
 import { UsageError } from "./options.js";
-import { DLQ_USAGE, EDGE_KEYS_USAGE, REPLAY_USAGE, START_USAGE } from "./usage.js";
+import { DLQ_USAGE, EDGE_KEYS_USAGE, REPLAY_USAGE, START_USAGE, TRACE_USAGE, TRACES_USAGE } from "./usage.js";
 
 const OVERVIEW = `usage: flotilla <command> [options]
 
@@ -9,6 +9,8 @@ const OVERVIEW = `usage: flotilla <command> [options]
   dlq list|show|retry|drop     inspect dead letters, deliver them again or drop them
   replay SERVICE.PROJECTION    rebuild a projection from the event history while the app runs
   edge-keys create|rotate|public  the keys that sign and verify callers behind the gateway
+  trace ID                     draw one trace as a waterfall
+  traces [--slow] [--errors]   list recent (or the slowest) traces
 
 "flotilla <command> --help" shows one command's options.
 `;
@@ -27,9 +29,13 @@ const COMMANDS: Record<string, Command> = {
     usage: EDGE_KEYS_USAGE,
     run: async (args) => (await import("./commands/edge-keys.js")).edgeKeys(args),
   },
+  trace: { usage: TRACE_USAGE, run: async (args) => (await import("./commands/trace.js")).traceCommand(args) },
+  traces: { usage: TRACES_USAGE, run: async (args) => (await import("./commands/traces.js")).tracesCommand(args) },
 };
 
-const FULL_USAGE = [OVERVIEW, START_USAGE, DLQ_USAGE, REPLAY_USAGE, EDGE_KEYS_USAGE].join("\n");
+const FULL_USAGE = [OVERVIEW, START_USAGE, DLQ_USAGE, REPLAY_USAGE, EDGE_KEYS_USAGE, TRACE_USAGE, TRACES_USAGE].join(
+  "\n",
+);
 
 async function main(argv: string[]): Promise<void> {
   const [name, ...args] = argv;

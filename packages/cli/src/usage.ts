@@ -59,3 +59,32 @@ docs/security.md). Every process of one system must use the same file.
   --file PATH         the key file (default: FLOTILLA_EDGE_KEYS, else <data dir>/edge-keys.json)
   --data-dir DIR      the app's data directory (default: FLOTILLA_DATA_DIR or .flotilla/data)
 `;
+
+export const TRACE_USAGE = `usage: flotilla trace ID [options]
+
+Draws one trace as a waterfall: its spans nested by parent, each with its service, its duration and a
+bar on the trace's timeline; failed spans are marked with their error. Colours on a terminal unless
+NO_COLOR is set.
+
+  --width N           columns to fit (default: the terminal's, else 100)
+  --json              print the spans as JSON instead
+  --file PATH         the trace file to read (default: <data dir>/flotilla.traces.sqlite)
+  --data-dir DIR      the app's data directory (default: FLOTILLA_DATA_DIR or .flotilla/data)
+  --url URL           ask a running instance's ops port instead (http://host:opsPort)
+`;
+
+export const TRACES_USAGE = `usage: flotilla traces [--slow] [--errors] [--service S] [--route R] [--min-ms N] [--limit N] [options]
+
+Lists recent traces, newest first: trace id, start, duration, spans, errors, name and services.
+
+  --slow              slowest first
+  --errors            only traces with a failed span
+  --service S         only traces with a span of service S
+  --route R           only traces whose root has this http.route (/api/v1/orders, POST /api/v1/orders) or name
+  --min-ms N          only traces that lasted N ms or more
+  --limit N           at most N traces (default 20)
+  --json              print JSON instead of a table
+  --file PATH         the trace file to read (default: <data dir>/flotilla.traces.sqlite)
+  --data-dir DIR      the app's data directory (default: FLOTILLA_DATA_DIR or .flotilla/data)
+  --url URL           ask a running instance's ops port instead (http://host:opsPort)
+`;

@@ -5,6 +5,7 @@ import { FlotillaError, type StoredDeadLetter } from "@flotilla/core";
 import { dataDirFrom } from "@flotilla/data/internal";
 import { loadApp } from "../load-app.js";
 import { COMMON_OPTIONS, parseOptions, transportOption, UsageError } from "../options.js";
+import { table } from "../table.js";
 import { DLQ_USAGE } from "../usage.js";
 
 export async function dlq(args: string[]): Promise<void> {
@@ -145,15 +146,4 @@ function errorOf(letter: StoredDeadLetter): { code?: string; message?: string; d
 /** Continuation lines of a multi-line value, aligned under its first line. */
 function indent(text: string): string {
   return text.replaceAll("\n", `\n${" ".repeat(14)}`);
-}
-
-/** Left-aligned columns, two spaces apart. */
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join("  ")
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join("\n");
 }
