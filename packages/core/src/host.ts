@@ -20,8 +20,8 @@ import type { ResourceProvider } from "./resources.js";
 import type { ServiceDefinition } from "./service.js";
 import { ServiceInstance } from "./service-instance.js";
 import { newTraceContext, parseTraceparent, type TraceContext } from "./trace-context.js";
-import { resolveTransport, type TransportFactory, type TransportSpec } from "./transport/resolve-transport.js";
 import { validBaggage } from "./transport/metadata.js";
+import { resolveTransport, type TransportFactory, type TransportSpec } from "./transport/resolve-transport.js";
 import type { Transport } from "./transport/transport.js";
 
 export interface HostOptions {

@@ -122,10 +122,13 @@ export class Outbound implements Dispatcher {
     const req: RequestEnvelope = {
       service: ref.service,
       action: ref.fqn,
-      meta:
-        ctx.baggage === undefined
-          ? { trace, correlationId: ctx.correlationId, caller: ctx.caller, deadline: now + timeoutMs }
-          : { trace, correlationId: ctx.correlationId, caller: ctx.caller, deadline: now + timeoutMs, baggage: ctx.baggage },
+      meta: {
+        trace,
+        correlationId: ctx.correlationId,
+        caller: ctx.caller,
+        deadline: now + timeoutMs,
+        baggage: ctx.baggage,
+      },
       payload,
       // Always present, possibly undefined: one object shape for every request.
       headers,

@@ -21,7 +21,7 @@ export interface CallMeta {
   /** Epoch milliseconds after which the answer is useless to the caller. */
   readonly deadline: number;
   /** W3C Baggage as received (a `baggage` header value), passed on to every hop this work causes. */
-  readonly baggage?: string;
+  readonly baggage?: string | undefined;
 }
 
 /** W3C Baggage allows 8192 bytes; a longer or unprintable value is dropped, not cut. */
