@@ -41,7 +41,7 @@ export interface TracingSettings {
 
 export function appTracing(
   settings: TracingSettings,
-  where: { app: string; gateway: boolean; dataDir: string },
+  where: { app: string; gateway: boolean; dataDir: string; log?: { warn(obj: object, msg: string): void } },
 ): TraceRecorder {
   const env = settings.env ?? process.env;
   const store = storeFrom(settings, env, where.dataDir);
@@ -51,6 +51,7 @@ export function appTracing(
     instance: `${hostname()}-${process.pid}`,
     store,
     env,
+    ...(where.log ? { log: where.log } : {}),
     ...(collector ? { collector } : {}),
     ...(settings.exporter ? { exporter: settings.exporter } : {}),
     ...(settings.sampler ? { sampler: settings.sampler } : {}),

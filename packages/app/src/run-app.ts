@@ -90,7 +90,13 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
   const traces =
     options.tracing === false
       ? undefined
-      : appTracing(options.tracing ?? {}, { app: app.name, gateway: options.gatewayPort !== undefined, dataDir });
+      : appTracing(options.tracing ?? {}, {
+          app: app.name,
+          gateway: options.gatewayPort !== undefined,
+          dataDir,
+          // Failed exports are reported once spans exist, so after the host (and its logger) is made.
+          log: { warn: (obj, msg) => host.log.warn(obj, msg) },
+        });
   const tracer = traces?.tracer;
   const host = createHost({
     callers: edgeVerifier(edgeKeys),

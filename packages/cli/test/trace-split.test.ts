@@ -40,6 +40,7 @@ describe("a checkout's trace, split over NATS", () => {
   let cluster: Cluster;
   let receiver: Awaited<ReturnType<typeof otlpReceiver>>;
   let gateway: FlotillaProcess;
+  let participants: FlotillaProcess;
   let client: ShopClient;
   let demo: Headers;
 
@@ -54,7 +55,7 @@ describe("a checkout's trace, split over NATS", () => {
     };
     gateway = await cluster.start("gateway", { services: "none", gateway: true, ops: true, env: exportTo });
     const env = { ...exportTo, FLOTILLA_TRACE_COLLECTOR: `${gateway.opsUrl}/v1/traces` };
-    await cluster.start("participants", { services: "inventory,payments,shipping", env });
+    participants = await cluster.start("participants", { services: "inventory,payments,shipping", env, ops: true });
     await Promise.all([
       cluster.start("orders", { services: "orders", env }),
       cluster.start("rest", { services: "catalog,identity,notifications,recommendations", env }),
@@ -83,10 +84,23 @@ describe("a checkout's trace, split over NATS", () => {
     await client.settled(demo, placed.body.orderId, new Set(["confirmed", "shipped"]), 60_000);
 
     const inTrace = () => receiver.spans.filter((s) => s.traceId === traceId);
-    await waitFor(() => inTrace().some((s) => s.service === "notifications" && s.kind === 4), {
+    // Each process sends its spans in its own batches: wait until none is missing its parent.
+    const whole = (spans: SpanRecord[]) => {
+      const ids = new Set(spans.map((s) => s.spanId));
+      return (
+        spans.some((s) => s.service === "notifications" && s.kind === 4) &&
+        spans.some((s) => s.name === "saga checkout settle commit") &&
+        ["inventory", "payments", "shipping"].every((service) => spans.some((s) => s.service === service)) &&
+        spans.every((s) => s.parentSpanId === CALLER_SPAN || ids.has(s.parentSpanId ?? ""))
+      );
+    };
+    await waitFor(() => whole(inTrace()), {
       timeoutMs: 30_000,
       intervalMs: 100,
-      what: "the notification's span at the receiver",
+      what: "the whole trace at the receiver",
+    }).catch((err: Error) => {
+      const seen = inTrace().map((s) => `${s.service}:${s.name} ${s.spanId} <- ${s.parentSpanId}`);
+      throw new Error(`${err.message}; received:\n${seen.join("\n")}`);
     });
     const spans = inTrace();
     const byId = new Map(spans.map((s) => [s.spanId, s]));
@@ -94,6 +108,9 @@ describe("a checkout's trace, split over NATS", () => {
     for (const s of spans) {
       if (s.parentSpanId !== CALLER_SPAN) expect(parentOf(s), `parent of ${s.service}:${s.name}`).toBeDefined();
     }
+    console.log("PARTS", await (await fetch(`${participants.opsUrl}/traces?limit=5`)).text());
+    console.log("PARTS2", await (await fetch(`${participants.opsUrl}/traces/${traceId}`)).text());
+    console.log("PARTSOUT", participants.output().slice(-3000));
     const services = new Set(spans.map((s) => s.service));
     for (const service of ["gateway", "orders", "catalog", "inventory", "payments", "shipping", "notifications"]) {
       expect(services, service).toContain(service);
@@ -119,14 +136,17 @@ describe("a checkout's trace, split over NATS", () => {
       async () => {
         const { stdout } = await run(
           process.execPath,
-          ["packages/cli/bin/flotilla.js", "trace", traceId, "--url", gateway.opsUrl],
+          ["packages/cli/bin/flotilla.js", "trace", traceId, "--url", gateway.opsUrl, "--width", "160"],
           { cwd: root, env: { ...process.env, NO_COLOR: "1" } },
-        ).catch(() => ({ stdout: "" }));
+        ).catch((err: { stdout?: string; stderr?: string }) => ({ stdout: `${err.stdout ?? ""}${err.stderr ?? ""}` }));
         drawn = stdout;
-        return /notifications/.test(drawn) && /saga checkout settle commit/.test(drawn);
+        // Every span the receiver got, the gateway has too: the collector is sent every one.
+        return drawn.includes(` ${spans.length} spans `) && /saga checkout settle commit/.test(drawn);
       },
       { timeoutMs: 20_000, intervalMs: 250, what: "the whole trace at the gateway" },
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; flotilla trace printed:\n${drawn}`);
+    });
     for (const line of ["POST /api/v1/orders", "inventory.reserve", "payments.charge", "shipping.createShipment"]) {
       expect(drawn).toContain(line);
     }

@@ -27,6 +27,11 @@ export interface ExportQueueOptions {
   readonly maxBatch?: number;
   /** Resource attributes every exported span carries besides its service and instance. */
   readonly resource?: Readonly<Record<string, string>>;
+  /**
+   * Told of a failed export: the first, then one in every hundred, so a dead endpoint is reported
+   * without a line per batch.
+   */
+  readonly onFailure?: (error: Error | undefined, failedSpans: number) => void;
 }
 
 export interface ExportStats {
@@ -49,7 +54,9 @@ export class ExportQueue implements SpanSink {
   #exported = 0;
   #droppedQueueFull = 0;
   #failed = 0;
+  #failures = 0;
   #closed = false;
+  readonly #onFailure: ExportQueueOptions["onFailure"];
 
   constructor(options: ExportQueueOptions) {
     this.#exporter = options.exporter;
@@ -58,6 +65,7 @@ export class ExportQueue implements SpanSink {
     this.#maxQueue = options.maxQueue ?? 2048;
     this.#maxBatch = Math.min(options.maxBatch ?? 512, this.#maxQueue);
     this.#resources = new Resources(options.resource);
+    this.#onFailure = options.onFailure;
   }
 
   onEnd(span: SpanRecord): void {
@@ -114,17 +122,22 @@ export class ExportQueue implements SpanSink {
     });
   }
 
+  #fail(spans: number, error: Error | undefined): void {
+    this.#failed += spans;
+    if (this.#failures++ % 100 === 0) this.#onFailure?.(error, this.#failed);
+  }
+
   #send(batch: SpanRecord[]): Promise<void> {
     const spans = batch.map((s) => toReadableSpan(s, this.#resources));
     return new Promise((resolve) => {
       try {
         this.#exporter.export(spans, (result) => {
           if (result.code === ExportResultCode.SUCCESS) this.#exported += batch.length;
-          else this.#failed += batch.length;
+          else this.#fail(batch.length, result.error);
           resolve();
         });
-      } catch {
-        this.#failed += batch.length;
+      } catch (err) {
+        this.#fail(batch.length, err instanceof Error ? err : new Error(String(err)));
         resolve();
       }
     });

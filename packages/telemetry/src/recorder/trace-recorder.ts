@@ -28,6 +28,8 @@ export interface TraceRecorderOptions {
   readonly sampler?: Sampler;
   /** Overrides the OTLP exporter the `OTEL_*` variables would configure (sampled spans go to it). */
   readonly exporter?: SpanExporter;
+  /** Where failed exports are reported (a warning for the first, then one per hundred). */
+  readonly log?: { warn(obj: object, msg: string): void };
 }
 
 export interface TraceRecorderStats {
@@ -51,13 +53,18 @@ export interface TraceRecorder {
 export function traceRecorder(options: TraceRecorderOptions): TraceRecorder {
   const env = options.env ?? process.env;
   const otlpExporter = options.exporter ?? otlpExporterFromEnv(env);
-  const otlp = otlpExporter && new ExportQueue({ exporter: otlpExporter, onlySampled: true, ...batchFromEnv(env) });
+  const onFailure = (to: string) => (error: Error | undefined, failedSpans: number) =>
+    options.log?.warn({ err: error, failedSpans, to }, "spans could not be exported");
+  const otlp =
+    otlpExporter &&
+    new ExportQueue({ exporter: otlpExporter, onlySampled: true, onFailure: onFailure("otlp"), ...batchFromEnv(env) });
   const collector =
     options.collector === undefined
       ? undefined
       : new ExportQueue({
           exporter: new OTLPTraceExporter({ url: options.collector }),
           onlySampled: false,
+          onFailure: onFailure(options.collector),
           delayMs: 500,
           maxQueue: 8192,
         });
