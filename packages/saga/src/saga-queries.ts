@@ -43,6 +43,14 @@ export interface SagaFilter {
   readonly updatedBefore?: number;
 }
 
+/** How many sagas of one type and version are in one status. */
+export interface SagaCount {
+  readonly type: string;
+  readonly version: number;
+  readonly status: SagaStatus;
+  readonly count: number;
+}
+
 /** Step names by saga type and version, to name a stored step index. */
 export type StepNames = (type: string, version: number) => readonly string[] | undefined;
 
@@ -63,6 +71,23 @@ export async function listSagas(
   if (filter.updatedBefore !== undefined) query = query.where("updated_at", "<", filter.updatedBefore);
   const rows = await query.execute();
   return rows.map((row) => summary(row, names));
+}
+
+/** Sagas of these types by type, version and status (one grouped query, for metrics). */
+export async function countSagas(db: Kysely<unknown>, types: readonly string[]): Promise<SagaCount[]> {
+  if (types.length === 0) return [];
+  const rows = await (db as unknown as SagaDb)
+    .selectFrom("flotilla_sagas")
+    .select((eb) => ["type", "version", "status", eb.fn.countAll<number>().as("count")])
+    .where("type", "in", types)
+    .groupBy(["type", "version", "status"])
+    .execute();
+  return rows.map((r) => ({
+    type: r.type,
+    version: Number(r.version),
+    status: r.status as SagaStatus,
+    count: Number(r.count),
+  }));
 }
 
 export async function getSaga(db: Kysely<unknown>, names: StepNames, id: string): Promise<SagaDetails | undefined> {
