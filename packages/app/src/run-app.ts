@@ -17,7 +17,7 @@ import { dataDirFrom, sqliteDialect } from "@flotilla/data/internal";
 import { createGateway, type Gateway } from "@flotilla/gateway";
 import { natsRegistry } from "@flotilla/nats";
 import { circuitBreakers, retries } from "@flotilla/resilience";
-import { metrics } from "@flotilla/telemetry";
+import { httpMetrics, metrics } from "@flotilla/telemetry";
 import type { FlotillaApp } from "./app.js";
 import { appTransports } from "./app-transports.js";
 import { edgeKeysPath, openEdgeKeys } from "./edge-keys.js";
@@ -76,16 +76,17 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
   // Each service's database: FLOTILLA_DB_<SERVICE> or FLOTILLA_DB (e.g. postgres://…), else a SQLite file.
   const databases = databaseProviderFromEnv({ fallback: sqliteDialect({ dataDir }) });
   const edgeKeys = await openEdgeKeys(edgeKeysPath(dataDir, options.edgeKeys));
+  const middleware = [...(app.middleware ?? []), telemetry, ...resilience(registry)];
   const host = createHost({
     callers: edgeVerifier(edgeKeys),
     services,
     transport,
     resources: [databases],
-    middleware: [...(app.middleware ?? []), telemetry, ...resilience(registry)],
+    middleware,
     ...(registry ? { registry } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
-  operationalGauges(telemetry.registry, databases, transport);
+  operationalGauges(telemetry.registry, { databases, transport, services, middleware });
   try {
     await transport.connect();
     await host.start();
@@ -109,6 +110,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
         host,
         routes: app.gateway.routes,
         policies: typeof policies === "function" ? policies(env) : policies,
+        metrics: httpMetrics(telemetry.registry),
       });
       const address = new URL(await gateway.listen({ port: options.gatewayPort, host: listenHost }));
       // Show the name asked for (localhost), not whichever of its addresses bound first.

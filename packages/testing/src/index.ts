@@ -4,6 +4,7 @@ export type { RegistryNetwork, RegistryTarget } from "./conformance/registry-con
 export { registryConformance } from "./conformance/registry-conformance.js";
 export type { TransportNetwork, TransportTarget } from "./conformance/transport-conformance.js";
 export { transportConformance } from "./conformance/transport-conformance.js";
+export { type ExposedSample, parseExposition, sumOf } from "./prometheus-text.js";
 export { interceptPublish } from "./publish-interceptor.js";
 export * from "./servers/index.js";
 export {
