@@ -73,6 +73,8 @@ export async function listSagas(
   return rows.map((row) => summary(row, names));
 }
 
+const SAGA_STATUSES: readonly SagaStatus[] = ["running", "compensating", "completed", "compensated", "failed"];
+
 /** Sagas of these types by type, version and status (one grouped query, for metrics). */
 export async function countSagas(db: Kysely<unknown>, types: readonly string[]): Promise<SagaCount[]> {
   if (types.length === 0) return [];
@@ -82,12 +84,22 @@ export async function countSagas(db: Kysely<unknown>, types: readonly string[]):
     .where("type", "in", types)
     .groupBy(["type", "version", "status"])
     .execute();
-  return rows.map((r) => ({
-    type: r.type,
-    version: Number(r.version),
-    status: r.status as SagaStatus,
-    count: Number(r.count),
-  }));
+  // Every status of each type and version present, zeros included: a status that empties reads 0, not nothing.
+  const counts = new Map<string, SagaCount>();
+  for (const r of rows) {
+    const version = Number(r.version);
+    for (const status of SAGA_STATUSES) {
+      const key = `${r.type}@${version}:${status}`;
+      if (!counts.has(key)) counts.set(key, { type: r.type, version, status, count: 0 });
+    }
+    counts.set(`${r.type}@${version}:${r.status}`, {
+      type: r.type,
+      version,
+      status: r.status as SagaStatus,
+      count: Number(r.count),
+    });
+  }
+  return [...counts.values()];
 }
 
 export async function getSaga(db: Kysely<unknown>, names: StepNames, id: string): Promise<SagaDetails | undefined> {
