@@ -18,7 +18,7 @@ import { dataDirFrom, sqliteDialect } from "@flotilla/data/internal";
 import { createGateway, type Gateway } from "@flotilla/gateway";
 import { natsRegistry } from "@flotilla/nats";
 import { circuitBreakers, retries } from "@flotilla/resilience";
-import { metrics, type TraceRecorder, tracing } from "@flotilla/telemetry";
+import { httpMetrics, metrics, type TraceRecorder, tracing } from "@flotilla/telemetry";
 import type { FlotillaApp } from "./app.js";
 import { appTracing, type TracingSettings } from "./app-tracing.js";
 import { appTransports } from "./app-transports.js";
@@ -98,24 +98,25 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
           log: { warn: (obj, msg) => host.log.warn(obj, msg) },
         });
   const tracer = traces?.tracer;
+  // Tracing first: every other middleware, and the logs they write, see the span as current.
+  const middleware = [
+    ...(tracer ? [tracing({ tracer })] : []),
+    ...(app.middleware ?? []),
+    telemetry,
+    ...resilience(registry),
+  ];
   const host = createHost({
     callers: edgeVerifier(edgeKeys),
     services,
     transport,
     resources: [databases],
-    // Tracing first: every other middleware, and the logs they write, see the span as current.
-    middleware: [
-      ...(tracer ? [tracing({ tracer })] : []),
-      ...(app.middleware ?? []),
-      telemetry,
-      ...resilience(registry),
-    ],
+    middleware,
     ...(tracer ? { tracer } : {}),
     ...(registry ? { registry } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.logLevels ? { logLevels: options.logLevels } : {}),
   });
-  operationalGauges(telemetry.registry, databases, transport);
+  operationalGauges(telemetry.registry, { databases, transport, services, middleware });
   try {
     await transport.connect();
     await host.start();
@@ -140,6 +141,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
         host,
         routes: app.gateway.routes,
         policies: typeof policies === "function" ? policies(env) : policies,
+        metrics: httpMetrics(telemetry.registry),
         ...(tracer ? { tracer } : {}),
       });
       const address = new URL(await gateway.listen({ port: options.gatewayPort, host: listenHost }));

@@ -13,6 +13,7 @@ import { errorBody, GatewayCodes, httpStatusOf, toFlotillaError } from "./http-e
 import { installJsonBodyParser } from "./json-body.js";
 import { type GatewayLimits, resolveLimits, timeoutCheckIntervalMs } from "./limits.js";
 import { closeLingering } from "./lingering-close.js";
+import { ADMIN_ONLY, type GatewayMetrics, METRICS_PATH, metricsHandler } from "./metrics-endpoint.js";
 import type { Policy } from "./policy.js";
 import { headRefusal, stripInternalHeaders } from "./request-guard.js";
 import { attachState, RequestState, stateOf } from "./request-state.js";
@@ -31,6 +32,13 @@ export interface GatewayOptions extends Partial<GatewayLimits> {
   accessLog?: AccessLogMode;
   /** Opens a SERVER span per request, the parent of every span its call leads to; absent: none. */
   tracer?: Tracer;
+  /**
+   * Records every request (by method, route template and status) and serves `GET /metrics` with the
+   * process's metrics; `httpMetrics()` of @flotilla/telemetry makes one. Absent: no metrics, no endpoint.
+   */
+  metrics?: GatewayMetrics;
+  /** Who may read `GET /metrics`, after the global policies: `[authenticated(), requireRole("admin")]` by default. */
+  metricsPolicies?: readonly Policy[];
 }
 
 export interface ListenOptions {
@@ -58,6 +66,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const log = host.serviceLog("gateway", `gateway-${host.id}`, options.logger);
   const logAccess = accessLog(log, options.accessLog ?? true);
   const ceiling = new ConcurrencyLimit(limits.maxConcurrentRequests);
+  const metrics = options.metrics;
   let closing = false;
 
   // One shared listener (it finds its request's state through `this`) rather than a closure per request.
@@ -67,12 +76,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     // Closed before the answer was out: the client left first (nginx's 499, "client closed request").
     const status = this.writableFinished ? this.statusCode : 499;
     logAccess(this.req.method ?? "", this.req.url ?? "", state, status);
+    metrics?.finished(this.req.method ?? "", state.route, status, (performance.now() - state.start) / 1000);
     if (state.ids.span !== undefined) endRequestSpan(state.ids.span, this.req.method ?? "", state.route, status);
   }
   const begin = (req: FastifyRequest, reply: FastifyReply): RequestState => {
     const existing = stateOf(req.raw);
     if (existing !== undefined) return existing;
     reply.raw.once("close", onAnswerClosed);
+    metrics?.started();
     return attachState(req.raw, new RequestState(edgeIds(req.headers, options.tracer, req.method)));
   };
 
@@ -163,6 +174,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   registerHealthRoutes(app, host, [...new Set(routes.map((r) => r.action.service))]);
   const deps = { host, log, policies: options.policies ?? [], stateOf: (req: FastifyRequest) => stateOf(req.raw) };
   for (const r of routes) app.route({ method: r.method, url: r.path, handler: routeHandler(r, deps) });
+  if (metrics !== undefined) {
+    app.get(METRICS_PATH, metricsHandler(metrics, deps, options.metricsPolicies ?? ADMIN_ONLY));
+  }
 
   return {
     app,

@@ -9,6 +9,7 @@ export type { ErrorBody } from "./http-errors.js";
 export { GatewayCodes, HTTP_STATUS, HTTP_STATUS_BY_CODE } from "./http-errors.js";
 export type { GatewayLimits } from "./limits.js";
 export { DEFAULT_LIMITS } from "./limits.js";
+export type { GatewayMetrics } from "./metrics-endpoint.js";
 export type { Exchange, Policy } from "./policy.js";
 export type {
   Decision,

@@ -53,7 +53,7 @@ export function routeHandler(route: Route, deps: HandlerDeps) {
   };
 }
 
-function requestView(req: FastifyRequest): RequestView {
+export function requestView(req: FastifyRequest): RequestView {
   return {
     method: req.method,
     params: (req.params ?? {}) as RequestView["params"],
@@ -64,7 +64,7 @@ function requestView(req: FastifyRequest): RequestView {
   };
 }
 
-class HttpExchange implements Exchange {
+export class HttpExchange implements Exchange {
   caller: Identity | undefined = undefined;
   timeoutMs: number | undefined;
   input: unknown = undefined;

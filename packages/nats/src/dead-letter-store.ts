@@ -7,7 +7,7 @@ import type { EventPublisher } from "./event-publisher.js";
 import { consumerName } from "./options.js";
 import { orUnavailable } from "./rpc-client.js";
 import { isApiError, type Streams } from "./streams.js";
-import { DLQ_STREAM, durableName, eventStream, serviceOf } from "./subjects.js";
+import { DLQ_PREFIX, DLQ_STREAM, dlqSubject, durableName, eventStream, serviceOf } from "./subjects.js";
 
 /** What the store needs of the transport's connection; the getter throws while disconnected. */
 export interface DeadLetterLink {
@@ -35,6 +35,17 @@ export class NatsDeadLetterStore implements DeadLetterStore {
   async list(group?: string): Promise<NatsDeadLetter[]> {
     const { js, jsm, streams } = this.link();
     return readDeadLetters(js, jsm, streams, group).catch(orUnavailable("read the dead letters"));
+  }
+
+  /** From the stream's message count per subject (one per group): no letter is read. */
+  async counts(groups: readonly string[]): Promise<Record<string, number>> {
+    const { jsm, streams } = this.link();
+    const read = async () => {
+      await streams.deadLetters();
+      return (await jsm.streams.info(DLQ_STREAM, { subjects_filter: `${DLQ_PREFIX}>` })).state.subjects ?? {};
+    };
+    const bySubject = await read().catch(orUnavailable("count the dead letters"));
+    return Object.fromEntries(groups.map((group) => [group, bySubject[dlqSubject(group)] ?? 0]));
   }
 
   async get(id: string): Promise<NatsDeadLetter | undefined> {

@@ -44,6 +44,7 @@ describe("nats transport: the dead-letter store", () => {
     expect(await store.get(letter!.id)).toEqual(letter);
     expect(await store.list()).toEqual([letter]);
     expect(await store.list("sink.audit")).toEqual([]);
+    expect(await store.counts(["sink.flaky", "sink.audit"])).toEqual({ "sink.flaky": 1, "sink.audit": 0 });
 
     failing = false;
     // Two retries of one letter at once: one succeeds, the other finds the letter gone.
@@ -67,6 +68,7 @@ describe("nats transport: the dead-letter store", () => {
     });
     expect(audit).toEqual([sent.id]); // the other group handled the original only
     expect(await store.list()).toEqual([]);
+    expect(await store.counts(["sink.flaky"])).toEqual({ "sink.flaky": 0 });
     expect(await store.get(letter!.id)).toBeUndefined();
     expect(await rejectionOf(() => store.retry(letter!.id))).toMatchObject({ code: "NOT_FOUND" });
     expect(await rejectionOf(() => store.drop(letter!.id))).toMatchObject({ code: "NOT_FOUND" });

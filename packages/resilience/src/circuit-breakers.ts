@@ -36,8 +36,18 @@ export interface CircuitBreakerOptions {
   maxBreakers?: number;
 }
 
+/** One breaker as metrics show it. */
+export interface BreakerSnapshot {
+  readonly service: string;
+  /** Undefined for a service-wide breaker. */
+  readonly instance: string | undefined;
+  readonly state: BreakerState;
+}
+
 export interface CircuitBreakers extends Middleware {
   state(service: string, instance?: string): BreakerState;
+  /** Every breaker kept now, closed ones included (until `maxBreakers` makes room). */
+  snapshot(): BreakerSnapshot[];
   /** Whether a call would fail fast now (open, or probing): pass as `avoid` to core's `loadBalancing`. */
   readonly rejects: (service: string, instance?: string) => boolean;
 }
@@ -50,6 +60,14 @@ interface Breaker {
   openedAt: number;
   /** The latest caller's logger: a transition is logged with the trace of a call that saw it. */
   log: Context["log"] | undefined;
+}
+
+/** Every set of breakers made here, so a middleware list can be searched for them. */
+const made = new WeakSet<Middleware>();
+
+/** Whether this middleware is a set of circuit breakers (made by `circuitBreakers()`). */
+export function isCircuitBreakers(middleware: Middleware): middleware is CircuitBreakers {
+  return made.has(middleware);
 }
 
 const STATES: Record<CircuitState, BreakerState> = {
@@ -110,7 +128,7 @@ export function circuitBreakers(options: CircuitBreakerOptions = {}): CircuitBre
     return breaker;
   }
 
-  return {
+  const breakersMiddleware: CircuitBreakers = {
     name: "circuit-breakers",
     async call(call, next) {
       const breaker = get(call.ref.service, call.instance);
@@ -126,6 +144,7 @@ export function circuitBreakers(options: CircuitBreakerOptions = {}): CircuitBre
       }
     },
     state: (service, instance) => breakers.get(keyOf(service, instance))?.state ?? "closed",
+    snapshot: () => [...breakers.values()].map(({ service, instance, state }) => ({ service, instance, state })),
     rejects: (service, instance) => {
       const breaker = breakers.get(keyOf(service, instance));
       if (breaker === undefined) return false;
@@ -133,4 +152,6 @@ export function circuitBreakers(options: CircuitBreakerOptions = {}): CircuitBre
       return breaker.state !== "closed";
     },
   };
+  made.add(breakersMiddleware);
+  return breakersMiddleware;
 }

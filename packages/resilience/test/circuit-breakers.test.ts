@@ -1,6 +1,6 @@
 import { sleep, waitFor } from "@flotilla/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { type BreakerStateChange, circuitBreakers, retries } from "../src/index.js";
+import { type BreakerStateChange, circuitBreakers, isCircuitBreakers, retries } from "../src/index.js";
 import { type Cluster, cluster, flaky, loadBalancing, settle } from "./cluster.js";
 
 let c: Cluster | undefined;
@@ -30,6 +30,12 @@ describe("circuitBreakers", () => {
     expect(breakers.state("flaky", "flaky-a")).toBe("open");
     expect(breakers.state("flaky", "flaky-b")).toBe("closed");
     expect(changes).toEqual([{ service: "flaky", instance: "flaky-a", from: "closed", to: "open" }]);
+    expect(breakers.snapshot().sort((x, y) => String(x.instance).localeCompare(String(y.instance)))).toEqual([
+      { service: "flaky", instance: "flaky-a", state: "open" },
+      { service: "flaky", instance: "flaky-b", state: "closed" },
+    ]);
+    expect(isCircuitBreakers(breakers)).toBe(true);
+    expect(isCircuitBreakers({ name: "circuit-breakers" })).toBe(false);
   });
 
   it("fails fast with FLOTILLA_CIRCUIT_OPEN (retryable) without reaching the instance", async () => {

@@ -12,5 +12,5 @@ export type {
 } from "./define-saga.js";
 export { defineSaga, SagaBuilder } from "./define-saga.js";
 export type { SagaOrchestrator, SagaOrchestratorOptions, StartOptions } from "./saga-orchestrator.js";
-export { sagaOrchestrator } from "./saga-orchestrator.js";
-export type { SagaDetails, SagaFilter, SagaHistoryEntry, SagaSummary } from "./saga-queries.js";
+export { isSagaOrchestrator, sagaOrchestrator } from "./saga-orchestrator.js";
+export type { SagaCount, SagaDetails, SagaFilter, SagaHistoryEntry, SagaSummary } from "./saga-queries.js";

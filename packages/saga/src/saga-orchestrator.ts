@@ -32,7 +32,15 @@ import {
   tagMatches,
 } from "./decide.js";
 import type { SagaDefinition, SagaState, StepDefinition } from "./define-saga.js";
-import { getSaga, listSagas, type SagaDetails, type SagaFilter, type SagaSummary } from "./saga-queries.js";
+import {
+  countSagas,
+  getSaga,
+  listSagas,
+  type SagaCount,
+  type SagaDetails,
+  type SagaFilter,
+  type SagaSummary,
+} from "./saga-queries.js";
 import { sendStep, settleStep } from "./saga-spans.js";
 import { appendJournal, insertSaga, loadSaga, type SagaDb, updateSaga, versionsInFlight } from "./saga-store.js";
 
@@ -58,6 +66,15 @@ export interface SagaOrchestrator extends OrchestratorDefinition {
   list(db: unknown, filter?: SagaFilter): Promise<SagaSummary[]>;
   /** One saga with its input, outputs and journal; undefined when there is none by that id. */
   get(db: unknown, id: string): Promise<SagaDetails | undefined>;
+  /** Its sagas by type, version and status, read from the database of an instance it runs in (none: empty). */
+  counts(): Promise<SagaCount[]>;
+}
+
+/** Every orchestrator made here, so a service's orchestrators can be told apart from others. */
+const made = new WeakSet<OrchestratorDefinition>();
+
+export function isSagaOrchestrator(orchestrator: OrchestratorDefinition): orchestrator is SagaOrchestrator {
+  return made.has(orchestrator);
 }
 
 type Db = ServiceDatabase<unknown> & SagaDb;
@@ -156,12 +173,18 @@ export function sagaOrchestrator(options: SagaOrchestratorOptions): SagaOrchestr
   };
 
   const stepNames = (type: string, version: number) => definitions.get(`${type}@${version}`)?.steps.map((s) => s.name);
-  return {
+  const orchestrator: SagaOrchestrator = {
     kind: "orchestrator",
     name,
     attach,
     list: (db, filter) => listSagas(db as Kysely<unknown>, stepNames, filter),
     get: (db, id) => getSaga(db as Kysely<unknown>, stepNames, id),
+    async counts() {
+      // Instances of one service share its database: any attached one answers for all.
+      const runtime = runtimes.values().next().value;
+      if (runtime === undefined) return [];
+      return countSagas(runtime.db as Kysely<unknown>, [...newest.keys()]);
+    },
     async start(ctx, saga, input, { id }) {
       const runtime = runtimes.get(ctx.instance ?? "");
       if (runtime === undefined) throw config(`saga ${saga.name}: this service runs no orchestrator "${name}"`);
@@ -190,6 +213,8 @@ export function sagaOrchestrator(options: SagaOrchestratorOptions): SagaOrchestr
       });
     },
   };
+  made.add(orchestrator);
+  return orchestrator;
 }
 
 /** The command that carries a decision out, built from the saga's state as the step's mapper says. */

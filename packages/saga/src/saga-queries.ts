@@ -43,6 +43,14 @@ export interface SagaFilter {
   readonly updatedBefore?: number;
 }
 
+/** How many sagas of one type and version are in one status. */
+export interface SagaCount {
+  readonly type: string;
+  readonly version: number;
+  readonly status: SagaStatus;
+  readonly count: number;
+}
+
 /** Step names by saga type and version, to name a stored step index. */
 export type StepNames = (type: string, version: number) => readonly string[] | undefined;
 
@@ -63,6 +71,35 @@ export async function listSagas(
   if (filter.updatedBefore !== undefined) query = query.where("updated_at", "<", filter.updatedBefore);
   const rows = await query.execute();
   return rows.map((row) => summary(row, names));
+}
+
+const SAGA_STATUSES: readonly SagaStatus[] = ["running", "compensating", "completed", "compensated", "failed"];
+
+/** Sagas of these types by type, version and status (one grouped query, for metrics). */
+export async function countSagas(db: Kysely<unknown>, types: readonly string[]): Promise<SagaCount[]> {
+  if (types.length === 0) return [];
+  const rows = await (db as unknown as SagaDb)
+    .selectFrom("flotilla_sagas")
+    .select((eb) => ["type", "version", "status", eb.fn.countAll<number>().as("count")])
+    .where("type", "in", types)
+    .groupBy(["type", "version", "status"])
+    .execute();
+  // Every status of each type and version present, zeros included: a status that empties reads 0, not nothing.
+  const counts = new Map<string, SagaCount>();
+  for (const r of rows) {
+    const version = Number(r.version);
+    for (const status of SAGA_STATUSES) {
+      const key = `${r.type}@${version}:${status}`;
+      if (!counts.has(key)) counts.set(key, { type: r.type, version, status, count: 0 });
+    }
+    counts.set(`${r.type}@${version}:${r.status}`, {
+      type: r.type,
+      version,
+      status: r.status as SagaStatus,
+      count: Number(r.count),
+    });
+  }
+  return [...counts.values()];
 }
 
 export async function getSaga(db: Kysely<unknown>, names: StepNames, id: string): Promise<SagaDetails | undefined> {

@@ -7,7 +7,7 @@ import { databaseProvider, sqliteDatabases } from "@flotilla/data";
 import { sqliteDialect } from "@flotilla/data/internal";
 import { waitFor } from "@flotilla/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { SagaFailure } from "../src/index.js";
+import { isSagaOrchestrator, type SagaFailure } from "../src/index.js";
 import { TravelDesk, type TripInput, tripSagaV1, tripSagaV2, trips, tripsService } from "./support/trip.js";
 
 const unavailable = () => new FlotillaError("UNAVAILABLE", "try later");
@@ -77,6 +77,25 @@ describe("sagas", () => {
     expect(desk.cancelled).toEqual(["hotel:t3:hotel", "flight:t3:flight"]);
     expect(desk.flights.size + desk.hotels.size).toBe(0);
     expect(desk.calls.filter((c) => c === "pay")).toHaveLength(1);
+  });
+
+  it("counts its sagas by type, version and status, for metrics", async () => {
+    const { host, sagas, finished } = await start();
+    expect(isSagaOrchestrator(sagas)).toBe(true);
+    expect(await sagas.counts()).toEqual([]);
+    await host.call(trips.plan, trip("c1"));
+    await host.call(trips.plan, trip("c2"));
+    await host.call(trips.plan, trip("c3", { amount: 5000 }));
+    for (const id of ["c1", "c2", "c3"]) await finished(id);
+    const counts = await sagas.counts();
+    // Statuses no saga is in read 0, so a status that empties is seen to.
+    expect(counts.sort((a, b) => a.status.localeCompare(b.status))).toEqual([
+      { type: "trip", version: 1, status: "compensated", count: 1 },
+      { type: "trip", version: 1, status: "compensating", count: 0 },
+      { type: "trip", version: 1, status: "completed", count: 2 },
+      { type: "trip", version: 1, status: "failed", count: 0 },
+      { type: "trip", version: 1, status: "running", count: 0 },
+    ]);
   });
 
   it("a failure the contract declares is terminal at once; the step before it is undone", async () => {

@@ -1,14 +1,17 @@
 /** @module The metrics middleware: RED metrics (rate, errors, duration) in Prometheus form, via prom-client. */
 import type { ActionRef, EventRef, InboundAction, InboundEvent, Middleware, OutboundCall } from "@flotilla/core";
-import { Registry } from "prom-client";
+import { Gauge, Registry } from "prom-client";
 import { BoundCounter, BoundHistogram, type CounterSeries, type HistogramSeries } from "./bound-metrics.js";
-import { failureOf, OK } from "./outcome.js";
+import { codeLabel } from "./error-codes.js";
+import { type Failure, failureOf, OK } from "./outcome.js";
 
 export interface MetricsOptions {
   /** Where the metrics are registered; a new registry by default (never prom-client's global one). */
   registry?: Registry;
   /** Upper bounds of the duration histograms, in seconds. */
   buckets?: readonly number[];
+  /** Distinct error codes outside Flotilla's catalogue and the contracts' recorded before the rest count as `other` (50). */
+  maxUnknownCodes?: number;
 }
 
 export interface MetricsMiddleware extends Middleware {
@@ -27,8 +30,10 @@ export const DEFAULT_BUCKETS: readonly number[] = [
 /**
  * Records `flotilla_action_duration_seconds` (server side) and `flotilla_call_duration_seconds`
  * (client side) by service, action and status; `flotilla_events_handled_total` and
- * `flotilla_event_handling_duration_seconds` by subscription, type and status; and
- * `flotilla_events_emitted_total` by type. `status` is `OK` or the failure's status category.
+ * `flotilla_event_handling_duration_seconds` by subscription, type and status;
+ * `flotilla_events_emitted_total` by type. `status` is `OK` or the failure's status category. Failures
+ * are also counted by their code (`flotilla_action_errors_total`, `flotilla_event_errors_total`), and
+ * `flotilla_handlers_in_flight` shows the actions and events each service is handling now.
  */
 export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
   const registry = options.registry ?? new Registry();
@@ -61,6 +66,41 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
     buckets,
     registers,
   });
+  const actionErrors = new BoundCounter({
+    name: "flotilla_action_errors_total",
+    help: "Actions this instance failed, by error code (codes past a bound count as other).",
+    labelNames: ["service", "action", "code"] as const,
+    registers,
+  });
+  const eventErrors = new BoundCounter({
+    name: "flotilla_event_errors_total",
+    help: "Event deliveries this instance failed to handle, by error code (codes past a bound count as other).",
+    labelNames: ["subscription", "type", "code"] as const,
+    registers,
+  });
+  const codeOf = codeLabel(options.maxUnknownCodes ?? 50);
+  // Per service, the actions and events its handlers are running now; read when scraped.
+  const loads = new Map<string, { actions: Load; events: Load }>();
+  const loadOf = (service: string) => {
+    let load = loads.get(service);
+    if (load === undefined) {
+      load = { actions: { value: 0 }, events: { value: 0 } };
+      loads.set(service, load);
+    }
+    return load;
+  };
+  new Gauge({
+    name: "flotilla_handlers_in_flight",
+    help: "Actions and events this instance's handlers are running now, by service and kind.",
+    labelNames: ["service", "kind"] as const,
+    registers,
+    collect() {
+      for (const [service, load] of loads) {
+        this.set({ service, kind: "action" }, load.actions.value);
+        this.set({ service, kind: "event" }, load.events.value);
+      }
+    },
+  });
   const eventsEmitted = new BoundCounter({
     name: "flotilla_events_emitted_total",
     help: "Events this instance published (accepted by the transport or its outbox).",
@@ -69,10 +109,10 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
   });
 
   // Series are bound to their label values once and kept, so a call records with no label lookup.
-  const actions = new Map<ActionRef, Timed>();
-  const calls = new Map<ActionRef, Timed>();
+  const actions = new Map<ActionRef, Measured>();
+  const calls = new Map<ActionRef, Measured>();
   // One subscription handles one event type, so the subscription name alone keys its series.
-  const handled = new Map<string, Timed>();
+  const handled = new Map<string, Measured>();
   const emitted = new Map<EventRef, CounterSeries>();
 
   return {
@@ -86,7 +126,7 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
     call(call: OutboundCall, next) {
       let series = calls.get(call.ref);
       if (series === undefined) {
-        series = timed(callDuration, call.ref.service, call.ref.name);
+        series = { timed: timed(callDuration, call.ref.service, call.ref.name), load: undefined };
         calls.set(call.ref, series);
       }
       return measure(series, next);
@@ -95,7 +135,9 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
     action(inv: InboundAction, next) {
       let series = actions.get(inv.ref);
       if (series === undefined) {
-        series = timed(actionDuration, inv.ref.service, inv.ref.name);
+        const { service, name, errors } = inv.ref;
+        const errorCodes = coded(actionErrors, service, name, (code) => codeOf(code, errors));
+        series = { timed: both(timed(actionDuration, service, name), errorCodes), load: loadOf(service).actions };
         actions.set(inv.ref, series);
       }
       return measure(series, next);
@@ -105,7 +147,10 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
       let series = handled.get(inv.subscription);
       if (series === undefined) {
         const type = inv.envelope.type;
-        series = counted(timed(eventDuration, inv.subscription, type), eventsHandled, inv.subscription, type);
+        const { subscription } = inv;
+        const durations = counted(timed(eventDuration, subscription, type), eventsHandled, subscription, type);
+        const errorCodes = coded(eventErrors, subscription, type, (code) => codeOf(code));
+        series = { timed: both(durations, errorCodes), load: loadOf(inv.ctx.service ?? "unknown").events };
         handled.set(inv.subscription, series);
       }
       return measure(series, next);
@@ -123,9 +168,19 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
   };
 }
 
-/** Records one duration with its outcome. */
+/** Records one duration with its outcome: undefined for a success. */
 interface Timed {
-  observe(status: string, seconds: number): void;
+  observe(failure: Failure | undefined, seconds: number): void;
+}
+
+/** A number of handlers running now. */
+interface Load {
+  value: number;
+}
+
+interface Measured {
+  readonly timed: Timed;
+  readonly load: Load | undefined;
 }
 
 /** A histogram's series for two fixed label values, one per status. */
@@ -133,14 +188,39 @@ function timed(histogram: BoundHistogram<string>, a: string, b: string): Timed {
   const ok = histogram.labels(a, b, OK);
   const failed = new Map<string, HistogramSeries>();
   return {
-    observe(status, seconds) {
-      if (status === OK) return ok.observe(seconds);
-      let child = failed.get(status);
+    observe(failure, seconds) {
+      if (failure === undefined) return ok.observe(seconds);
+      let child = failed.get(failure.status);
       if (child === undefined) {
-        child = histogram.labels(a, b, status);
-        failed.set(status, child);
+        child = histogram.labels(a, b, failure.status);
+        failed.set(failure.status, child);
       }
       child.observe(seconds);
+    },
+  };
+}
+
+/** Counts failures by their code, as `label` maps it. */
+function coded(counter: BoundCounter<string>, a: string, b: string, label: (code: string) => string): Timed {
+  const byCode = new Map<string, CounterSeries>();
+  return {
+    observe(failure) {
+      if (failure === undefined) return;
+      let child = byCode.get(failure.code);
+      if (child === undefined) {
+        child = counter.labels(a, b, label(failure.code));
+        byCode.set(failure.code, child);
+      }
+      child.inc();
+    },
+  };
+}
+
+function both(first: Timed, second: Timed): Timed {
+  return {
+    observe(failure, seconds) {
+      first.observe(failure, seconds);
+      second.observe(failure, seconds);
     },
   };
 }
@@ -150,21 +230,22 @@ function counted(duration: Timed, counter: BoundCounter<string>, a: string, b: s
   const ok = counter.labels(a, b, OK);
   const failed = new Map<string, CounterSeries>();
   return {
-    observe(status, seconds) {
-      duration.observe(status, seconds);
-      if (status === OK) return ok.inc();
-      let child = failed.get(status);
+    observe(failure, seconds) {
+      duration.observe(failure, seconds);
+      if (failure === undefined) return ok.inc();
+      let child = failed.get(failure.status);
       if (child === undefined) {
-        child = counter.labels(a, b, status);
-        failed.set(status, child);
+        child = counter.labels(a, b, failure.status);
+        failed.set(failure.status, child);
       }
       child.inc();
     },
   };
 }
 
-function measure<T>(series: Timed, next: () => Promise<T>): Promise<T> {
+function measure<T>({ timed, load }: Measured, next: () => Promise<T>): Promise<T> {
   const start = performance.now();
+  if (load !== undefined) load.value++;
   let result: Promise<T>;
   try {
     result = next();
@@ -173,11 +254,13 @@ function measure<T>(series: Timed, next: () => Promise<T>): Promise<T> {
   }
   return result.then(
     (value) => {
-      series.observe(OK, (performance.now() - start) / 1000);
+      if (load !== undefined) load.value--;
+      timed.observe(undefined, (performance.now() - start) / 1000);
       return value;
     },
     (err: unknown) => {
-      series.observe(failureOf(err).status, (performance.now() - start) / 1000);
+      if (load !== undefined) load.value--;
+      timed.observe(failureOf(err), (performance.now() - start) / 1000);
       throw err;
     },
   );

@@ -87,6 +87,13 @@ describe("metrics()", () => {
       }),
     ).toBe(3);
     expect(value(samples, "flotilla_call_duration_seconds_count", { ...ok, status: "NOT_FOUND" })).toBe(1);
+    // Failures by code: the contract's own code, on the action that raised it and on the one it passed through.
+    const unknownSku = { service: "inventory", action: "stockLevel", code: "INVENTORY_UNKNOWN_SKU" };
+    expect(value(samples, "flotilla_action_errors_total", unknownSku)).toBe(1);
+    expect(
+      value(samples, "flotilla_action_errors_total", { ...unknownSku, service: "catalog", action: "getProduct" }),
+    ).toBe(1);
+    expect(value(samples, "flotilla_handlers_in_flight", { service: "catalog", kind: "action" })).toBe(0);
     // Buckets are cumulative and end in +Inf = count.
     expect(value(samples, "flotilla_action_duration_seconds_bucket", { ...ok, le: "+Inf" })).toBe(3);
     expect(value(samples, "flotilla_action_duration_seconds_sum", ok)).toBeGreaterThan(0);
@@ -119,6 +126,13 @@ describe("metrics()", () => {
             subscription: "notifications.onOrderPlaced",
             type: "orders.OrderPlaced",
             status: "INTERNAL",
+          }),
+        ).toBe(1);
+        expect(
+          value(samples, "flotilla_event_errors_total", {
+            subscription: "notifications.onOrderPlaced",
+            type: "orders.OrderPlaced",
+            code: "INTERNAL",
           }),
         ).toBe(1);
       });

@@ -10,6 +10,7 @@ export type {
 export { spanOf, traceIdOf, traceStoreConformance } from "./conformance/trace-store-conformance.js";
 export type { TransportNetwork, TransportTarget } from "./conformance/transport-conformance.js";
 export { transportConformance } from "./conformance/transport-conformance.js";
+export { type ExposedSample, parseExposition, sumOf } from "./prometheus-text.js";
 export { interceptPublish } from "./publish-interceptor.js";
 export * from "./servers/index.js";
 export {

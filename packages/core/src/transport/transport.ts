@@ -72,6 +72,8 @@ export interface StoredDeadLetter extends DeadLetter {
 export interface DeadLetterStore {
   /** Oldest first; only one group's when `group` is given. */
   list(group?: string): Promise<StoredDeadLetter[]>;
+  /** How many letters each of these groups has, without reading them (for metrics); absent: count `list()`. */
+  counts?(groups: readonly string[]): Promise<Record<string, number>>;
   get(id: string): Promise<StoredDeadLetter | undefined>;
   /**
    * Delivers the event again, to its group only (it carries `Headers.retryGroup`; other groups skip
