@@ -18,8 +18,11 @@ import { startBenchServer } from "./nats/server.js";
 import { LATENCY_CASES, type LatencyCase, outboxGoals, renderOutbox, runOutboxSuite } from "./outbox/suite.js";
 import { DBS, type Db, WRITE_IMPLS, type WriteImpl } from "./outbox/write-cases.js";
 import { REPLAY_CASES, type ReplayCase, renderReplay, replayGoals, runReplaySuite } from "./replay/suite.js";
+import { SAGA_IMPLS, type SagaImpl } from "./saga/cases.js";
+import { renderSagas, sagaGoals } from "./saga/report.js";
+import { CHECKOUT_MODES, type CheckoutMode, runSagaSuite } from "./saga/suite.js";
 
-const SUITES = ["calls", "rpc", "events", "outbox", "replay", "failover", "edge"] as const;
+const SUITES = ["calls", "rpc", "events", "outbox", "replay", "failover", "edge", "saga"] as const;
 type Suite = (typeof SUITES)[number];
 
 const { values } = parseArgs({
@@ -54,6 +57,13 @@ const { values } = parseArgs({
     "edge-token-cache": { type: "string", default: "on" },
     "edge-access-log": { type: "string", default: "off" },
     "edge-rate-limit": { type: "string", default: "1000000/60" },
+    "saga-impls": { type: "string", default: SAGA_IMPLS.join(",") },
+    "saga-in-flight": { type: "string", default: "1,10,100" },
+    "saga-sweep": { type: "string", default: "10,100,1000,10000" },
+    "saga-checkout": { type: "string", default: CHECKOUT_MODES.join(",") },
+    "saga-checkout-in-flight": { type: "string", default: "1,10" },
+    "saga-count": { type: "string", default: "500" },
+    "saga-checkout-count": { type: "string", default: "200" },
     quick: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
@@ -103,7 +113,15 @@ in front of a plain fastify service, and that service directly; one case at a ti
   --edge-token-cache=LIST  ${TOKEN_CACHE.join(",")}: the Flotilla cases once per value, as FLOTILLA_TOKEN_CACHE (default on)
   --edge-access-log=${ACCESS_LOG.join("|")}  the shop's per-request log line (FLOTILLA_LOG_LEVEL info, to a file) and
                      nginx's access log (buffered); default off (FLOTILLA_LOG_LEVEL warn, access_log off)
-  --edge-rate-limit=R  FLOTILLA_RATE_LIMIT of the Flotilla processes (default 1000000/60)`);
+  --edge-rate-limit=R  FLOTILLA_RATE_LIMIT of the Flotilla processes (default 1000000/60)
+saga (durable sagas; starts PostgreSQL, a nats-server and restate-server; --repeat applies to the peer table):
+  --saga-impls=LIST  ${SAGA_IMPLS.join(",")} (default all): the four-step saga with compensation
+  --saga-in-flight=LIST  sagas in flight of the peer table (default 1,10,100)
+  --saga-sweep=LIST  sagas in flight of the Flotilla embedded sweep (default 10,100,1000,10000; empty: none)
+  --saga-checkout=LIST  ${CHECKOUT_MODES.join(",")} (default both; empty: none): the shop's checkout over HTTP
+  --saga-checkout-in-flight=LIST  checkouts in flight (default 1,10)
+  --saga-count=N     timed sagas per case at least (default 500; twice the window when that is more)
+  --saga-checkout-count=N  timed checkouts per level at least (default 200)`);
   process.exit(0);
 }
 
@@ -141,7 +159,7 @@ const numbers = (value: string) =>
 const json: Record<string, unknown> = {};
 
 console.log(`node ${process.version}, ${cpus().length} cores, ${cpus()[0]?.model ?? "unknown CPU"}`);
-if (suites.some((s) => s !== "edge")) {
+if (suites.some((s) => s !== "edge" && s !== "saga")) {
   console.log(`${timeMs} ms per case after ${warmupMs} ms warm-up, best of ${repeat}, one child process per case side`);
 }
 console.log("");
@@ -283,6 +301,31 @@ if (suites.includes("edge")) {
   for (const line of edgeGoals(results)) console.log(line);
   console.log("");
   json.edge = results;
+}
+
+if (suites.includes("saga")) {
+  console.log("## Durable sagas\n");
+  const started = performance.now();
+  const results = await runSagaSuite(
+    {
+      impls: list<SagaImpl>(values["saga-impls"], SAGA_IMPLS, "saga impl"),
+      inFlight: numbers(values["saga-in-flight"]),
+      sweep: numbers(values["saga-sweep"]),
+      checkout: list<CheckoutMode>(values["saga-checkout"], CHECKOUT_MODES, "checkout mode"),
+      checkoutInFlight: numbers(values["saga-checkout-in-flight"]),
+      count: Number(values["saga-count"]),
+      checkoutCount: Number(values["saga-checkout-count"]),
+      repeat,
+    },
+    (line) => console.error(line),
+  );
+  for (const [k, v] of Object.entries(results.servers)) console.log(`${k}: ${v}`);
+  console.log(`/proc/loadavg: ${results.loadavg.join(" | ")}\n`);
+  console.log(renderSagas(results));
+  console.log("");
+  for (const line of sagaGoals(results)) console.log(line);
+  console.log(`\nThe saga suite took ${((performance.now() - started) / 1000).toFixed(0)} s.\n`);
+  json.saga = results;
 }
 
 if (values.json) console.log(JSON.stringify(json, null, 2));
