@@ -4,7 +4,7 @@
  */
 import { createServer } from "node:net";
 import { action, createHost, createLogger, defineContract, defineService, type Middleware } from "@flotilla/core";
-import { metrics, tracing } from "@flotilla/telemetry";
+import { memoryTraceStore, metrics, type TraceRecorder, traceRecorder, tracing } from "@flotilla/telemetry";
 import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { ServiceBroker, type TracerExporterOptions } from "moleculer";
 import { Registry } from "prom-client";
@@ -13,7 +13,7 @@ import { CountingSpanExporter, CountingTraceExporter } from "./counting-exporter
 
 export const IMPLS = ["direct", "moleculer", "flotilla", "flotilla-faithful"] as const;
 export type Impl = (typeof IMPLS)[number];
-export const CONFIGS = ["bare", "observed"] as const;
+export const CONFIGS = ["bare", "observed", "recorded"] as const;
 export type Config = (typeof CONFIGS)[number];
 
 export interface Case {
@@ -69,6 +69,12 @@ async function flotilla(config: Config, transport: string): Promise<Case> {
     });
     middleware.push(tracing({ tracerProvider: provider }), metrics({ registry }));
   }
+  // What runApp installs: Flotilla's light recorder into an embedded (memory) trace store, and metrics.
+  let recorder: TraceRecorder | undefined;
+  if (config === "recorded") {
+    recorder = traceRecorder({ service: "bench", store: memoryTraceStore(), env: {} });
+    middleware.push(tracing({ tracer: recorder.tracer }), metrics({ registry }));
+  }
   const host = createHost({ services: [service], transport, middleware, logger: createLogger({ level: "silent" }) });
   await host.start();
   // One long-lived context, as a handler making many calls has.
@@ -76,6 +82,15 @@ async function flotilla(config: Config, transport: string): Promise<Case> {
   return {
     call: () => ctx.call(bench.echo, INPUT),
     async check(totalOps): Promise<Record<string, number | string>> {
+      if (recorder !== undefined) {
+        const text = await registry.metrics();
+        return {
+          spansExpected: 2 * totalOps,
+          spansRecorded: recorder.stats().recorded,
+          callsCounted: count(text, /^flotilla_call_duration_seconds_count\{[^}]*status="OK"\} (\d+)$/m),
+          actionsCounted: count(text, /^flotilla_action_duration_seconds_count\{[^}]*status="OK"\} (\d+)$/m),
+        };
+      }
       if (exporter === undefined || provider === undefined) return {};
       await provider.forceFlush();
       const text = await registry.metrics();
@@ -89,12 +104,14 @@ async function flotilla(config: Config, transport: string): Promise<Case> {
     async close() {
       await host.stop();
       await provider?.shutdown();
+      await recorder?.close();
     },
   };
 }
 
 async function moleculer(config: Config): Promise<Case> {
-  const observed = config === "observed";
+  // Moleculer has one tracer of its own: both observed configurations use it.
+  const observed = config !== "bare";
   const exporter = new CountingTraceExporter({});
   const port = observed ? await freePort() : 0;
   const broker = new ServiceBroker({

@@ -18,7 +18,7 @@ import { dataDirFrom, sqliteDialect } from "@flotilla/data/internal";
 import { createGateway, type Gateway } from "@flotilla/gateway";
 import { natsRegistry } from "@flotilla/nats";
 import { circuitBreakers, retries } from "@flotilla/resilience";
-import { httpMetrics, metrics, type TraceRecorder, tracing } from "@flotilla/telemetry";
+import { httpMetrics, metrics, type TraceRecorder, traceMetrics, tracing } from "@flotilla/telemetry";
 import type { FlotillaApp } from "./app.js";
 import { appTracing, type TracingSettings } from "./app-tracing.js";
 import { appTransports } from "./app-transports.js";
@@ -117,6 +117,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
     ...(options.logLevels ? { logLevels: options.logLevels } : {}),
   });
   operationalGauges(telemetry.registry, { databases, transport, services, middleware });
+  if (traces !== undefined) traceMetrics(telemetry.registry, traces);
   try {
     await transport.connect();
     await host.start();

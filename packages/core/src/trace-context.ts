@@ -1,5 +1,5 @@
 /** @module W3C Trace Context (`traceparent`): parse, format and create ids. */
-import { randomUUID } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 
 export interface TraceContext {
   /** 32 lowercase hex characters. */
@@ -69,15 +69,32 @@ export function formatTraceparent(t: TraceContext): string {
   return `00-${t.traceId}-${t.spanId}-${t.flags.toString(16).padStart(2, "0")}`;
 }
 
-// randomUUID draws from a cached entropy pool, so it is much cheaper than randomBytes per id.
-export function newTraceId(): string {
-  const u = randomUUID();
-  return u.slice(0, 8) + u.slice(9, 13) + u.slice(14, 18) + u.slice(19, 23) + u.slice(24);
+// Ids are cut from a pool of random bytes refilled 4 KiB at a time: one hex conversion per id, where
+// randomUUID costs a formatted string and slices to strip it back to hex.
+const POOL_BYTES = 4096;
+const pool = Buffer.allocUnsafe(POOL_BYTES);
+let poolOffset = POOL_BYTES;
+
+function randomHex(bytes: number): string {
+  if (poolOffset + bytes > POOL_BYTES) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const start = poolOffset;
+  poolOffset += bytes;
+  return pool.toString("hex", start, poolOffset);
 }
 
+/** 32 hex characters, never all zeros (W3C calls that id invalid). */
+export function newTraceId(): string {
+  const id = randomHex(16);
+  return id === ZERO_TRACE ? newTraceId() : id;
+}
+
+/** 16 hex characters, never all zeros. */
 export function newSpanId(): string {
-  const u = randomUUID();
-  return u.slice(0, 8) + u.slice(24, 32);
+  const id = randomHex(8);
+  return id === ZERO_SPAN ? newSpanId() : id;
 }
 
 export function newTraceContext(sampled = true): TraceContext {

@@ -20,6 +20,7 @@ export {
   traceRecorder,
 } from "./recorder/trace-recorder.js";
 export { fromSpanContext, SpanTrace, toSpanContext } from "./trace-bridge.js";
+export { traceMetrics } from "./trace-metrics.js";
 export type { MemoryTraceStoreOptions } from "./traces/memory-trace-store.js";
 export { memoryTraceStore } from "./traces/memory-trace-store.js";
 export type { DecodeOtlpOptions } from "./traces/otlp-json.js";

@@ -16,17 +16,20 @@ import {
   type TracerProvider,
   trace,
 } from "@opentelemetry/api";
-import { AlwaysOnSampler, ParentBasedSampler, type Sampler, SamplingDecision } from "@opentelemetry/sdk-trace-base";
+import { type Sampler, SamplingDecision } from "@opentelemetry/sdk-trace-base";
 import { RecordingSpan, type SpanDefaults } from "./recording-span.js";
 
 export interface LightTracerOptions extends SpanDefaults {
-  /** The head-sampling decision for new traces; parent-based always-on by default. */
-  readonly sampler?: Sampler;
+  /**
+   * The head-sampling decision; absent, parent-based always-on (the specification's default), decided
+   * without a sampler call: a child follows its parent's flag, a new trace is sampled.
+   */
+  readonly sampler?: Sampler | undefined;
 }
 
 export class LightTracer implements Tracer {
   readonly #defaults: SpanDefaults;
-  readonly #sampler: Sampler;
+  readonly #sampler: Sampler | undefined;
 
   constructor(options: LightTracerOptions) {
     this.#defaults = {
@@ -34,27 +37,32 @@ export class LightTracer implements Tracer {
       sink: options.sink,
       ...(options.instance ? { instance: options.instance } : {}),
     };
-    this.#sampler = options.sampler ?? new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    this.#sampler = options.sampler;
   }
 
   startSpan(name: string, options: SpanOptions = {}, context: Context = contextApi.active()): Span {
     const parent = options.root ? undefined : trace.getSpanContext(context);
-    const valid = parent !== undefined && trace.isSpanContextValid(parent);
+    const valid = parent !== undefined && isValid(parent);
     const traceId = valid ? parent.traceId : newTraceId();
     const kind = options.kind ?? SpanKind.INTERNAL;
-    const decision = this.#sampler.shouldSample(
-      valid ? context : trace.deleteSpan(context),
-      traceId,
-      name,
-      kind,
-      options.attributes ?? {},
-      options.links ?? [],
-    );
-    const sampled = decision.decision === SamplingDecision.RECORD_AND_SAMPLED;
+    let sampled = valid ? (parent.traceFlags & 1) === 1 : true;
+    let traceState = valid ? parent.traceState : undefined;
+    let attributes = options.attributes;
+    if (this.#sampler !== undefined) {
+      const decision = this.#sampler.shouldSample(
+        valid ? context : trace.deleteSpan(context),
+        traceId,
+        name,
+        kind,
+        options.attributes ?? {},
+        options.links ?? [],
+      );
+      sampled = decision.decision === SamplingDecision.RECORD_AND_SAMPLED;
+      if (decision.traceState !== undefined) traceState = decision.traceState;
+      if (decision.attributes) attributes = { ...options.attributes, ...decision.attributes };
+    }
     const spanContext: SpanContext = { traceId, spanId: newSpanId(), traceFlags: sampled ? 1 : 0 };
-    const traceState = decision.traceState ?? (valid ? parent.traceState : undefined);
     if (traceState !== undefined) spanContext.traceState = traceState;
-    const attributes = decision.attributes ? { ...options.attributes, ...decision.attributes } : options.attributes;
     return new RecordingSpan(
       spanContext,
       valid ? parent.spanId : undefined,
@@ -96,6 +104,20 @@ export class LightTracer implements Tracer {
     const span = this.startSpan(name, options, parent);
     return contextApi.with(trace.setSpan(parent, span), fn as (span: Span) => ReturnType<F>, undefined, span);
   }
+}
+
+const INVALID_TRACE = "0".repeat(32);
+const INVALID_SPAN = "0".repeat(16);
+
+/**
+ * A parent worth continuing. Ids that reach here were made by this recorder or parsed (and checked) by
+ * core from a `traceparent`, so length and the all-zero ids are what is left to check; the API's own
+ * check runs a regular expression over both ids per span.
+ */
+function isValid(sc: SpanContext): boolean {
+  return (
+    sc.traceId.length === 32 && sc.spanId.length === 16 && sc.traceId !== INVALID_TRACE && sc.spanId !== INVALID_SPAN
+  );
 }
 
 /** A provider handing out one `LightTracer` whatever scope asks (the scope is not recorded per span). */

@@ -21,7 +21,11 @@ export const SAMPLERS = [
   "parentbased_traceidratio",
 ] as const;
 
-export function samplerFromEnv(env: NodeJS.ProcessEnv): Sampler {
+/**
+ * The sampler the variables name; undefined for the default, parent-based always-on, which the light
+ * tracer decides without a sampler call.
+ */
+export function samplerFromEnv(env: NodeJS.ProcessEnv): Sampler | undefined {
   const name = (env.OTEL_TRACES_SAMPLER ?? "parentbased_always_on").trim().toLowerCase();
   const ratio = () => {
     const arg = env.OTEL_TRACES_SAMPLER_ARG;
@@ -43,7 +47,7 @@ export function samplerFromEnv(env: NodeJS.ProcessEnv): Sampler {
     case "traceidratio":
       return new TraceIdRatioBasedSampler(ratio());
     case "parentbased_always_on":
-      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+      return undefined;
     case "parentbased_always_off":
       return new ParentBasedSampler({ root: new AlwaysOffSampler() });
     case "parentbased_traceidratio":
