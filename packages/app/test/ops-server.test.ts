@@ -81,10 +81,12 @@ describe("ops server", () => {
     // By start time; the two may start in the same microsecond, so their order is not checked.
     const rows = spans.map((s) => [s.name, s.service, s.instance, s.parentSpanId ?? null]);
     expect(rows).toHaveLength(2);
-    expect(rows).toEqual(expect.arrayContaining([
-      ["POST /api/v1/orders", "gateway", "gateway-1", null],
-      ["orders.place", "orders", "orders-1", root.spanContext().spanId],
-    ]));
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        ["POST /api/v1/orders", "gateway", "gateway-1", null],
+        ["orders.place", "orders", "orders-1", root.spanContext().spanId],
+      ]),
+    );
   });
 
   it("answers protobuf with 415, saying it takes JSON only", async () => {

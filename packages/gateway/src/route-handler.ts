@@ -19,16 +19,19 @@ const JSON_TYPE = "application/json; charset=utf-8";
 
 export function routeHandler(route: Route, deps: HandlerDeps) {
   const { host } = deps;
-  const run = composePolicies([...deps.policies, ...route.policies], (ex) =>
-    host
+  const run = composePolicies([...deps.policies, ...route.policies], (ex) => {
+    // W3C Baggage travels on to every hop; host.context drops a value too long or unprintable.
+    const baggage = ex.request.headers.baggage;
+    return host
       .context({
         trace: ex.trace,
         correlationId: ex.correlationId,
         caller: ex.caller,
         timeoutMs: ex.timeoutMs,
+        ...(typeof baggage === "string" ? { baggage } : {}),
       })
-      .call(route.action, ex.input as never),
-  );
+      .call(route.action, ex.input as never);
+  });
   return async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const state = deps.stateOf(req) as RequestState;
     const exchange = new HttpExchange(requestView(req), route, state.ids, reply, deps.log);

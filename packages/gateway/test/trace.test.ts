@@ -28,6 +28,14 @@ describe("trace context and correlation ids", () => {
     expect(res.headers.get("traceparent")).toBe(`00-${TRACE_ID}-${seen.parentSpanId}-01`);
   });
 
+  it("passes the caller's W3C baggage on to the service, and drops one past 8192 bytes whole", async () => {
+    const sent = await fetch(`${t.url}/inspect/x`, { headers: { baggage: "tenant=acme,plan=gold;tier=1" } });
+    expect((await seenBy(sent)).baggage).toBe("tenant=acme,plan=gold;tier=1");
+    const huge = await fetch(`${t.url}/inspect/x`, { headers: { baggage: `k=${"v".repeat(8200)}` } });
+    expect(huge.status).toBe(200);
+    expect((await seenBy(huge)).baggage).toBeNull();
+  });
+
   it("keeps the caller's sampling decision", async () => {
     const res = await fetch(`${t.url}/inspect/x`, { headers: { traceparent: `00-${TRACE_ID}-${PARENT_SPAN}-00` } });
     expect(res.headers.get("traceparent")).toMatch(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-00$`));

@@ -53,6 +53,7 @@ export interface Seen {
   traceId: string;
   parentSpanId: string;
   tracestate: string | null;
+  baggage: string | null;
   correlationId: string;
   caller: unknown;
   remainingMs: number;

@@ -90,6 +90,7 @@ export const probeService = defineService(probe, {
       traceId: ctx.trace.traceId,
       parentSpanId: ctx.trace.spanId,
       tracestate: ctx.trace.tracestate ?? null,
+      baggage: ctx.baggage ?? null,
       correlationId: ctx.correlationId,
       caller: ctx.caller ?? null,
       remainingMs: ctx.remainingMs(),

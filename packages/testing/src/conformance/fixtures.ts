@@ -41,9 +41,15 @@ export interface Probe {
   maxRunning: number;
   finished: number;
   handled: Array<{ instance: string; seq: number; tag: string; attempt: number }>;
+  /** What each handler knew of the work's origin: trace, correlation and baggage. */
+  origins: Array<{ where: string; traceId: string; correlationId: string; baggage: string | undefined }>;
 }
 
-export const newProbe = (): Probe => ({ running: 0, maxRunning: 0, finished: 0, handled: [] });
+export const newProbe = (): Probe => ({ running: 0, maxRunning: 0, finished: 0, handled: [], origins: [] });
+
+function noteOrigin(probe: Probe, where: string, ctx: Context): void {
+  probe.origins.push({ where, traceId: ctx.trace.traceId, correlationId: ctx.correlationId, baggage: ctx.baggage });
+}
 
 async function tracked<T>(probe: Probe, fn: () => Promise<T>): Promise<T> {
   probe.running++;
@@ -89,6 +95,7 @@ export function relayService(probe: Probe) {
     actions: {
       forward: ({ ms }, ctx) =>
         tracked(probe, async () => {
+          noteOrigin(probe, "forward", ctx);
           const remainingMs = ctx.remainingMs();
           await sleep(ms);
           return { remainingMs };
@@ -114,6 +121,7 @@ export function listenerService(
         ...subOpts,
         handle: (data, ctx, meta) =>
           tracked(probe, async () => {
+            noteOrigin(probe, "ticks", ctx);
             await behaviour?.(data, meta.delivery.attempt);
             probe.handled.push({ instance: who(ctx), seq: data.seq, tag: data.tag, attempt: meta.delivery.attempt });
           }),

@@ -109,6 +109,25 @@ export function transportConformance(target: TransportTarget): void {
         expect(out.remainingMs).toBeLessThanOrEqual(500);
       });
 
+      it("carries the trace, the correlation id and W3C baggage to the callee and to event handlers", async () => {
+        const probe = newProbe();
+        const h = await host({ services: [echoService(newProbe()), relayService(probe), listenerService(probe)] });
+        const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        const ctx = h.context({
+          traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+          correlationId: "order-7",
+          baggage: "tenant=acme,region=eu%20west",
+        });
+        await ctx.call(echo.relay, { ms: 0 });
+        await ctx.call(echo.publish, { seq: 1, tag: randomUUID() });
+        await waitFor(() => probe.origins.some((o) => o.where === "ticks"));
+        const origin = { traceId, correlationId: "order-7", baggage: "tenant=acme,region=eu%20west" };
+        expect(probe.origins.find((o) => o.where === "forward")).toMatchObject(origin);
+        expect(probe.origins.find((o) => o.where === "ticks")).toMatchObject(origin);
+        // Baggage past W3C's 8192 bytes is dropped whole at the edge, never cut.
+        expect(h.context({ baggage: `k=${"v".repeat(8200)}` }).baggage).toBeUndefined();
+      });
+
       it("fails fast without reaching the callee once the deadline has passed", async () => {
         const probe = newProbe();
         const h = await host({ services: [echoService(newProbe()), relayService(probe)] });
