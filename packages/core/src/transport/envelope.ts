@@ -14,6 +14,8 @@ export const Headers = {
   caller: "flotilla-caller",
   /** On an event redelivered from the dead-letter store: the one group that should handle it; others skip it. */
   retryGroup: "flotilla-retry-group",
+  /** On a request: the caller's idempotency key, for an action that accepts one (see idempotency-key.ts). */
+  idempotencyKey: "idempotency-key",
 } as const;
 
 export type HeaderMap = Record<string, string>;
