@@ -18,7 +18,7 @@ import { dataDirFrom, sqliteDialect } from "@flotilla/data/internal";
 import { createGateway, type Gateway } from "@flotilla/gateway";
 import { natsRegistry } from "@flotilla/nats";
 import { circuitBreakers, retries } from "@flotilla/resilience";
-import { httpMetrics, metrics, type TraceRecorder, traceMetrics, tracing } from "@flotilla/telemetry";
+import { httpMetrics, liveMetrics, metrics, type TraceRecorder, traceMetrics, tracing } from "@flotilla/telemetry";
 import type { FlotillaApp } from "./app.js";
 import { appTracing, type TracingSettings } from "./app-tracing.js";
 import { appTransports } from "./app-transports.js";
@@ -144,6 +144,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
         policies: typeof policies === "function" ? policies(env) : policies,
         metrics: httpMetrics(telemetry.registry),
         ...(tracer ? { tracer } : {}),
+        ...(app.gateway.live ? { live: { metrics: liveMetrics(telemetry.registry), ...app.gateway.live } } : {}),
       });
       const address = new URL(await gateway.listen({ port: options.gatewayPort, host: listenHost }));
       // Show the name asked for (localhost), not whichever of its addresses bound first.

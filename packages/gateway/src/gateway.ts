@@ -13,6 +13,8 @@ import { errorBody, GatewayCodes, httpStatusOf, toFlotillaError } from "./http-e
 import { installJsonBodyParser } from "./json-body.js";
 import { type GatewayLimits, resolveLimits, timeoutCheckIntervalMs } from "./limits.js";
 import { closeLingering } from "./lingering-close.js";
+import { installLive } from "./live/live-endpoint.js";
+import type { LiveOptions } from "./live/live-options.js";
 import { ADMIN_ONLY, type GatewayMetrics, METRICS_PATH, metricsHandler } from "./metrics-endpoint.js";
 import type { Policy } from "./policy.js";
 import { headRefusal, stripInternalHeaders } from "./request-guard.js";
@@ -39,6 +41,8 @@ export interface GatewayOptions extends Partial<GatewayLimits> {
   metrics?: GatewayMetrics;
   /** Who may read `GET /metrics`, after the global policies: `[authenticated(), requireRole("admin")]` by default. */
   metricsPolicies?: readonly Policy[];
+  /** Live push (SSE and WebSocket) of events marked for their user; absent: none. See docs/live.md. */
+  live?: LiveOptions;
 }
 
 export interface ListenOptions {
@@ -174,6 +178,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   registerHealthRoutes(app, host, [...new Set(routes.map((r) => r.action.service))]);
   const deps = { host, log, policies: options.policies ?? [], stateOf: (req: FastifyRequest) => stateOf(req.raw) };
   for (const r of routes) app.route({ method: r.method, url: r.path, handler: routeHandler(r, deps) });
+  if (options.live !== undefined) installLive(app, { ...deps, tracer: options.tracer }, options.live);
   if (metrics !== undefined) {
     app.get(METRICS_PATH, metricsHandler(metrics, deps, options.metricsPolicies ?? ADMIN_ONLY));
   }
