@@ -132,16 +132,17 @@ export class LiveHub {
   /** Throws the refusal if `user` may not open one more connection now (429 per user, 503 in total). */
   admit(user: string): void {
     const metrics = this.options.metrics;
-    if (this.closing || this.count >= this.options.maxConnections) {
-      metrics?.refused("total");
-      throw FlotillaError.of(LiveCodes.LIVE_FULL, "the gateway has no room for another live connection");
-    }
+    // The caller's own limit first: when both are reached, closing one of theirs is what helps.
     if ((this.byUser.get(user)?.size ?? 0) >= this.options.maxConnectionsPerUser) {
       metrics?.refused("user");
       throw FlotillaError.of(
         LiveCodes.TOO_MANY_LIVE_CONNECTIONS,
         `at most ${this.options.maxConnectionsPerUser} live connections per user`,
       );
+    }
+    if (this.closing || this.count >= this.options.maxConnections) {
+      metrics?.refused("total");
+      throw FlotillaError.of(LiveCodes.LIVE_FULL, "the gateway has no room for another live connection");
     }
   }
 
