@@ -43,7 +43,9 @@ function countingMetrics() {
   const metrics: LiveMetrics = {
     opened: () => void counts.opened++,
     closed: () => void counts.closed++,
-    pushed: (_p, n) => void (counts.pushed += n),
+    pushed: (_p, n) => {
+      counts.pushed += n;
+    },
     replayed: () => undefined,
     droppedSlow: () => void counts.dropped++,
     refused: (reason) => void (reason === "user" ? counts.refusedUser++ : counts.refusedTotal++),
