@@ -140,15 +140,28 @@ describe("the shop, started as npm start", () => {
       .toMatchObject({ id: "prod-pour-over-kettle", name: expect.any(String), units: before + 3 });
   });
 
-  it("gives the same order for the same Idempotency-Key", async () => {
-    const place = () =>
+  it("gives the same order for the same Idempotency-Key, and 422 for the key with another order", async () => {
+    const place = (quantity: number, key = "e2e-key") =>
       fetch(`${shop.url}/api/v1/orders`, {
         method: "POST",
-        headers: { "content-type": "application/json", "idempotency-key": "e2e-key", ...demo },
-        body: JSON.stringify({ items: [{ productId: "prod-tamper", quantity: 1 }], ...paid }),
-      }).then(json);
-    const [a, b] = await Promise.all([place(), place()]);
-    expect(a.orderId).toBe(b.orderId);
+        headers: { "content-type": "application/json", "idempotency-key": key, ...demo },
+        body: JSON.stringify({ items: [{ productId: "prod-tamper", quantity }], ...paid }),
+      });
+    const [a, b] = await Promise.all([place(1), place(1)]);
+    expect([a.status, b.status]).toEqual([202, 202]);
+    const [first, second] = [await json(a), await json(b)];
+    expect(second.orderId).toBe(first.orderId);
+    expect(b.headers.get("location")).toBe(`/api/v1/orders/${first.orderId}`);
+    const listed = (await fetch(`${shop.url}/api/v1/orders?limit=100`, { headers: demo }).then(json)) as {
+      items: { id: string }[];
+    };
+    expect(listed.items.filter((o) => o.id === first.orderId)).toHaveLength(1);
+    const reused = await place(2);
+    expect(reused.status).toBe(422);
+    expect(await json(reused)).toMatchObject({ error: { code: "FLOTILLA_IDEMPOTENCY_KEY_REUSED" } });
+    const invalid = await place(1, "x".repeat(256));
+    expect(invalid.status).toBe(400);
+    expect(await json(invalid)).toMatchObject({ error: { code: "FLOTILLA_IDEMPOTENCY_KEY_INVALID" } });
   });
 
   it("answers bad input with stable codes and never crashes", async () => {

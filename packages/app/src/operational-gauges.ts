@@ -6,7 +6,7 @@ import type { Middleware, ServiceDefinition, Transport } from "@flotilla/core";
 import type { DatabaseProvider } from "@flotilla/data";
 import { type BreakerState, isCircuitBreakers } from "@flotilla/resilience";
 import { isSagaOrchestrator } from "@flotilla/saga";
-import { collectedGauge, type MetricsMiddleware } from "@flotilla/telemetry";
+import { collectedCounter, collectedGauge, type MetricsMiddleware } from "@flotilla/telemetry";
 
 type MetricsRegistry = MetricsMiddleware["registry"];
 
@@ -45,6 +45,15 @@ export function operationalGauges(registry: MetricsRegistry, sources: GaugeSourc
         labels: { service: b.service, instance: b.instance },
         value: b.oldestAgeMs / 1000,
       })),
+  });
+  collectedCounter(registry, {
+    name: "flotilla_idempotency_requests_total",
+    help: "Requests with an idempotency key, by service and outcome (stored, replayed, reused, not_stored).",
+    labelNames: ["service", "outcome"] as const,
+    read: async () =>
+      databases
+        .idempotencyOutcomes()
+        .map((o) => ({ labels: { service: o.service, outcome: o.outcome }, value: o.count })),
   });
   collectedGauge(registry, {
     name: "flotilla_consumer_lag_events",

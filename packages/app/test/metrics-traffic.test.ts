@@ -141,6 +141,20 @@ describe("metrics as traffic flows, embedded", () => {
     );
   });
 
+  it("counts requests with an idempotency key by outcome: stored once, then replayed", async () => {
+    const before = await scrape();
+    const key = { "idempotency-key": "metrics-once" };
+    const first = await client.placeOrder(demo, order(CARDS.ok), key);
+    const again = await client.placeOrder(demo, order(CARDS.ok), key);
+    expect(again.body.orderId).toBe(first.body.orderId);
+    const after = await scrape();
+    const grew = (outcome: string) =>
+      sumOf(after, "flotilla_idempotency_requests_total", { service: "orders", outcome }) -
+      sumOf(before, "flotilla_idempotency_requests_total", { service: "orders", outcome });
+    expect([grew("stored"), grew("replayed")]).toEqual([1, 1]);
+    await client.settled(demo, first.body.orderId);
+  });
+
   it.runIf(runsWith(resolvePromtool))("renders metrics promtool accepts", async () => {
     const text = await (await fetch(`${app.ops?.url}/metrics`)).text();
     // The traffic of the tests before is in it: failures, events, sagas, routes.

@@ -29,6 +29,11 @@ export interface CallOptions {
   key?: string;
   /** Balancing strategy for this call, by name; overrides the service's configured one. */
   strategy?: string;
+  /**
+   * For an action that accepts one (`idempotencyKey` in its contract): a repeat with the same key gets
+   * the first answer, without the action running again. Sent as the `idempotency-key` header.
+   */
+  idempotencyKey?: string;
 }
 
 /**

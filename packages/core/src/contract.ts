@@ -11,9 +11,20 @@ export interface ActionOptions<I extends Schema, O extends Schema> {
   version?: number;
   /** Safe to run twice with the same input: resilience may retry it. */
   idempotent?: boolean;
+  /**
+   * Accepts an idempotency key (the `idempotency-key` header, HTTP's `Idempotency-Key`): the runtime of
+   * the owning service's database stores the first answer per (caller, action, key) and gives it again
+   * for a repeat, without running the handler. Not the same as `idempotent` (safe to retry as it is).
+   */
+  idempotencyKey?: boolean | IdempotencyKeyOptions;
   /** Default call timeout in ms for this action. */
   timeoutMs?: number;
   description?: string;
+}
+
+export interface IdempotencyKeyOptions {
+  /** How long a key's answer is kept, in ms (default 24 hours); a key used again later runs anew. */
+  ttlMs?: number;
 }
 
 export interface ActionRef<I extends Schema = Schema, O extends Schema = Schema> {
@@ -26,6 +37,8 @@ export interface ActionRef<I extends Schema = Schema, O extends Schema = Schema>
   readonly input: I;
   readonly output: O;
   readonly idempotent: boolean;
+  /** Set when the action accepts an idempotency key (`ActionOptions.idempotencyKey`). */
+  readonly idempotencyKey: Readonly<IdempotencyKeyOptions> | undefined;
   readonly timeoutMs: number | undefined;
   readonly description: string | undefined;
   /**
@@ -140,6 +153,7 @@ export function defineContract<
       input: spec.input,
       output: spec.output,
       idempotent: spec.idempotent ?? false,
+      idempotencyKey: keyOptions(service, name, spec.idempotencyKey),
       timeoutMs: spec.timeoutMs,
       description: spec.description,
       errors: errorSpecs,
@@ -177,6 +191,19 @@ function checkMember(service: string, name: string, a: object, e: object): void 
   if (!MEMBER_NAME.test(name)) throw configError(`${service}: member name "${name}" must match ${MEMBER_NAME}`);
   if (RESERVED.has(name)) throw configError(`${service}: "${name}" is reserved in a contract`);
   if (name in a || name in e) throw configError(`${service}: "${name}" is declared twice`);
+}
+
+function keyOptions(
+  service: string,
+  name: string,
+  spec: boolean | IdempotencyKeyOptions | undefined,
+): Readonly<IdempotencyKeyOptions> | undefined {
+  if (spec === undefined || spec === false) return undefined;
+  if (spec === true) return Object.freeze({});
+  if (spec.ttlMs !== undefined && !(spec.ttlMs > 0)) {
+    throw configError(`${service}.${name}: idempotencyKey.ttlMs must be positive`);
+  }
+  return Object.freeze({ ...spec });
 }
 
 function configError(message: string): FlotillaError {

@@ -78,6 +78,10 @@ export const FlotillaCodes = {
   SAGA_CONFLICT: { code: "FLOTILLA_SAGA_CONFLICT", status: "ABORTED" },
   /** A saga reached its deadline: it compensates instead of taking its next step. */
   SAGA_TIMEOUT: { code: "FLOTILLA_SAGA_TIMEOUT", status: "DEADLINE_EXCEEDED" },
+  /** An idempotency key that is empty, longer than 255 characters, or not printable ASCII. */
+  IDEMPOTENCY_KEY_INVALID: { code: "FLOTILLA_IDEMPOTENCY_KEY_INVALID", status: "INVALID_ARGUMENT" },
+  /** An idempotency key used before, by the same caller on the same action, with another input (HTTP 422). */
+  IDEMPOTENCY_KEY_REUSED: { code: "FLOTILLA_IDEMPOTENCY_KEY_REUSED", status: "FAILED_PRECONDITION" },
 } as const satisfies Record<string, { code: string; status: Status }>;
 
 export interface ErrorOptions {

@@ -18,12 +18,23 @@ export type { PickContext, Random, Strategy } from "./balancing/strategy.js";
 export type { CallerVerifier } from "./caller-proof.js";
 export type { CallOptions, Dispatcher, Identity } from "./context.js";
 export { Context } from "./context.js";
-export type { ActionRef, AnyContract, Contract, EventDataOf, EventRef, InputOf, OutputOf, Schema } from "./contract.js";
+export type {
+  ActionRef,
+  AnyContract,
+  Contract,
+  EventDataOf,
+  EventRef,
+  IdempotencyKeyOptions,
+  InputOf,
+  OutputOf,
+  Schema,
+} from "./contract.js";
 export { action, defineContract, event } from "./contract.js";
 export type { ErrorOptions, Status, WireError } from "./errors.js";
 export { FlotillaCodes, FlotillaError, fromWire, isPoison, isStatus, STATUS, toWire } from "./errors.js";
 export type { EdgeContextOptions, HostOptions } from "./host.js";
 export { createHost, Host } from "./host.js";
+export { checkIdempotencyKey } from "./idempotency-key.js";
 export type { LogLevels } from "./log-levels.js";
 export type { LogFormat, LoggerOptions } from "./logger.js";
 export { createLogger } from "./logger.js";

@@ -11,7 +11,7 @@ import { FlotillaCodes, FlotillaError } from "./errors.js";
 import { compose, type Middleware, type OutboundCall, type OutboundEvent } from "./middleware.js";
 import type { OutboundSink } from "./outbound-sink.js";
 import type { TraceContext } from "./trace-context.js";
-import type { EventEnvelope, HeaderMap, RequestEnvelope } from "./transport/envelope.js";
+import { type EventEnvelope, type HeaderMap, Headers, type RequestEnvelope } from "./transport/envelope.js";
 import { writeMetaHeaders } from "./transport/metadata.js";
 import type { Transport } from "./transport/transport.js";
 import { parseOrThrow } from "./validation.js";
@@ -61,8 +61,11 @@ export class Outbound implements Dispatcher {
     }
     let timeoutMs = opts?.timeoutMs ?? ref.timeoutMs ?? this.defaultCallTimeoutMs;
     if (timeoutMs > remaining) timeoutMs = remaining;
-    if (this.bareCalls) return this.send(ctx, ref, input, ctx.trace, timeoutMs, now, opts?.instance, undefined);
+    const key = opts?.idempotencyKey;
+    const headers = key === undefined ? undefined : { [Headers.idempotencyKey]: key };
+    if (this.bareCalls) return this.send(ctx, ref, input, ctx.trace, timeoutMs, now, opts?.instance, headers);
     const call: OutboundCall = { ref, ctx, input, trace: ctx.trace, timeoutMs, attempt: 1 };
+    if (headers !== undefined) call.headers = headers;
     if (opts !== undefined) {
       if (opts.instance !== undefined) call.instance = opts.instance;
       if (opts.key !== undefined) call.key = opts.key;

@@ -173,6 +173,13 @@ export function defineService<
     if (typeof impls[name] !== "function") {
       throw FlotillaError.of(FlotillaCodes.CONFIG, `${contract.service}: action "${name}" has no implementation`);
     }
+    // Keys are stored in the service's own database: without one, a key would be silently ignored.
+    if (contract.actions[name]?.idempotencyKey !== undefined && options.database === undefined) {
+      throw FlotillaError.of(
+        FlotillaCodes.CONFIG,
+        `${contract.service}: action "${name}" accepts an idempotency key, which needs the service's database`,
+      );
+    }
   }
   for (const name of Object.keys(impls)) {
     if (!(name in contract.actions)) {

@@ -37,6 +37,7 @@ export function databaseProviderFromEnv(options: DatabaseEnvOptions = {}): Datab
     byVar.set(name, provider);
   }
   const fallback = databaseProvider(options.fallback ?? sqliteDialect(), options.provider);
+  const providers = () => [...new Set([...byUrl.values(), fallback])];
   return {
     kind: "database",
     open(spec, owner) {
@@ -45,9 +46,14 @@ export function databaseProviderFromEnv(options: DatabaseEnvOptions = {}): Datab
       return provider.open(spec, owner);
     },
     async backlogs() {
-      const all = await Promise.all([...new Set([...byUrl.values(), fallback])].map((p) => p.backlogs()));
+      const all = await Promise.all(providers().map((p) => p.backlogs()));
       return all.flat();
     },
+    async sweepIdempotencyKeys(now) {
+      const deleted = await Promise.all(providers().map((p) => p.sweepIdempotencyKeys(now)));
+      return deleted.reduce((sum, n) => sum + n, 0);
+    },
+    idempotencyOutcomes: () => providers().flatMap((p) => p.idempotencyOutcomes()),
   };
 }
 

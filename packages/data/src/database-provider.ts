@@ -8,12 +8,14 @@ import {
   type ResourceProvider,
   type ResourceSpec,
 } from "@flotilla/core";
+import type { Tracer } from "@opentelemetry/api";
 import { type Kysely, sql } from "kysely";
 import { isDatabaseSpec } from "./database.js";
 import type { DatabaseDialect } from "./dialects/dialect.js";
 import { type PostgresOptions, postgresDialect } from "./dialects/postgres-dialect.js";
 import { type DialectSpec, resolveDialect } from "./dialects/resolve-dialect.js";
 import { type SqliteOptions, sqliteDialect } from "./dialects/sqlite-dialect.js";
+import { type IdempotencyCount, IdempotencyKeys, type IdempotencyOptions } from "./idempotency/idempotency-keys.js";
 import { inboxMiddleware } from "./inbox-middleware.js";
 import { migrateToLatest } from "./migrate.js";
 import { OutboxRelay, type RelayOptions } from "./outbox/outbox-relay.js";
@@ -36,10 +38,13 @@ import { transactionSpans } from "./transaction-spans.js";
 export function databaseProvider(spec: DialectSpec, options: DatabaseProviderOptions = {}): DatabaseProvider {
   const dialect = resolveDialect(spec);
   const relays = new OpenRelays();
+  const keys = new IdempotencyKeys(options.idempotency);
   return {
     kind: "database",
-    open: (resource, owner) => openDatabase(dialect, resource, owner, options, relays),
+    open: (resource, owner) => openDatabase(dialect, resource, owner, options, relays, keys),
     backlogs: () => relays.backlogs(),
+    sweepIdempotencyKeys: (now) => keys.sweep(now),
+    idempotencyOutcomes: () => keys.outcomes(),
   };
 }
 
@@ -47,6 +52,10 @@ export function databaseProvider(spec: DialectSpec, options: DatabaseProviderOpt
 export interface DatabaseProvider extends ResourceProvider {
   /** Each open service database's outbox backlog: committed messages the broker has not confirmed yet. */
   backlogs(): Promise<ServiceOutboxBacklog[]>;
+  /** Deletes the idempotency keys expired at `now` in every open service database; resolves to how many. */
+  sweepIdempotencyKeys(now?: number): Promise<number>;
+  /** Requests with an idempotency key so far, by service and outcome (`stored`, `replayed`, …). */
+  idempotencyOutcomes(): IdempotencyCount[];
 }
 
 export interface DatabaseProviderOptions {
@@ -55,6 +64,8 @@ export interface DatabaseProviderOptions {
    * service's database beside the running service (a projection rebuild) leave relaying to it.
    */
   relay?: RelayOptions | false;
+  /** How long idempotency keys are kept, and how often expired ones are swept. */
+  idempotency?: IdempotencyOptions;
 }
 
 /** One SQLite file per service, `<dataDir>/<service>.sqlite`, or private in-memory databases. */
@@ -73,6 +84,7 @@ async function openDatabase(
   owner: ResourceOwner,
   options: DatabaseProviderOptions,
   relays: OpenRelays,
+  keys: IdempotencyKeys,
 ): Promise<ResourceHandle> {
   if (!isDatabaseSpec(spec)) {
     throw FlotillaError.of(
@@ -83,7 +95,9 @@ async function openDatabase(
   const db = new ServiceDatabase<SystemTables>({ dialect: dialect.open(owner) });
   const relay = options.relay === false ? undefined : new OutboxRelay(db, owner, options.relay);
   let unlisten: (() => Promise<void>) | undefined;
+  let stopSweeping: (() => Promise<void>) | undefined;
   const close = async () => {
+    await stopSweeping?.();
     await relay?.stop();
     await unlisten?.();
     await db.destroy();
@@ -102,6 +116,12 @@ async function openDatabase(
     if (channel !== undefined && relay !== undefined) unlisten = await dialect.listen?.(owner, channel, wake);
     relay?.start();
     const untrack = relay === undefined ? () => false : relays.add(owner, relay);
+    const spans =
+      owner.tracer === undefined
+        ? undefined
+        : { tracer: owner.tracer, attributes: spanAttributes(owner, dialect.name) };
+    const idempotency = keys.open(db, owner, spans);
+    stopSweeping = idempotency.stop;
     return {
       value: db,
       sink: outboxSink(db, {
@@ -110,7 +130,7 @@ async function openDatabase(
         ...(channel === undefined ? {} : { notifyChannel: channel }),
         relaysHere: () => relay?.holdsLease ?? false,
       }),
-      middleware: tracedMiddleware(db, owner, dialect.name),
+      middleware: [...tracedMiddleware(db, spans), idempotency.middleware],
       close: () => {
         untrack();
         return close();
@@ -124,20 +144,27 @@ async function openDatabase(
 
 /**
  * The inbox, and with a tracer a span per transaction: the transaction-spans middleware first, so the
- * inbox's own transaction and those the handler opens are each a span of the handler's.
+ * inbox's own transaction (and the idempotency keys', listed after these) and those the handler opens
+ * are each a span of the handler's.
  */
-function tracedMiddleware(db: ServiceDatabase<SystemTables>, owner: ResourceOwner, system: string): Middleware[] {
-  if (owner.tracer === undefined) return [inboxMiddleware(db)];
-  const attributes = {
+function tracedMiddleware(
+  db: ServiceDatabase<SystemTables>,
+  spans: { tracer: Tracer; attributes: Record<string, string> } | undefined,
+): Middleware[] {
+  if (spans === undefined) return [inboxMiddleware(db)];
+  return [
+    transactionSpans(db as unknown as ServiceDatabase<never>, spans.tracer, spans.attributes),
+    inboxMiddleware(db, spans),
+  ];
+}
+
+function spanAttributes(owner: ResourceOwner, system: string): Record<string, string> {
+  return {
     "db.system.name": system,
     "db.namespace": owner.service,
     "db.operation.name": "transaction",
     "flotilla.service": owner.service,
   };
-  return [
-    transactionSpans(db as unknown as ServiceDatabase<never>, owner.tracer, attributes),
-    inboxMiddleware(db, { tracer: owner.tracer, attributes }),
-  ];
 }
 
 /** One channel per service: services sharing a PostgreSQL database do not wake each other's relays. */

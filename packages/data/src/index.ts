@@ -22,6 +22,8 @@ export type { DatabaseDialect } from "./dialects/dialect.js";
 export type { PostgresIsolation, PostgresOptions } from "./dialects/postgres-dialect.js";
 export type { DialectSpec } from "./dialects/resolve-dialect.js";
 export type { SqliteOptions } from "./dialects/sqlite-dialect.js";
+export type { IdempotencyCount, IdempotencyOptions } from "./idempotency/idempotency-keys.js";
+export type { IdempotencyOutcome } from "./idempotency/idempotency-middleware.js";
 export {
   EVENT_JOURNAL_FILE,
   eventJournalFile,

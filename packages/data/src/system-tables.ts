@@ -1,6 +1,7 @@
-/** @module Flotilla's own tables in every service database: outbox, relay lease, inbox, projection state. */
+/** @module Flotilla's own tables in every service database: outbox, relay lease, inbox, projection state, sagas, idempotency keys. */
 import type { OutboundMessage } from "@flotilla/core";
 import type { Generated, Kysely, Migration } from "kysely";
+import { type IdempotencyTable, idempotencyMigration } from "./idempotency/idempotency-table.js";
 
 export interface OutboxTable {
   /** Insertion order: the relay publishes by it. */
@@ -93,6 +94,7 @@ export interface SystemTables {
   flotilla_projection_parked: ParkedTable;
   flotilla_sagas: SagasTable;
   flotilla_saga_journal: SagaJournalTable;
+  flotilla_idempotency: IdempotencyTable;
 }
 
 /** The migration history of these tables is kept apart from the service's own. */
@@ -205,5 +207,6 @@ export function systemMigrations(engine: string): Record<string, Migration> {
           .execute();
       },
     },
+    "004_idempotency_keys": idempotencyMigration,
   };
 }

@@ -1,5 +1,6 @@
 import { databaseProvider } from "../src/index.js";
 import { dataConformance } from "./support/data-conformance.js";
+import { idempotencyConformance } from "./support/idempotency-conformance.js";
 import { outboxConformance } from "./support/outbox-conformance.js";
 import { usePostgres } from "./support/postgres.js";
 
@@ -21,4 +22,9 @@ outboxConformance({
   name: "postgres, a schema and role per service",
   provider: () => databaseProvider(`${pg.server.url}?isolation=schema`),
   url: () => `${pg.server.url}?isolation=schema`,
+});
+
+idempotencyConformance({
+  name: "postgres, a schema and role per service",
+  provider: () => databaseProvider(`${pg.server.url}?isolation=schema`),
 });

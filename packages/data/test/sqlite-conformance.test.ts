@@ -3,6 +3,7 @@ import { afterAll } from "vitest";
 import { sqliteDatabases } from "../src/index.js";
 import { openFilesUnder, tempDir } from "./fixtures/files.js";
 import { dataConformance } from "./support/data-conformance.js";
+import { idempotencyConformance } from "./support/idempotency-conformance.js";
 import { outboxConformance } from "./support/outbox-conformance.js";
 
 const dir = tempDir();
@@ -20,3 +21,5 @@ outboxConformance({
   provider: () => sqliteDatabases({ dataDir: dir.path }),
   url: () => `sqlite:${dir.path}`,
 });
+
+idempotencyConformance({ name: "sqlite", provider: () => sqliteDatabases({ dataDir: dir.path }) });

@@ -44,6 +44,8 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [GatewayCodes.UNSUPPORTED_MEDIA_TYPE.code]: 415,
   [GatewayCodes.HEADERS_TOO_LARGE.code]: 431,
   [GatewayCodes.REQUEST_TIMEOUT.code]: 408,
+  // The key was used with another request: 422, as the IETF Idempotency-Key draft answers it.
+  [FlotillaCodes.IDEMPOTENCY_KEY_REUSED.code]: 422,
 };
 
 export function httpStatusOf(err: FlotillaError): number {

@@ -1,6 +1,6 @@
 /** @module Turns a route into a fastify handler: exchange, policies, the action call, the JSON answer. */
 import { validateHeaderName, validateHeaderValue } from "node:http";
-import type { Host, Identity, TraceContext } from "@flotilla/core";
+import { type CallOptions, checkIdempotencyKey, type Host, type Identity, type TraceContext } from "@flotilla/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { EdgeIds } from "./edge-ids.js";
 import { composePolicies, type Exchange, type Policy } from "./policy.js";
@@ -19,6 +19,7 @@ const JSON_TYPE = "application/json; charset=utf-8";
 
 export function routeHandler(route: Route, deps: HandlerDeps) {
   const { host } = deps;
+  const keyed = route.action.idempotencyKey !== undefined;
   const run = composePolicies([...deps.policies, ...route.policies], (ex) => {
     // W3C Baggage travels on to every hop; host.context drops a value too long or unprintable.
     const baggage = ex.request.headers.baggage;
@@ -30,7 +31,7 @@ export function routeHandler(route: Route, deps: HandlerDeps) {
         timeoutMs: ex.timeoutMs,
         ...(typeof baggage === "string" ? { baggage } : {}),
       })
-      .call(route.action, ex.input as never);
+      .call(route.action, ex.input as never, keyed ? idempotencyKey(ex.request) : undefined);
   });
   return async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const state = deps.stateOf(req) as RequestState;
@@ -48,12 +49,23 @@ export function routeHandler(route: Route, deps: HandlerDeps) {
         exchange.setHeader(name, value);
       }
     }
+    if (route.location !== undefined) exchange.setHeader("location", route.location(output, exchange.request));
     if (output === undefined || route.status === 204) {
       return reply.code(route.status === 200 ? 204 : route.status).send();
     }
     // Serialized here, not by fastify, so a string output is sent as a JSON string, not as text/plain.
     return reply.code(route.status).header("content-type", JSON_TYPE).send(JSON.stringify(output));
   };
+}
+
+/**
+ * The `Idempotency-Key` header, for an action that accepts one (elsewhere it is ignored, as a GET
+ * ignores it): checked here, so a malformed key is a 400 before anything runs.
+ */
+function idempotencyKey(request: RequestView): CallOptions | undefined {
+  const key = request.headers["idempotency-key"];
+  if (key === undefined) return undefined;
+  return { idempotencyKey: checkIdempotencyKey(Array.isArray(key) ? key.join(", ") : key) };
 }
 
 export function requestView(req: FastifyRequest): RequestView {

@@ -42,6 +42,11 @@ export interface RouteSpec<R extends ActionRef, P extends string = string> {
   status?: SuccessStatus;
   /** Extra headers of a successful answer, e.g. `Location` of a created resource. */
   headers?: (output: OutputOf<R>, req: RequestView<PathParams<P>>) => Record<string, string>;
+  /**
+   * An asynchronous answer: 202 Accepted, with `Location` naming where the client follows the work it
+   * started (e.g. `(o) => \`/api/v1/orders/${o.orderId}\``). `status` is then 202 or left out.
+   */
+  accepted?: { location: (output: OutputOf<R>, req: RequestView<PathParams<P>>) => string };
   /** Call timeout; the host's default applies otherwise. */
   timeoutMs?: number;
   /** Policies for this route only, run after the gateway's global ones. */
@@ -56,6 +61,8 @@ export interface Route {
   readonly input: (req: RequestView) => unknown;
   readonly status: SuccessStatus;
   readonly headers: ((output: unknown, req: RequestView) => Record<string, string>) | undefined;
+  /** For an `accepted` route: the `Location` of its 202 answer. */
+  readonly location: ((output: unknown, req: RequestView) => string) | undefined;
   readonly timeoutMs: number | undefined;
   readonly policies: readonly Policy[];
 }
@@ -70,13 +77,17 @@ export function route<R extends ActionRef, P extends string>(spec: RouteSpec<R, 
   if (spec.timeoutMs !== undefined && !(spec.timeoutMs > 0)) {
     throw configError(`route ${spec.method} ${spec.path}: timeoutMs must be positive`);
   }
+  if (spec.accepted !== undefined && (spec.status ?? 202) !== 202) {
+    throw configError(`route ${spec.method} ${spec.path}: an accepted route answers 202, not ${spec.status}`);
+  }
   return Object.freeze({
     method: spec.method,
     path: spec.path,
     action: spec.action,
     input: (spec.input as Route["input"] | undefined) ?? (BODY_METHODS.has(spec.method) ? bodyInput : queryInput),
-    status: spec.status ?? 200,
+    status: spec.status ?? (spec.accepted === undefined ? 200 : 202),
     headers: spec.headers as Route["headers"],
+    location: spec.accepted?.location as Route["location"],
     timeoutMs: spec.timeoutMs,
     policies: spec.policies ?? [],
   });

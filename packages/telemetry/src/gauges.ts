@@ -44,6 +44,24 @@ export function collectedGauge<L extends string>(registry: Registry, options: Co
   });
 }
 
+/**
+ * A counter whose totals are kept elsewhere (a running count the process keeps) and read at scrape
+ * time, as `collectedGauge` reads gauges; the totals must only grow.
+ */
+export function collectedCounter<L extends string>(registry: Registry, options: CollectedGaugeOptions<L>): void {
+  new Counter<L>({
+    name: options.name,
+    help: options.help,
+    labelNames: options.labelNames,
+    registers: [registry],
+    async collect() {
+      const readings = await options.read();
+      this.reset();
+      for (const reading of readings) this.inc(reading.labels as Record<L, string>, reading.value);
+    },
+  });
+}
+
 function collectFailures(registry: Registry): Counter<"metric"> {
   const existing = registry.getSingleMetric(COLLECT_FAILURES);
   if (existing !== undefined) return existing as Counter<"metric">;

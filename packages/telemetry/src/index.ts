@@ -3,7 +3,7 @@
 export * as attributes from "./attributes.js";
 export { OTHER_CODE } from "./error-codes.js";
 export type { CollectedGaugeOptions, GaugeReading } from "./gauges.js";
-export { collectedGauge } from "./gauges.js";
+export { collectedCounter, collectedGauge } from "./gauges.js";
 export type { HttpMetrics } from "./http-metrics.js";
 export { httpMetrics, UNMATCHED_ROUTE } from "./http-metrics.js";
 export type { LiveMetrics } from "./live-metrics.js";

@@ -16,6 +16,8 @@ export const Headers = {
   retryGroup: "flotilla-retry-group",
   /** On an event: who it concerns, `user:<id>`, set by the emitter from its contract (see docs/live.md). */
   audience: "flotilla-audience",
+  /** On a request: the caller's idempotency key, for an action that accepts one (see idempotency-key.ts). */
+  idempotencyKey: "idempotency-key",
 } as const;
 
 export type HeaderMap = Record<string, string>;

@@ -56,10 +56,10 @@ export const orders = defineContract({
             country: z.string().length(2),
           })
           .optional(),
-        /** Same key again returns the first order instead of placing a second one. */
-        idempotencyKey: z.string().min(1).max(200).optional(),
       }),
       output: z.object({ orderId: z.string(), status: OrderStatus }),
+      // The same key again (per customer, for a day) answers with the first order instead of placing a second.
+      idempotencyKey: true,
     }),
     getOrder: action({ input: z.object({ id: z.string().min(1).max(100) }), output: Order, idempotent: true }),
     listOrders: action({

@@ -60,14 +60,24 @@ describe("orders service", () => {
   });
 
   it("returns the same order for the same idempotency key, even under concurrency", async () => {
-    const input = { items: [{ productId: a.id, quantity: 1 }], ...paid, idempotencyKey: "key-1" };
+    const input = { items: [{ productId: a.id, quantity: 1 }], ...paid };
     const results = await Promise.all(
-      Array.from({ length: 5 }, () => host.call(orders.createOrder, input, { caller: customer })),
+      Array.from({ length: 5 }, () =>
+        host.call(orders.createOrder, input, { caller: customer, idempotencyKey: "key-1" }),
+      ),
     );
     expect(new Set(results.map((r) => r.orderId)).size).toBe(1);
     // The key is the customer's own: another customer's same key places another order.
-    const other = await host.call(orders.createOrder, input, { caller: { subject: "user-9", roles: ["customer"] } });
+    const other = await host.call(orders.createOrder, input, {
+      caller: { subject: "user-9", roles: ["customer"] },
+      idempotencyKey: "key-1",
+    });
     expect(other.orderId).not.toBe(results[0]?.orderId);
+    // The same key with another order is refused, not answered with the first.
+    const changed = { ...input, items: [{ productId: a.id, quantity: 2 }] };
+    await expect(
+      host.call(orders.createOrder, changed, { caller: customer, idempotencyKey: "key-1" }),
+    ).rejects.toMatchObject({ code: "FLOTILLA_IDEMPOTENCY_KEY_REUSED" });
   });
 
   it("rejects unknown products with 404-class errors and bad input with the failing fields", async () => {

@@ -12,6 +12,10 @@ export interface OrdersTables {
     total: number;
     currency: string;
     failure_reason: string | null;
+    /**
+     * Written by orders' own idempotency code before the runtime kept keys (flotilla_idempotency); no
+     * longer written. Kept, with its unique index, for the orders placed before (see docs/shop.md).
+     */
     idempotency_key: string | null;
     created_at: string;
     updated_at: string;

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { type Context, canAccess, defineService } from "@flotilla/core";
-import { database, isUniqueViolation } from "@flotilla/data";
+import { database } from "@flotilla/data";
 import { sagaOrchestrator } from "@flotilla/saga";
 import type { Kysely } from "kysely";
 import { catalog } from "../catalog/contract.js";
@@ -44,7 +44,8 @@ export const ordersService = defineService(orders, {
   },
 
   actions: {
-    async createOrder({ items, idempotencyKey, payment, shipping: given }, ctx) {
+    // With an Idempotency-Key, the runtime runs this once per (customer, key) and keeps its answer.
+    async createOrder({ items, payment, shipping: given }, ctx) {
       // Orders belong to someone: the gateway lets only signed-in callers here, and so does the service.
       if (ctx.caller === undefined) throw orders.error("SIGN_IN_REQUIRED", "placing an order needs a signed-in caller");
       const customerId = ctx.caller.subject;
@@ -56,10 +57,6 @@ export const ordersService = defineService(orders, {
           "ADDRESS_REQUIRED",
           "an order needs shipping: { name, street, city, country }, or an address in the buyer's profile",
         );
-      }
-      if (idempotencyKey !== undefined) {
-        const existing = await findByKey(ctx.db, customerId, idempotencyKey);
-        if (existing) return { orderId: existing.id, status: existing.status as Order["status"] };
       }
       const { items: products } = await ctx.call(catalog.getProducts, { ids: items.map((i) => i.productId) });
       const byId = new Map(products.map((p) => [p.id, p]));
@@ -81,54 +78,45 @@ export const ordersService = defineService(orders, {
         currency: products[0]?.currency ?? "EUR",
       };
       const now = new Date().toISOString();
-      try {
-        await ctx.db.transaction().execute(async (trx) => {
-          await trx
-            .insertInto("orders")
-            .values({
-              id: order.id,
-              customer_id: customerId,
-              status: "pending",
-              total: order.total,
-              currency: order.currency,
-              failure_reason: null,
-              idempotency_key: idempotencyKey ?? null,
-              created_at: now,
-              updated_at: now,
-            })
-            .execute();
-          await trx
-            .insertInto("order_items")
-            .values(
-              lines.map((l, line) => ({
-                order_id: order.id,
-                line,
-                product_id: l.productId,
-                name: l.name,
-                quantity: l.quantity,
-                unit_price: l.unitPrice,
-              })),
-            )
-            .execute();
-          // Written to the outbox in this transaction: the order, its event and its saga's first
-          // command commit together, or none of them does.
-          await ctx.emit(orders.OrderPlaced, {
-            orderId: order.id,
-            customerId,
-            items: lines,
+      await ctx.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto("orders")
+          .values({
+            id: order.id,
+            customer_id: customerId,
+            status: "pending",
             total: order.total,
             currency: order.currency,
-          });
-          const input = { orderId: order.id, customerId, items: lines, total: order.total, currency: order.currency };
-          await checkoutSagas.start(ctx, currentCheckout, { ...input, card: payment.card, address }, { id: order.id });
+            failure_reason: null,
+            created_at: now,
+            updated_at: now,
+          })
+          .execute();
+        await trx
+          .insertInto("order_items")
+          .values(
+            lines.map((l, line) => ({
+              order_id: order.id,
+              line,
+              product_id: l.productId,
+              name: l.name,
+              quantity: l.quantity,
+              unit_price: l.unitPrice,
+            })),
+          )
+          .execute();
+        // Written to the outbox in this transaction: the order, its event and its saga's first
+        // command commit together, or none of them does.
+        await ctx.emit(orders.OrderPlaced, {
+          orderId: order.id,
+          customerId,
+          items: lines,
+          total: order.total,
+          currency: order.currency,
         });
-      } catch (err) {
-        // Two requests with one idempotency key raced; the loser answers with the winner's order.
-        if (idempotencyKey === undefined || !isUniqueViolation(err)) throw err;
-        const winner = await findByKey(ctx.db, customerId, idempotencyKey);
-        if (winner === undefined) throw err;
-        return { orderId: winner.id, status: winner.status as Order["status"] };
-      }
+        const input = { orderId: order.id, customerId, items: lines, total: order.total, currency: order.currency };
+        await checkoutSagas.start(ctx, currentCheckout, { ...input, card: payment.card, address }, { id: order.id });
+      });
       ctx.log.info({ orderId: order.id, total: order.total }, "order placed");
       return { orderId: order.id, status: "pending" as const };
     },
@@ -168,13 +156,4 @@ function requireAdmin(ctx: Context<Db>): void {
   if (ctx.caller !== undefined && !ctx.caller.roles.includes("admin")) {
     throw orders.error("PERMISSION_DENIED", "saga listings are for admins");
   }
-}
-
-function findByKey(db: Db, customerId: string, key: string) {
-  return db
-    .selectFrom("orders")
-    .select(["id", "status"])
-    .where("idempotency_key", "=", key)
-    .where("customer_id", "=", customerId)
-    .executeTakeFirst();
 }
