@@ -143,6 +143,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
         routes: app.gateway.routes,
         policies: typeof policies === "function" ? policies(env) : policies,
         metrics: httpMetrics(telemetry.registry),
+        openapi: { title: app.name, version: app.version ?? "1.0.0", description: app.description ?? "" },
         ...(tracer ? { tracer } : {}),
       });
       const address = new URL(await gateway.listen({ port: options.gatewayPort, host: listenHost }));

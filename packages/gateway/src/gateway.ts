@@ -14,6 +14,7 @@ import { installJsonBodyParser } from "./json-body.js";
 import { type GatewayLimits, resolveLimits, timeoutCheckIntervalMs } from "./limits.js";
 import { closeLingering } from "./lingering-close.js";
 import { ADMIN_ONLY, type GatewayMetrics, METRICS_PATH, metricsHandler } from "./metrics-endpoint.js";
+import { type OpenApiInfo, registerOpenApiRoute } from "./openapi/index.js";
 import type { Policy } from "./policy.js";
 import { headRefusal, stripInternalHeaders } from "./request-guard.js";
 import { attachState, RequestState, stateOf } from "./request-state.js";
@@ -39,6 +40,8 @@ export interface GatewayOptions extends Partial<GatewayLimits> {
   metrics?: GatewayMetrics;
   /** Who may read `GET /metrics`, after the global policies: `[authenticated(), requireRole("admin")]` by default. */
   metricsPolicies?: readonly Policy[];
+  /** Serves the routes' OpenAPI 3.1 document at `GET /openapi.json` (public) with this title and version; absent: none. */
+  openapi?: OpenApiInfo;
 }
 
 export interface ListenOptions {
@@ -174,6 +177,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   registerHealthRoutes(app, host, [...new Set(routes.map((r) => r.action.service))]);
   const deps = { host, log, policies: options.policies ?? [], stateOf: (req: FastifyRequest) => stateOf(req.raw) };
   for (const r of routes) app.route({ method: r.method, url: r.path, handler: routeHandler(r, deps) });
+  if (options.openapi !== undefined) registerOpenApiRoute(app, options.openapi, routes, options.policies ?? []);
   if (metrics !== undefined) {
     app.get(METRICS_PATH, metricsHandler(metrics, deps, options.metricsPolicies ?? ADMIN_ONLY));
   }
