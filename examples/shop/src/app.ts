@@ -16,6 +16,8 @@ import { shippingService } from "./services/shipping/service.js";
 
 export const shopApp = defineApp({
   name: "shop",
+  version: "1.0.0",
+  description: "The reference shop's public HTTP API (v1), as SHOP-API.md describes it.",
   services: [
     catalogService,
     ordersService,

@@ -13,6 +13,10 @@ export interface GatewayEnvironment {
 
 export interface FlotillaApp {
   readonly name: string;
+  /** The version of the app's public API, shown in its OpenAPI document (`GET /openapi.json`); default 1.0.0. */
+  readonly version?: string;
+  /** One or two sentences on the app, for its OpenAPI document. */
+  readonly description?: string;
   readonly services: readonly ServiceDefinition[];
   readonly gateway?: {
     readonly routes: readonly Route[];

@@ -21,6 +21,7 @@ export {
   type TraceRecorderStats,
   traceRecorder,
 } from "./recorder/trace-recorder.js";
+export { tlsReloadMetrics } from "./tls-metrics.js";
 export { fromSpanContext, SpanTrace, toSpanContext } from "./trace-bridge.js";
 export { traceMetrics } from "./trace-metrics.js";
 export type { MemoryTraceStoreOptions } from "./traces/memory-trace-store.js";
