@@ -6,7 +6,9 @@ import { shopRoutes } from "./routes.js";
 import { catalogService } from "./services/catalog/service.js";
 import { identityService } from "./services/identity/service.js";
 import { inventoryService } from "./services/inventory/service.js";
+import { notifications } from "./services/notifications/contract.js";
 import { notificationsService } from "./services/notifications/service.js";
+import { orders } from "./services/orders/contract.js";
 import { ordersService } from "./services/orders/service.js";
 import { paymentsService } from "./services/payments/service.js";
 import { recommendationsService } from "./services/recommendations/service.js";
@@ -14,6 +16,8 @@ import { shippingService } from "./services/shipping/service.js";
 
 export const shopApp = defineApp({
   name: "shop",
+  version: "1.0.0",
+  description: "The reference shop's public HTTP API (v1), as SHOP-API.md describes it.",
   services: [
     catalogService,
     ordersService,
@@ -24,7 +28,15 @@ export const shopApp = defineApp({
     notificationsService,
     recommendationsService,
   ],
-  gateway: { routes: shopRoutes, policies: shopPolicies },
+  gateway: {
+    routes: shopRoutes,
+    policies: shopPolicies,
+    // GET /api/v1/live (SSE, and WebSocket on the same path): each buyer's orders and notifications as they change.
+    live: {
+      path: "/api/v1/live",
+      events: [orders.OrderPlaced, orders.OrderStatusChanged, notifications.NotificationCreated],
+    },
+  },
 });
 
 export default shopApp;

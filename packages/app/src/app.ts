@@ -1,7 +1,7 @@
 /** @module An app: the services of one system and, optionally, the gateway routes in front of them. */
 import type { EdgeSigner } from "@flotilla/auth";
 import { FlotillaCodes, FlotillaError, type Host, type Middleware, type ServiceDefinition } from "@flotilla/core";
-import type { Policy, Route } from "@flotilla/gateway";
+import type { LiveOptions, Policy, Route } from "@flotilla/gateway";
 
 /** What an app's gateway policies are built from where the gateway runs. */
 export interface GatewayEnvironment {
@@ -13,11 +13,17 @@ export interface GatewayEnvironment {
 
 export interface FlotillaApp {
   readonly name: string;
+  /** The version of the app's public API, shown in its OpenAPI document (`GET /openapi.json`); default 1.0.0. */
+  readonly version?: string;
+  /** One or two sentences on the app, for its OpenAPI document. */
+  readonly description?: string;
   readonly services: readonly ServiceDefinition[];
   readonly gateway?: {
     readonly routes: readonly Route[];
     /** Policies for every route (authentication, rate limits, …), or a function building them where the gateway runs. */
     readonly policies?: readonly Policy[] | ((env: GatewayEnvironment) => readonly Policy[]);
+    /** Live push of events marked for their user (SSE and WebSocket); see docs/live.md. */
+    readonly live?: LiveOptions;
   };
   /** Middleware every host of this app runs, before what `runApp` adds (metrics, retries, balancing). */
   readonly middleware?: readonly Middleware[];

@@ -18,7 +18,15 @@ import { dataDirFrom, sqliteDialect } from "@flotilla/data/internal";
 import { createGateway, type Gateway } from "@flotilla/gateway";
 import { natsRegistry } from "@flotilla/nats";
 import { circuitBreakers, retries } from "@flotilla/resilience";
-import { httpMetrics, metrics, type TraceRecorder, traceMetrics, tracing } from "@flotilla/telemetry";
+import {
+  httpMetrics,
+  liveMetrics,
+  metrics,
+  type TraceRecorder,
+  tlsReloadMetrics,
+  traceMetrics,
+  tracing,
+} from "@flotilla/telemetry";
 import type { FlotillaApp } from "./app.js";
 import { appTracing, type TracingSettings } from "./app-tracing.js";
 import { appTransports } from "./app-transports.js";
@@ -59,6 +67,11 @@ export interface RunOptions {
    * `OTEL_*` variables say. `false` records none. See docs/observability.md.
    */
   tracing?: false | TracingSettings;
+  /**
+   * Serve the gateway over TLS (HTTP/2, HTTP/1.1 by ALPN) with this PEM certificate and key, reloaded when
+   * the files change. Default: FLOTILLA_TLS_CERT and FLOTILLA_TLS_KEY (both or neither); absent: plain HTTP.
+   */
+  tls?: { certFile: string; keyFile: string };
   /** Levels of single services' lines, e.g. `{ orders: "debug" }` (see HostOptions.logLevels). */
   logLevels?: LogLevels;
 }
@@ -138,17 +151,21 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
       }
       const policies = app.gateway.policies ?? [];
       const env = { host, edge: edgeSigner(edgeKeys) };
+      const tls = options.tls ?? tlsFromEnv(process.env);
       gateway = createGateway({
         host,
         routes: app.gateway.routes,
         policies: typeof policies === "function" ? policies(env) : policies,
         metrics: httpMetrics(telemetry.registry),
+        ...(tls ? { tls: { ...tls, onReload: tlsReloadMetrics(telemetry.registry) } } : {}),
+        openapi: { title: app.name, version: app.version ?? "1.0.0", description: app.description ?? "" },
         ...(tracer ? { tracer } : {}),
+        ...(app.gateway.live ? { live: { metrics: liveMetrics(telemetry.registry), ...app.gateway.live } } : {}),
       });
       const address = new URL(await gateway.listen({ port: options.gatewayPort, host: listenHost }));
       // Show the name asked for (localhost), not whichever of its addresses bound first.
       const shown = listenHost === "0.0.0.0" || listenHost === "::" ? "localhost" : listenHost;
-      url = `http://${shown.includes(":") ? `[${shown}]` : shown}:${address.port}`;
+      url = `${tls ? "https" : "http"}://${shown.includes(":") ? `[${shown}]` : shown}:${address.port}`;
     }
     if (options.opsPort !== undefined) {
       ops = await startOpsServer(
@@ -181,6 +198,16 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
       await traces?.close();
     },
   };
+}
+
+function tlsFromEnv(env: NodeJS.ProcessEnv): { certFile: string; keyFile: string } | undefined {
+  const certFile = env.FLOTILLA_TLS_CERT?.trim();
+  const keyFile = env.FLOTILLA_TLS_KEY?.trim();
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) {
+    throw FlotillaError.of(FlotillaCodes.CONFIG, "set both FLOTILLA_TLS_CERT and FLOTILLA_TLS_KEY, or neither");
+  }
+  return { certFile, keyFile };
 }
 
 /**

@@ -12,6 +12,9 @@ Runs services of an app in this process.
   --port N            gateway port (default: PORT or 8080)
   --host NAME         interface to listen on (default: HOST or localhost)
   --ops-port N        serve /livez, /readyz, /metrics on this port
+  --tls-cert FILE     serve the gateway over TLS (HTTP/2 and HTTP/1.1) with this PEM certificate chain
+  --tls-key FILE      and this key; both reloaded when the files change (default: FLOTILLA_TLS_CERT and
+                      FLOTILLA_TLS_KEY; neither: plain HTTP)
   --data-dir DIR      where services keep their SQLite files and the in-process transport its event journal
                       (default: FLOTILLA_DATA_DIR or .flotilla/data)
 `;

@@ -52,6 +52,11 @@ export interface EventOptions<S extends Schema> {
   schema: S;
   version?: number;
   description?: string;
+  /**
+   * The user an event concerns, from its data (e.g. `(d) => d.customerId`): the emitter marks each
+   * event with it (`flotilla-audience` header), and the gateway's live push delivers it to that user only.
+   */
+  audience?(data: z.output<S>): string | undefined;
 }
 
 export interface EventRef<S extends Schema = Schema> {
@@ -63,6 +68,8 @@ export interface EventRef<S extends Schema = Schema> {
   readonly version: number;
   readonly schema: S;
   readonly description: string | undefined;
+  /** Who the event concerns (see EventOptions.audience); absent for events that concern no one user. */
+  audience?(data: z.output<S>): string | undefined;
 }
 
 /** What `action()` returns before `defineContract` binds it to a service name. */
@@ -162,6 +169,7 @@ export function defineContract<
       version: spec.version ?? 1,
       schema: spec.schema,
       description: spec.description,
+      ...(spec.audience === undefined ? {} : { audience: spec.audience }),
     });
   }
   const meta: ContractMeta<A, E, Er> = {

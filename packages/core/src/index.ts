@@ -2,6 +2,7 @@
 
 export type { Logger } from "pino";
 export { canAccess } from "./access.js";
+export { AUDIENCE_USER_PREFIX, audienceHeaders, audienceOf } from "./audience.js";
 export { isInstanceFailure } from "./balancing/instance-failure.js";
 export { KeyAffinityStrategy } from "./balancing/key-affinity-strategy.js";
 export type { LatencyAwareOptions } from "./balancing/latency-aware-strategy.js";
@@ -74,7 +75,7 @@ export {
   newTraceId,
   parseTraceparent,
 } from "./trace-context.js";
-export type { Delivery, EventEnvelope, HeaderMap, RequestEnvelope } from "./transport/envelope.js";
+export type { Delivery, EventEnvelope, EventPosition, HeaderMap, RequestEnvelope } from "./transport/envelope.js";
 export { Headers } from "./transport/envelope.js";
 export type { EventJournal, JournalEntry } from "./transport/event-journal.js";
 export type { MemoryTransportOptions } from "./transport/memory-transport.js";

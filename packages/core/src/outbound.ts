@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
+import { audienceHeaders } from "./audience.js";
 import type { CallOptions, Context, Dispatcher } from "./context.js";
 import type { ActionRef, EventRef } from "./contract.js";
 import { FlotillaCodes, FlotillaError } from "./errors.js";
@@ -83,8 +84,10 @@ export class Outbound implements Dispatcher {
       return Promise.reject(err);
     }
     let valid: unknown;
+    let headers: Record<string, string> | undefined;
     try {
       valid = parseOrThrow(ref.schema, data, `data of ${ref.type}`);
+      headers = audienceHeaders(ref, valid);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -96,6 +99,7 @@ export class Outbound implements Dispatcher {
       data: valid,
       trace: ctx.trace,
     };
+    if (headers !== undefined) event.headers = headers;
     return this.emitPipeline(event);
   }
 

@@ -11,14 +11,25 @@ import { type EdgeIds, edgeIds, ResponseHeaders } from "./edge-ids.js";
 import { registerHealthRoutes } from "./health.js";
 import { errorBody, GatewayCodes, httpStatusOf, toFlotillaError } from "./http-errors.js";
 import { installJsonBodyParser } from "./json-body.js";
-import { type GatewayLimits, resolveLimits, timeoutCheckIntervalMs } from "./limits.js";
+import { type GatewayLimits, resolveLimits } from "./limits.js";
 import { closeLingering } from "./lingering-close.js";
+import { installLive } from "./live/live-endpoint.js";
+import type { LiveOptions } from "./live/live-options.js";
 import { ADMIN_ONLY, type GatewayMetrics, METRICS_PATH, metricsHandler } from "./metrics-endpoint.js";
+import { type OpenApiInfo, registerOpenApiRoute } from "./openapi/index.js";
 import type { Policy } from "./policy.js";
 import { headRefusal, stripInternalHeaders } from "./request-guard.js";
 import { attachState, RequestState, stateOf } from "./request-state.js";
 import type { Route } from "./route.js";
 import { routeHandler } from "./route-handler.js";
+import {
+  applyHttp1Limits,
+  loadKeyPairSync,
+  plainServerOptions,
+  secureServerOptions,
+  type TlsOptions,
+  watchKeyPair,
+} from "./tls/index.js";
 
 /** Limits (see GatewayLimits for each one's default) are options too: `bodyLimitBytes`, `maxConcurrentRequests`, … */
 export interface GatewayOptions extends Partial<GatewayLimits> {
@@ -39,6 +50,12 @@ export interface GatewayOptions extends Partial<GatewayLimits> {
   metrics?: GatewayMetrics;
   /** Who may read `GET /metrics`, after the global policies: `[authenticated(), requireRole("admin")]` by default. */
   metricsPolicies?: readonly Policy[];
+  /** Live push (SSE and WebSocket) of events marked for their user; absent: none. See docs/live.md. */
+  live?: LiveOptions;
+  /** Serves the routes' OpenAPI 3.1 document at `GET /openapi.json` (public) with this title and version; absent: none. */
+  openapi?: OpenApiInfo;
+  /** Terminate TLS with this certificate and key (HTTP/2, and HTTP/1.1 by ALPN), reloaded when the files change; absent: plain HTTP/1.1. */
+  tls?: TlsOptions;
 }
 
 export interface ListenOptions {
@@ -106,7 +123,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       );
     }
     // A refused body may still be on its way: the connection ends after this answer, lingering so it arrives.
-    if (status === 413 && !req.raw.complete) closeLingering(reply, limits);
+    // (HTTP/2 ends just the stream, the connection's other streams go on.)
+    if (status === 413 && !req.raw.complete && req.raw.httpVersionMajor === 1) closeLingering(reply, limits);
     setEdgeHeaders(reply, ids);
     return reply
       .code(status)
@@ -114,35 +132,42 @@ export function createGateway(options: GatewayOptions): Gateway {
       .send(JSON.stringify(errorBody(fe, status, ids.trace.traceId)));
   };
 
+  // A pair that does not load stops the start: serving plain HTTP instead would be a silent downgrade.
+  const pair = options.tls === undefined ? undefined : loadKeyPairSync(options.tls);
   const app = Fastify({
+    ...(pair === undefined ? plainServerOptions(limits) : secureServerOptions(limits, pair)),
     // Access logging is ours (one line per request with trace ids); fastify's logger stays off.
     logger: false,
     bodyLimit: limits.bodyLimitBytes,
     // fastify disables Node's whole-request timeout; without one a client trickling a body holds a socket forever.
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
-    http: {
-      maxHeaderSize: limits.maxHeaderBytes,
-      headersTimeout: limits.headersTimeoutMs,
-      connectionsCheckingInterval: timeoutCheckIntervalMs(limits),
-    },
     // Shutdown answers go through our error shape (see the onRequest hook) instead of fastify's.
     return503OnClosing: false,
     // Requests fastify refuses before routing (a bad URL) skip the hooks, so they are logged here.
-    frameworkErrors: (err, req, reply) => {
+    frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) => {
       sendError(err, req, reply);
     },
     clientErrorHandler: clientErrorHandler(log),
-  });
+  } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
   // Node drops headers past maxHeadersCount silently; one more than the limit lets us see, and refuse, the excess.
   app.server.maxHeadersCount = limits.maxHeaders + 1;
   installJsonBodyParser(app, limits.maxJsonDepth);
-  const connections = new ConnectionTracker(app.server);
+  const connections = new ConnectionTracker(app.server, pair !== undefined);
+  let certificates: { close(): void } | undefined;
+  if (pair !== undefined && options.tls !== undefined) {
+    applyHttp1Limits(app.server as never, limits);
+    certificates = watchKeyPair(app.server as never, options.tls, pair, log);
+  }
 
   // Hooks take a callback rather than returning a promise: one promise less per request and hook.
   app.addHook("onRequest", (req, reply, done) => {
     const state = begin(req, reply);
     state.route = req.routeOptions.url;
+    state.ids.span?.setAttribute(
+      "network.protocol.version",
+      req.raw.httpVersionMajor === 2 ? "2" : req.raw.httpVersion,
+    );
     setEdgeHeaders(reply, state.ids);
     if (closing) {
       reply.header("connection", "close");
@@ -174,6 +199,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   registerHealthRoutes(app, host, [...new Set(routes.map((r) => r.action.service))]);
   const deps = { host, log, policies: options.policies ?? [], stateOf: (req: FastifyRequest) => stateOf(req.raw) };
   for (const r of routes) app.route({ method: r.method, url: r.path, handler: routeHandler(r, deps) });
+  if (options.live !== undefined) installLive(app, { ...deps, tracer: options.tracer }, options.live);
+  if (options.openapi !== undefined) registerOpenApiRoute(app, options.openapi, routes, options.policies ?? []);
   if (metrics !== undefined) {
     app.get(METRICS_PATH, metricsHandler(metrics, deps, options.metricsPolicies ?? ADMIN_ONLY));
   }
@@ -183,6 +210,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     listen: (opts = {}) => app.listen({ port: opts.port ?? 0, host: opts.host ?? "127.0.0.1" }),
     close: async () => {
       closing = true;
+      certificates?.close();
       connections.closeIdle();
       await app.close();
       const policies = new Set([...(options.policies ?? []), ...routes.flatMap((r) => r.policies)]);

@@ -9,6 +9,9 @@ export type { ErrorBody } from "./http-errors.js";
 export { GatewayCodes, HTTP_STATUS, HTTP_STATUS_BY_CODE } from "./http-errors.js";
 export type { GatewayLimits } from "./limits.js";
 export { DEFAULT_LIMITS } from "./limits.js";
+export type { LiveMessage } from "./live/live-hub.js";
+export type { LiveMetrics, LiveOptions, LiveProtocol } from "./live/live-options.js";
+export { LIVE_DEFAULTS, LiveCodes } from "./live/live-options.js";
 export type { GatewayMetrics } from "./metrics-endpoint.js";
 export type { Exchange, Policy } from "./policy.js";
 export type {

@@ -200,7 +200,7 @@ export class EventMember implements Subscription {
     let result: Promise<void>;
     try {
       event = decodeEvent(msg.subject, headers, msg.data);
-      result = this.handler(event, { attempt });
+      result = this.handler(event, { attempt, position: { stream: msg.info.stream, seq: msg.seq } });
     } catch (err) {
       event = fallbackEnvelope(msg, headers);
       result = Promise.reject(err);

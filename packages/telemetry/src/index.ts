@@ -6,6 +6,8 @@ export type { CollectedGaugeOptions, GaugeReading } from "./gauges.js";
 export { collectedCounter, collectedGauge } from "./gauges.js";
 export type { HttpMetrics } from "./http-metrics.js";
 export { httpMetrics, UNMATCHED_ROUTE } from "./http-metrics.js";
+export type { LiveMetrics } from "./live-metrics.js";
+export { liveMetrics } from "./live-metrics.js";
 export type { MetricsMiddleware, MetricsOptions } from "./metrics.js";
 export { DEFAULT_BUCKETS, metrics, renderMetrics } from "./metrics.js";
 export { ExportQueue, type ExportQueueOptions, type ExportStats } from "./recorder/export-queue.js";
@@ -19,6 +21,7 @@ export {
   type TraceRecorderStats,
   traceRecorder,
 } from "./recorder/trace-recorder.js";
+export { tlsReloadMetrics } from "./tls-metrics.js";
 export { fromSpanContext, SpanTrace, toSpanContext } from "./trace-bridge.js";
 export { traceMetrics } from "./trace-metrics.js";
 export type { MemoryTraceStoreOptions } from "./traces/memory-trace-store.js";

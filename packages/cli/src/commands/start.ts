@@ -17,6 +17,8 @@ export async function start(args: string[]): Promise<void> {
     host: { type: "string" },
     "ops-port": { type: "string" },
     "data-dir": { type: "string" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -27,6 +29,9 @@ export async function start(args: string[]): Promise<void> {
   const services = values.services === undefined ? undefined : listOption(values.services);
   const gatewayPort = values.gateway ? portOption(values.port ?? process.env.PORT ?? "8080", "--port") : undefined;
   const opsPort = values["ops-port"] ? portOption(values["ops-port"], "--ops-port") : undefined;
+  if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined)) {
+    throw new UsageError("--tls-cert and --tls-key go together");
+  }
   const app = await loadApp(values.app);
   const running = await runApp(app, {
     ...(services ? { services } : {}),
@@ -36,6 +41,9 @@ export async function start(args: string[]): Promise<void> {
     ...(values.registry ? { registry: values.registry } : {}),
     ...(opsPort === undefined ? {} : { opsPort }),
     dataDir: dataDirFrom(values["data-dir"]),
+    ...(values["tls-cert"] && values["tls-key"]
+      ? { tls: { certFile: values["tls-cert"], keyFile: values["tls-key"] } }
+      : {}),
   });
   const what = running.host.services.length > 0 ? running.host.services.join(", ") : "no services";
   console.log(`Flotilla ${app.name}: running ${what} over ${running.host.transport.name}`);

@@ -14,6 +14,8 @@ export const Headers = {
   caller: "flotilla-caller",
   /** On an event redelivered from the dead-letter store: the one group that should handle it; others skip it. */
   retryGroup: "flotilla-retry-group",
+  /** On an event: who it concerns, `user:<id>`, set by the emitter from its contract (see docs/live.md). */
+  audience: "flotilla-audience",
   /** On a request: the caller's idempotency key, for an action that accepts one (see idempotency-key.ts). */
   idempotencyKey: "idempotency-key",
 } as const;
@@ -56,4 +58,15 @@ export interface EventEnvelope {
 export interface Delivery {
   /** 1 for the first delivery, incremented on each redelivery. */
   readonly attempt: number;
+  /**
+   * Where the event sits in the transport's history (a JetStream stream and its sequence; the event
+   * journal's sequence in-process); absent when the transport retains none.
+   */
+  readonly position?: EventPosition;
+}
+
+/** An event's place in a retained history: positions of one stream grow with every event and are never reused. */
+export interface EventPosition {
+  readonly stream: string;
+  readonly seq: number;
 }

@@ -5,6 +5,9 @@ import type { EventEnvelope } from "./envelope.js";
 import type { EventJournal, JournalEntry } from "./event-journal.js";
 import type { DeadLetter, EventHandler, SubscribeOptions, Subscription } from "./transport.js";
 
+/** The stream of positions in the event journal: one journal, so one stream. */
+export const JOURNAL_STREAM = "journal";
+
 interface Pending {
   readonly event: EventEnvelope;
   readonly attempt: number;
@@ -150,7 +153,12 @@ export class ConsumerGroup {
     member.inFlight++;
     let result: Promise<void>;
     try {
-      result = member.handler(this.hooks.copy(item.event), { attempt: item.attempt });
+      // The journal's sequence is the event's position in the history (`history()` reads the same journal).
+      const delivery =
+        item.seq > 0
+          ? { attempt: item.attempt, position: { stream: JOURNAL_STREAM, seq: item.seq } }
+          : { attempt: item.attempt };
+      result = member.handler(this.hooks.copy(item.event), delivery);
     } catch (err) {
       result = Promise.reject(err);
     }

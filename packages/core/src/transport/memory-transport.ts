@@ -211,7 +211,8 @@ export class MemoryTransport implements Transport {
       if (appended === undefined) return; // published before: a no-op, as JetStream does with Nats-Msg-Id
       seq = appended;
     }
-    for (const group of targets) group.enqueue(stored, group.broadcast ? 0 : seq);
+    // Broadcast groups get the sequence too: it is the event's position, which live push hands on.
+    for (const group of targets) group.enqueue(stored, seq);
   }
 
   async subscribe(opts: SubscribeOptions, handler: EventHandler): Promise<Subscription> {

@@ -2,6 +2,7 @@
 import { AuthCodes, type EdgeSigner, type TokenVerifier } from "@flotilla/auth";
 import { authError } from "@flotilla/auth/internal";
 import { FlotillaError, type Identity } from "@flotilla/core";
+import { documentPolicy } from "../openapi/policy-docs.js";
 import type { Exchange, Policy } from "../policy.js";
 import { type ApiKeyCacheOptions, type ApiKeyLookup, cachedApiKeys } from "./api-key-lookup.js";
 import { credentialOf, QUERY_TOKEN } from "./credentials.js";
@@ -44,7 +45,7 @@ export function authenticate(opts: AuthenticateOptions): Policy {
     return identity;
   }
 
-  return {
+  const policy: Policy = {
     name: "authenticate",
     async onRequest(exchange) {
       let identity: Identity | undefined;
@@ -61,4 +62,14 @@ export function authenticate(opts: AuthenticateOptions): Policy {
       if (identity !== undefined) exchange.caller = await edge.sign(identity);
     },
   };
+  return documentPolicy(policy, {
+    credentials: apiKeys === undefined ? ["bearer"] : ["bearer", "apiKey"],
+    // A credential that does not verify is refused on every route, public ones included.
+    errors: [
+      AuthCodes.TOKEN_INVALID,
+      AuthCodes.TOKEN_EXPIRED,
+      AuthCodes.CREDENTIALS_CONFLICT,
+      AuthCodes.KEYS_UNAVAILABLE,
+    ],
+  });
 }

@@ -1,5 +1,6 @@
 /** @module Route policies on the authenticated caller: required, by role, by tier; and query tokens per route. */
 import { FlotillaError, type Identity } from "@flotilla/core";
+import { type DocumentedError, documentPolicy } from "../openapi/policy-docs.js";
 import type { Exchange, Policy } from "../policy.js";
 import type { Route } from "../route.js";
 
@@ -19,7 +20,8 @@ export function acceptsQueryToken(route: Route): boolean {
 
 /** 401 with `WWW-Authenticate: Bearer` when nobody is authenticated. */
 export function authenticated(): Policy {
-  return { name: "authenticated", onRequest: (exchange) => void callerOf(exchange) };
+  const policy: Policy = { name: "authenticated", onRequest: (exchange) => void callerOf(exchange) };
+  return documentPolicy(policy, { requiresCaller: true, errors: [UNAUTHENTICATED] });
 }
 
 /** 403 unless the caller has at least one of the roles (401 without a caller). */
@@ -40,16 +42,21 @@ function requireAny(
 ): Policy {
   if (wanted.length === 0) throw new TypeError(`${name} needs at least one ${what}`);
   const accepted = new Set(wanted);
-  return {
-    name,
-    onRequest(exchange) {
-      if (!held(callerOf(exchange)).some((value) => accepted.has(value))) {
-        // The required values are the route's, not secrets: saying them helps the client ask for access.
-        throw new FlotillaError("PERMISSION_DENIED", `requires ${what} ${wanted.join(" or ")}`);
-      }
+  return documentPolicy(
+    {
+      name,
+      onRequest(exchange) {
+        if (!held(callerOf(exchange)).some((value) => accepted.has(value))) {
+          // The required values are the route's, not secrets: saying them helps the client ask for access.
+          throw new FlotillaError("PERMISSION_DENIED", `requires ${what} ${wanted.join(" or ")}`);
+        }
+      },
     },
-  };
+    { requiresCaller: true, errors: [UNAUTHENTICATED, { code: "PERMISSION_DENIED", status: "PERMISSION_DENIED" }] },
+  );
 }
+
+const UNAUTHENTICATED: DocumentedError = { code: "UNAUTHENTICATED", status: "UNAUTHENTICATED" };
 
 function callerOf(exchange: Exchange): Identity {
   const caller = exchange.caller;

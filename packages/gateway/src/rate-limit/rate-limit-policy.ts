@@ -1,5 +1,6 @@
 /** @module The rate limit policy: picks the caller's bucket and tier, asks the store, answers 429 or passes. */
 import { FlotillaCodes, FlotillaError } from "@flotilla/core";
+import { documentPolicy } from "../openapi/policy-docs.js";
 import type { Exchange, Policy } from "../policy.js";
 import { addressBucket, clientAddress, trustedProxyList } from "./client-address.js";
 import { type Decision, gcraParams, type RateLimit } from "./gcra.js";
@@ -85,7 +86,7 @@ export function rateLimit(opts: RateLimitOptions): RateLimitPolicy {
     throw fe;
   };
 
-  return {
+  const policy: RateLimitPolicy = {
     name,
     stats: () => ({ ...stats }),
     // The policy owns its store: a Redis store's connection closes with the gateway.
@@ -110,6 +111,12 @@ export function rateLimit(opts: RateLimitOptions): RateLimitPolicy {
       );
     },
   };
+  return documentPolicy(policy, {
+    errors: [
+      { ...RateLimitCodes.RATE_LIMITED, headers: ["retry-after"] },
+      { ...RateLimitCodes.RATE_LIMIT_UNAVAILABLE, headers: ["retry-after"] },
+    ],
+  });
 }
 
 /** A signed-in caller's bucket needs no client address, so it is only worked out for anonymous requests. */

@@ -38,6 +38,7 @@ export const notifications = defineContract({
     /** `userId` names who may see it: live push routes it to that user only. */
     NotificationCreated: event({
       schema: z.object({ userId: z.string(), notification: Notification }),
+      audience: (created) => created.userId,
     }),
   },
   errors: {

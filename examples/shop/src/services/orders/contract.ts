@@ -106,6 +106,8 @@ export const orders = defineContract({
         status: OrderStatus,
         failureReason: z.string().optional(),
       }),
+      // The order's customer is who may see it change: the mark live push routes by.
+      audience: (change) => change.customerId,
     }),
     /** An order paid for, its stock taken and its shipment booked (read models build on it). */
     OrderConfirmed: event({
@@ -125,6 +127,8 @@ export const orders = defineContract({
         total: z.number().int(),
         currency: z.string(),
       }),
+      // Its buyer sees the order appear (status pending) live; an order without one concerns no one.
+      audience: (placed) => placed.customerId ?? undefined,
     }),
   },
   errors: {
