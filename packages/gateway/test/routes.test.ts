@@ -52,6 +52,13 @@ describe("routes over a real socket", () => {
     expect(await res.json()).toBe("just a string");
   });
 
+  it("refuses an accepted route that declares another status, with FLOTILLA_CONFIG", () => {
+    const declare = () =>
+      route({ method: "POST", path: "/later", action: probe.inspect, status: 200, accepted: { location: () => "/x" } });
+    expect(declare).toThrow(/an accepted route answers 202, not 200/);
+    expect(declare).toThrow(expect.objectContaining({ code: "FLOTILLA_CONFIG" }));
+  });
+
   it("types path parameters and the input from the path and the action", () => {
     route({
       method: "GET",

@@ -1,5 +1,6 @@
 /** @module Idempotency keys kept by the runtime, run once per engine: same key → same answer, one effect. */
 import { createHost, type Host, type Identity } from "@flotilla/core";
+import { LightTracer, type SpanRecord, tracing } from "@flotilla/telemetry";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DatabaseProvider } from "../../src/index.js";
 import { ledgerContract, ledgerService } from "./ledger-service.js";
@@ -56,6 +57,26 @@ export function idempotencyConformance(target: IdempotencyTarget): void {
           { service: l.name, outcome: "replayed", count: 1 },
         ]),
       );
+    });
+
+    it("says on the action's span whether its answer was stored or replayed", async () => {
+      const name = `ledger-${++unique}`;
+      const { service } = ledgerService(name);
+      const spans: SpanRecord[] = [];
+      const tracer = new LightTracer({ service: name, sink: { onEnd: (span) => spans.push(span) } });
+      const host = createHost({
+        services: [service],
+        resources: [target.provider()],
+        transport: "memory://?faithful=1",
+        middleware: [tracing({ tracer })],
+      });
+      hosts.push(host);
+      await host.start();
+      const ctx = host.context({ caller: { subject: "ann", roles: [] } });
+      await ctx.call(ledgerContract(name).add, { label: "a", amount: 1 }, { idempotencyKey: "traced" });
+      await ctx.call(ledgerContract(name).add, { label: "a", amount: 1 }, { idempotencyKey: "traced" });
+      const served = spans.filter((s) => s.kind === 1 && s.name === `${name}.add`);
+      expect(served.map((s) => s.attributes["flotilla.idempotency"])).toEqual(["stored", "replayed"]);
     });
 
     it("refuses the same key with another input, and keeps the first answer", async () => {
