@@ -14,6 +14,7 @@ import {
   type TraceStore,
   traceRecorder,
 } from "@flotilla/telemetry";
+import { envPositiveInt, envText } from "@flotilla/telemetry/internal";
 import type { Sampler, SpanExporter } from "@opentelemetry/sdk-trace-base";
 
 export interface TracingSettings {
@@ -45,9 +46,9 @@ export function appTracing(
 ): TraceRecorder {
   const env = settings.env ?? process.env;
   const store = storeFrom(settings, env, where.dataDir);
-  const collector = settings.collector ?? nonEmpty(env.FLOTILLA_TRACE_COLLECTOR);
+  const collector = settings.collector ?? envText(env, "FLOTILLA_TRACE_COLLECTOR");
   return traceRecorder({
-    service: nonEmpty(env.OTEL_SERVICE_NAME) ?? (where.gateway ? "gateway" : where.app),
+    service: envText(env, "OTEL_SERVICE_NAME") ?? (where.gateway ? "gateway" : where.app),
     instance: `${hostname()}-${process.pid}`,
     store,
     env,
@@ -59,27 +60,12 @@ export function appTracing(
 }
 
 function storeFrom(settings: TracingSettings, env: NodeJS.ProcessEnv, dataDir: string): TraceStore {
-  const chosen = settings.store ?? nonEmpty(env.FLOTILLA_TRACES) ?? "file";
+  const chosen = settings.store ?? envText(env, "FLOTILLA_TRACES") ?? "file";
   if (typeof chosen !== "string") return chosen;
-  const maxBytes = settings.maxBytes ?? positive(env, "FLOTILLA_TRACES_MAX_BYTES");
-  const slowMs = settings.slowMs ?? positive(env, "FLOTILLA_TRACES_SLOW_MS");
+  const maxBytes = settings.maxBytes ?? envPositiveInt(env, "FLOTILLA_TRACES_MAX_BYTES");
+  const slowMs = settings.slowMs ?? envPositiveInt(env, "FLOTILLA_TRACES_SLOW_MS");
   const bounds = { ...(maxBytes ? { maxBytes } : {}), ...(slowMs ? { slowMs } : {}) };
   if (chosen === "memory") return memoryTraceStore(bounds);
   if (chosen === "file") return sqliteTraceStore({ file: join(dataDir, TRACE_FILE), ...bounds });
   throw FlotillaError.of(FlotillaCodes.CONFIG, `FLOTILLA_TRACES must be "file" or "memory", not "${chosen}"`);
-}
-
-function positive(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const text = nonEmpty(env[name]);
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) {
-    throw FlotillaError.of(FlotillaCodes.CONFIG, `${name} must be a positive integer, not "${text}"`);
-  }
-  return value;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed === "" ? undefined : trimmed;
 }

@@ -5,8 +5,8 @@
  * own; queries outside transactions get none (they are the handler's own time).
  */
 import type { Context, InboundAction, InboundEvent, Middleware } from "@flotilla/core";
-import { failureOf, parentContext } from "@flotilla/telemetry/internal";
-import { SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
+import { parentContext, settle } from "@flotilla/telemetry/internal";
+import { SpanKind, type Tracer } from "@opentelemetry/api";
 import type { Transaction } from "kysely";
 import type { ServiceDatabase, UnitOfWork } from "./service-database.js";
 
@@ -43,19 +43,7 @@ export function inTransactionSpan<T>(
   fn: () => Promise<T>,
 ): Promise<T> {
   const span = tracer.startSpan("db transaction", { kind: SpanKind.CLIENT, attributes }, parentContext(ctx.trace));
-  return fn().then(
-    (value) => {
-      span.end();
-      return value;
-    },
-    (err: unknown) => {
-      const failure = failureOf(err);
-      span.setAttribute("error.type", failure.code);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
-      span.end();
-      throw err;
-    },
-  );
+  return settle(span, fn);
 }
 
 type Builder = { execute<T>(callback: (trx: unknown) => Promise<T>): Promise<T> } & Record<string, unknown>;

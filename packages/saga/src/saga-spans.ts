@@ -15,8 +15,8 @@ import {
   parseTraceparent,
   type TraceContext,
 } from "@flotilla/core";
-import { parentContext } from "@flotilla/telemetry/internal";
-import { type Attributes, type Span, SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { parentContext, settle } from "@flotilla/telemetry/internal";
+import { type Attributes, SpanKind } from "@opentelemetry/api";
 import type { CommandTag } from "./decide.js";
 import type { SagaDefinition } from "./define-saga.js";
 
@@ -72,7 +72,7 @@ export async function sendStep(
     flags: context.traceFlags,
   });
   const headers = { ...message.envelope.headers, [Headers.traceparent]: traceparent };
-  return settleSpan(span, runtime.send({ ...message, envelope: { ...message.envelope, headers } }));
+  return settle(span, () => runtime.send({ ...message, envelope: { ...message.envelope, headers } }));
 }
 
 /**
@@ -100,23 +100,5 @@ export function settleStep<T>(
   );
   const context = span.spanContext();
   const current: TraceContext = { traceId: context.traceId, spanId: context.spanId, flags: context.traceFlags };
-  return settleSpan(
-    span,
-    decide(current, (how) => span.setAttribute(SAGA_FINISHED, how)),
-  );
-}
-
-function settleSpan<T>(span: Span, work: Promise<T>): Promise<T> {
-  return work.then(
-    (value) => {
-      span.end();
-      return value;
-    },
-    (err: unknown) => {
-      const message = err instanceof Error ? err.message : String(err);
-      span.setStatus({ code: SpanStatusCode.ERROR, message });
-      span.end();
-      throw err;
-    },
-  );
+  return settle(span, () => decide(current, (how) => span.setAttribute(SAGA_FINISHED, how)));
 }

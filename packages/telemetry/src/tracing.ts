@@ -121,8 +121,11 @@ export function tracing(options: TracingOptions = {}): Middleware {
   };
 }
 
-/** Runs `next` and ends the span when it settles, marking it failed (with the error's code) if it throws. */
-function settle<T>(span: Span, next: () => Promise<T>): Promise<T> {
+/**
+ * Runs `next` and ends the span when it settles, marking it failed (with the error's code) if it throws.
+ * Every span Flotilla opens around work ends this way (see `internal.ts`).
+ */
+export function settle<T>(span: Span, next: () => Promise<T>): Promise<T> {
   let result: Promise<T>;
   try {
     result = next();

@@ -9,6 +9,7 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import type { Sampler, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { SpanRecord } from "../traces/span-record.js";
 import type { TraceStore } from "../traces/trace-store.js";
+import { envPositiveInt } from "./env-settings.js";
 import { ExportQueue, type ExportStats } from "./export-queue.js";
 import { LightTracer } from "./light-tracer.js";
 import type { SpanSink } from "./recording-span.js";
@@ -173,19 +174,10 @@ function parseHeaders(text: string | undefined): Record<string, string> {
 }
 
 function batchFromEnv(env: NodeJS.ProcessEnv): { delayMs?: number; maxQueue?: number; maxBatch?: number } {
-  const read = (name: string): number | undefined => {
-    const text = env[name]?.trim();
-    if (text === undefined || text === "") return undefined;
-    const value = Number(text);
-    if (!Number.isInteger(value) || value <= 0) {
-      throw FlotillaError.of(FlotillaCodes.CONFIG, `${name} must be a positive integer, not "${text}"`);
-    }
-    return value;
-  };
   const out: { delayMs?: number; maxQueue?: number; maxBatch?: number } = {};
-  const delayMs = read("OTEL_BSP_SCHEDULE_DELAY");
-  const maxQueue = read("OTEL_BSP_MAX_QUEUE_SIZE");
-  const maxBatch = read("OTEL_BSP_MAX_EXPORT_BATCH_SIZE");
+  const delayMs = envPositiveInt(env, "OTEL_BSP_SCHEDULE_DELAY");
+  const maxQueue = envPositiveInt(env, "OTEL_BSP_MAX_QUEUE_SIZE");
+  const maxBatch = envPositiveInt(env, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE");
   if (delayMs !== undefined) out.delayMs = delayMs;
   if (maxQueue !== undefined) out.maxQueue = maxQueue;
   if (maxBatch !== undefined) out.maxBatch = maxBatch;
