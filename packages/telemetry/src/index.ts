@@ -10,12 +10,11 @@ export type { LiveMetrics } from "./live-metrics.js";
 export { liveMetrics } from "./live-metrics.js";
 export type { MetricsMiddleware, MetricsOptions } from "./metrics.js";
 export { DEFAULT_BUCKETS, metrics, renderMetrics } from "./metrics.js";
-export { ExportQueue, type ExportQueueOptions, type ExportStats } from "./recorder/export-queue.js";
-export { LightTracer, type LightTracerOptions, LightTracerProvider } from "./recorder/light-tracer.js";
-export { RecordingSpan, type SpanDefaults, type SpanSink } from "./recorder/recording-span.js";
-export { SAMPLERS, samplerFromEnv } from "./recorder/sampler-from-env.js";
+export type { ExportStats } from "./recorder/export-queue.js";
+export { LightTracer, type LightTracerOptions } from "./recorder/light-tracer.js";
+export type { SpanDefaults, SpanSink } from "./recorder/recording-span.js";
+export { samplerFromEnv } from "./recorder/sampler-from-env.js";
 export {
-  otlpExporterFromEnv,
   type TraceRecorder,
   type TraceRecorderOptions,
   type TraceRecorderStats,

@@ -1,5 +1,5 @@
 /**
- * @module Flotilla's tracer: OpenTelemetry's `Tracer` and `TracerProvider` interfaces over
+ * @module Flotilla's tracer: OpenTelemetry's `Tracer` interface over
  * `RecordingSpan`, so instrumentations written against the standard API record into Flotilla's sinks.
  * Every span is recorded; the sampler's decision only sets the sampled flag, which decides what leaves
  * the process over OTLP (the embedded store keeps unsampled traces that fail or run slow).
@@ -13,7 +13,6 @@ import {
   SpanKind,
   type SpanOptions,
   type Tracer,
-  type TracerProvider,
   trace,
 } from "@opentelemetry/api";
 import { type Sampler, SamplingDecision } from "@opentelemetry/sdk-trace-base";
@@ -118,17 +117,4 @@ function isValid(sc: SpanContext): boolean {
   return (
     sc.traceId.length === 32 && sc.spanId.length === 16 && sc.traceId !== INVALID_TRACE && sc.spanId !== INVALID_SPAN
   );
-}
-
-/** A provider handing out one `LightTracer` whatever scope asks (the scope is not recorded per span). */
-export class LightTracerProvider implements TracerProvider {
-  readonly tracer: LightTracer;
-
-  constructor(options: LightTracerOptions) {
-    this.tracer = new LightTracer(options);
-  }
-
-  getTracer(): Tracer {
-    return this.tracer;
-  }
 }

@@ -33,7 +33,7 @@ export class Resources {
   }
 }
 
-export function hrTime(ms: number): HrTime {
+function hrTime(ms: number): HrTime {
   const seconds = Math.floor(ms / 1000);
   return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
 }

@@ -33,7 +33,7 @@ export interface SpanDefaults {
 // Wall-clock milliseconds with sub-millisecond precision, without a Date per reading.
 const ORIGIN = performance.timeOrigin;
 
-export function nowMs(): number {
+function nowMs(): number {
   return ORIGIN + performance.now();
 }
 
