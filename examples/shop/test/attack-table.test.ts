@@ -291,6 +291,23 @@ const attacks: Attack[] = [
     status: 431,
   },
   {
+    // A head that overflows only in a later read: the bytes Node hands over no longer show the method, so
+    // the answer has no body at all (one that a HEAD client would misread), and says so.
+    name: "HEAD whose 20 KiB path arrives in three writes (431 with content-length 0)",
+    send: async () => {
+      const path = `/api/v1/products/${"a".repeat(10 * 1024)}`;
+      const answer = await rawExchange(
+        shop.url,
+        ["HEAD ", path, `${"a".repeat(10 * 1024)} HTTP/1.1\r\nHost: shop\r\n\r\n`],
+        { gapMs: 50 },
+      );
+      expect(answer.headers["content-length"]).toBe("0");
+      expect(answer.body).toBe("");
+      return answer;
+    },
+    status: 431,
+  },
+  {
     name: "500 headers",
     send: () =>
       fetchAnswer(`${shop.url}/api/v1/me`, {

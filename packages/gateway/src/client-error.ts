@@ -32,13 +32,29 @@ export function clientErrorHandler(log: Host["log"]) {
     const headers = Object.entries(responseHeaders(ids))
       .map(([name, value]) => `${name}: ${value}\r\n`)
       .join("");
-    // An answer to HEAD has no body (its length is announced, not sent), or the client reads the body as
-    // the next answer's bytes.
-    const raw = err.rawPacket;
-    const head = Buffer.isBuffer(raw) && raw.subarray(0, 5).toString("latin1") === "HEAD ";
+    const sendBody = mayHaveBody(err.rawPacket, socket);
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n` +
-        `content-length: ${Buffer.byteLength(body)}\r\n${headers}\r\n${head ? "" : body}`,
+        `content-length: ${sendBody ? Buffer.byteLength(body) : 0}\r\n${headers}\r\n${sendBody ? body : ""}`,
     );
   };
+}
+
+/** A request line's start: a method (any token, as a refused one may be) and a space. */
+const REQUEST_START = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,32} /;
+
+/**
+ * Whether the answer may carry its JSON body. An answer to HEAD must not (its length is announced, not
+ * sent), or the client reads the body as the next answer's bytes. Node hands over the bytes it could not
+ * parse: when they begin the request (a method token, or the connection's first bytes), they tell
+ * whether it is a HEAD. When they are a later part of it (a head that arrived over several reads and
+ * overflowed in the last), the method is unknown, and the answer has no body (`content-length: 0`),
+ * which every client reads right. A timeout has no bytes: its answer keeps the body (a HEAD trickled past
+ * the request timeout is the one client that reads it wrong, on a connection that closes anyway).
+ */
+function mayHaveBody(raw: unknown, socket: Socket): boolean {
+  if (!Buffer.isBuffer(raw)) return true;
+  const start = raw.subarray(0, 33).toString("latin1");
+  if (start.startsWith("HEAD ")) return false;
+  return REQUEST_START.test(start) || socket.bytesRead === raw.length;
 }
