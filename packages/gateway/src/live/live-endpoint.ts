@@ -62,7 +62,7 @@ export function installLive(app: FastifyInstance, deps: LiveDeps, options: LiveO
       state.release();
     }
     const resume = resumeOf(req.headers["last-event-id"], req.query as RequestView["query"]);
-    hub.admit(user);
+    admit(user, exchange);
     // From here the answer is ours to write, as a stream; the connection leaves the request ceiling,
     // which is for calls, and counts against the live limits instead.
     reply.hijack();
@@ -71,6 +71,17 @@ export function installLive(app: FastifyInstance, deps: LiveDeps, options: LiveO
     const connection = hub.open(user, sink, resume);
     reply.raw.once("close", () => hub.detach(connection));
   });
+
+  /** A refusal says when to try again: the client's reconnection delay (rounded up to whole seconds). */
+  const retryAfter = String(Math.max(1, Math.ceil(settings.retryMs / 1000)));
+  const admit = (user: string, exchange: Exchange): void => {
+    try {
+      hub.admit(user);
+    } catch (err) {
+      exchange.setHeader("retry-after", retryAfter);
+      throw err;
+    }
+  };
 
   const sockets = new WebSocketServer({ noServer: true, maxPayload: 1024 });
   app.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -94,7 +105,7 @@ export function installLive(app: FastifyInstance, deps: LiveDeps, options: LiveO
     let user: string;
     try {
       user = await userOf(exchange);
-      hub.admit(user);
+      admit(user, exchange);
     } catch (err) {
       refuse(socket, err, ids, exchange.headers);
       return;

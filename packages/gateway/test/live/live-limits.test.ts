@@ -6,6 +6,7 @@ import { connect, type Socket } from "node:net";
 import { action, createHost, defineContract, defineService, EVERYONE, event, type Host } from "@flotilla/core";
 import { waitFor } from "@flotilla/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { z } from "zod";
 import { createGateway, type Gateway, type LiveMetrics, type Policy } from "../../src/index.js";
 
@@ -119,16 +120,49 @@ describe("live push limits", () => {
     await waitFor(() => counts.closed === counts.opened, { what: "the connection to be forgotten" });
   }, 60_000);
 
+  it("drops a WebSocket client that stops reading, too", async () => {
+    const before = counts.dropped;
+    const ws = new WebSocket(`${url.replace("http", "ws")}/live`, { headers: { "x-user": "slow-ws" } });
+    await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+    ws.pause(); // stops reading from the socket: frames pile up in the kernel, then in the gateway
+    await host.call(news.publish, { user: "slow-ws", count: 2_000, size: 8 * 1024 });
+    await waitFor(() => counts.dropped === before + 1, { timeoutMs: 30_000, what: "the slow WebSocket to be dropped" });
+    ws.terminate();
+    await waitFor(() => counts.closed === counts.opened, { what: "the connection to be forgotten" });
+  }, 60_000);
+
+  it("refuses a WebSocket past the limits with the same codes and Retry-After", async () => {
+    const held = [rawLive(url, "u1"), rawLive(url, "u1")];
+    await waitFor(() => held.every((c) => c.text().includes("event: ready")), { what: "two connections" });
+    const ws = new WebSocket(`${url.replace("http", "ws")}/live`, { headers: { "x-user": "u1" } });
+    const refusal = await new Promise<{ status: number; retryAfter: string | undefined; body: string }>((resolve) => {
+      ws.once("unexpected-response", (_req, res) => {
+        let body = "";
+        res.on("data", (d: Buffer) => {
+          body += d.toString();
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers["retry-after"], body }));
+      });
+    });
+    expect(refusal).toMatchObject({ status: 429, retryAfter: "3" });
+    expect(JSON.parse(refusal.body).error.code).toBe("FLOTILLA_TOO_MANY_LIVE_CONNECTIONS");
+    for (const c of held) c.socket.destroy();
+    await waitFor(() => counts.closed === counts.opened, { what: "the connections to be forgotten" });
+  });
+
   it("limits connections per user (429) and in total (503), with the gateway's error body", async () => {
+    const { refusedUser, refusedTotal } = counts;
     const held = [rawLive(url, "u1"), rawLive(url, "u1"), rawLive(url, "u2")];
     await waitFor(() => held.every((c) => c.text().includes("event: ready")), { what: "three connections" });
     const third = await fetch(`${url}/live`, { headers: { "x-user": "u1" } });
     expect(third.status).toBe(429);
+    expect(third.headers.get("retry-after")).toBe("3");
     expect(((await third.json()) as { error: { code: string } }).error.code).toBe("FLOTILLA_TOO_MANY_LIVE_CONNECTIONS");
     const full = await fetch(`${url}/live`, { headers: { "x-user": "u3" } });
     expect(full.status).toBe(503);
+    expect(full.headers.get("retry-after")).toBe("3");
     expect(((await full.json()) as { error: { code: string } }).error.code).toBe("FLOTILLA_LIVE_FULL");
-    expect(counts).toMatchObject({ refusedUser: 1, refusedTotal: 1 });
+    expect(counts).toMatchObject({ refusedUser: refusedUser + 1, refusedTotal: refusedTotal + 1 });
     for (const c of held) c.socket.destroy();
     await waitFor(() => counts.closed === counts.opened, { what: "the connections to be forgotten" });
   });
