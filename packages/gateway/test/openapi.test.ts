@@ -26,6 +26,11 @@ const shapes = defineContract({
       output: z.object({ id: z.string(), at: z.date() }),
     }),
     forget: action({ input: z.object({ id: z.string() }), output: z.undefined() }),
+    order: action({
+      input: z.object({ tree: z.string() }),
+      output: z.object({ orderId: z.string() }),
+      idempotencyKey: true,
+    }),
   },
   errors: { SHAPE_TAKEN: "ALREADY_EXISTS" },
 });
@@ -39,6 +44,12 @@ const shapeRoutes = [
     policies: [authenticated(), requireRole("admin")],
   }),
   route({ method: "DELETE", path: "/stamps/:id", action: shapes.forget, policies: [authenticated()] }),
+  route({
+    method: "POST",
+    path: "/orders",
+    action: shapes.order,
+    accepted: { location: (o) => `/orders/${o.orderId}` },
+  }),
 ];
 
 /** A stand-in authentication policy that documents bearer and API-key credentials. */
@@ -55,6 +66,22 @@ async function validated(doc: OpenApiDocument): Promise<void> {
 }
 
 describe("the OpenAPI document", () => {
+  it("documents an accepted route's Location and an idempotent action's Idempotency-Key and its refusals", async () => {
+    const doc: Json = openApiDocument(info, shapeRoutes, []);
+    await validated(doc);
+    const op = doc.paths["/orders"].post;
+    expect(op.responses["202"].headers.location).toEqual({ $ref: "#/components/headers/Location" });
+    expect(op.parameters).toContainEqual(
+      expect.objectContaining({ name: "Idempotency-Key", in: "header", required: false }),
+    );
+    expect(op.responses["422"].description).toContain("FLOTILLA_IDEMPOTENCY_KEY_REUSED");
+    expect(op.responses["400"].description).toContain("FLOTILLA_IDEMPOTENCY_KEY_INVALID");
+    const plain = doc.paths["/trees"].post;
+    expect(plain.responses["201"].headers.location).toBeUndefined();
+    expect(plain.parameters).toBeUndefined();
+    expect(plain.responses["422"]).toBeUndefined();
+  });
+
   it("is valid OpenAPI 3.1 for the test routes and for schemas zod cannot fully express", async () => {
     await validated(openApiDocument(info, [...testRoutes, ...shapeRoutes], [login]));
     await validated(openApiDocument(info, testRoutes, []));

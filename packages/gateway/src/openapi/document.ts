@@ -40,6 +40,16 @@ const STATUS_TEXT: Record<number, string> = {
   504: "Timed out",
 };
 
+/** The header an action that keeps answers by key reads (see docs/data.md, "Idempotency keys"). */
+const IDEMPOTENCY_KEY_PARAMETER: JsonSchema = {
+  name: "Idempotency-Key",
+  in: "header",
+  required: false,
+  description:
+    "Repeating a request with the same key (and the same input) gets the first answer again instead of doing the work twice; the same key with another input is refused (422)",
+  schema: { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x20-\\x7e]+$" },
+};
+
 const ID_HEADERS = {
   "x-trace-id": { $ref: "#/components/headers/TraceId" },
   "x-correlation-id": { $ref: "#/components/headers/CorrelationId" },
@@ -72,6 +82,7 @@ export function openApiDocument(
         TraceId: { description: "The request's trace id (W3C trace context)", schema: { type: "string" } },
         CorrelationId: { description: "The caller's x-correlation-id, or a new one", schema: { type: "string" } },
         RetryAfter: { description: "Seconds to wait before retrying", schema: { type: "integer", minimum: 0 } },
+        Location: { description: "Where to follow the work this request started", schema: { type: "string" } },
       },
       ...(credentials.size > 0 ? { securitySchemes } : {}),
     },
@@ -115,6 +126,7 @@ function operation(
       content: { "application/json": { schema: withoutProperties(input, pathNames) } },
     };
   }
+  if (action.idempotencyKey !== undefined) parameters.push(IDEMPOTENCY_KEY_PARAMETER);
   if (parameters.length > 0) op.parameters = parameters;
   op.responses = { ...success(route, schemas), ...errors(route, policyErrors) };
   if (credentials.size > 0) {
@@ -125,6 +137,8 @@ function operation(
   return op;
 }
 
+const LOCATION_HEADER = { $ref: "#/components/headers/Location" };
+
 function success(route: Route, schemas: Record<string, JsonSchema>): JsonSchema {
   const { action } = route;
   if (neverSucceeds(action.output)) return {};
@@ -134,10 +148,11 @@ function success(route: Route, schemas: Record<string, JsonSchema>): JsonSchema 
     return { [status]: { description: "Done; no content", headers: ID_HEADERS } };
   }
   const schema = jsonSchemaOf(action.output, "output", `${action.fqn}.output`, schemas);
+  const headers = route.location === undefined ? ID_HEADERS : { ...ID_HEADERS, location: LOCATION_HEADER };
   return {
     [route.status]: {
       description: action.description ?? "Success",
-      headers: ID_HEADERS,
+      headers,
       content: { "application/json": { schema } },
     },
   };

@@ -42,6 +42,12 @@ const BODY: readonly DocumentedError[] = [
   GatewayCodes.UNSUPPORTED_MEDIA_TYPE,
 ];
 
+/** An action that keeps answers by `Idempotency-Key` refuses a malformed key, and a key reused with another input. */
+const IDEMPOTENCY: readonly DocumentedError[] = [
+  FlotillaCodes.IDEMPOTENCY_KEY_INVALID,
+  FlotillaCodes.IDEMPOTENCY_KEY_REUSED,
+];
+
 export interface ErrorAnswer {
   readonly status: number;
   readonly codes: readonly string[];
@@ -58,6 +64,7 @@ export function errorAnswers(route: Route, fromPolicies: readonly DocumentedErro
   const all: DocumentedError[] = [
     ...ALWAYS,
     ...(BODY_METHODS.has(route.method) ? BODY : []),
+    ...(route.action.idempotencyKey === undefined ? [] : IDEMPOTENCY),
     ...fromPolicies,
     ...contract,
   ];
