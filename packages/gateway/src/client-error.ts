@@ -12,6 +12,12 @@ type ConnectionError = Error & { code?: string; rawPacket?: unknown };
 export function clientErrorHandler(log: Host["log"]) {
   return (err: ConnectionError, socket: Socket): void => {
     if (err.code === "ECONNRESET" || socket.destroyed) return;
+    // A TLS handshake that failed or never finished: no HTTP answer can reach the client, and one written
+    // anyway would wait for the handshake forever, holding the socket.
+    if (err.code?.startsWith("ERR_TLS_") || err.code?.startsWith("ERR_SSL_")) {
+      socket.destroy();
+      return;
+    }
     const fe =
       err.code === "HPE_HEADER_OVERFLOW"
         ? FlotillaError.of(GatewayCodes.HEADERS_TOO_LARGE, "request headers are too large")

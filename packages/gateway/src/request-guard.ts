@@ -36,6 +36,13 @@ export function headRefusal(req: IncomingMessage, limits: GatewayLimits): Flotil
       details: { limit: limits.maxHeaders },
     });
   }
+  // HTTP/1.1 heads are measured by Node's parser as they arrive; HTTP/2 only advertises the limit (the
+  // SETTINGS_MAX_HEADER_LIST_SIZE a peer may ignore), so the decoded header list is measured here.
+  if (req.httpVersionMajor === 2 && headerListBytes(req.rawHeaders) > limits.maxHeaderBytes) {
+    return FlotillaError.of(GatewayCodes.HEADERS_TOO_LARGE, "request headers are too large", {
+      details: { limit: limits.maxHeaderBytes },
+    });
+  }
   const problem = pathProblem(req.url ?? "/");
   if (problem !== undefined) {
     return FlotillaError.of(GatewayCodes.BAD_PATH, "the request path is not acceptable", {
@@ -47,6 +54,13 @@ export function headRefusal(req: IncomingMessage, limits: GatewayLimits): Flotil
     return bodyTooLarge(limits.bodyLimitBytes);
   }
   return undefined;
+}
+
+/** Names and values, decoded, as HTTP/1.1 would carry them (pseudo-headers included). */
+function headerListBytes(raw: readonly string[]): number {
+  let bytes = 0;
+  for (const field of raw) bytes += field.length;
+  return bytes;
 }
 
 export function bodyTooLarge(limit: number): FlotillaError {

@@ -45,4 +45,6 @@ export function applyHttp1Limits(server: Http2SecureServer, limits: GatewayLimit
   s.headersTimeout = limits.headersTimeoutMs;
   s.requestTimeout = limits.requestTimeoutMs;
   s.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  // How often Node checks those timeouts (30 s by default): read when the server starts listening.
+  s.connectionsCheckingInterval = timeoutCheckIntervalMs(limits);
 }
