@@ -1,5 +1,6 @@
 /** @module Contracts: a service's actions and events, each with a zod schema and a version. */
 import type { z } from "zod";
+import type { Everyone } from "./audience.js";
 import { FlotillaCodes, FlotillaError, type Status } from "./errors.js";
 
 export type Schema = z.ZodType;
@@ -55,8 +56,9 @@ export interface EventOptions<S extends Schema> {
   /**
    * The user an event concerns, from its data (e.g. `(d) => d.customerId`): the emitter marks each
    * event with it (`flotilla-audience` header), and the gateway's live push delivers it to that user only.
+   * `EVERYONE` marks an event for every signed-in caller (an announcement); undefined, for no one.
    */
-  audience?(data: z.output<S>): string | undefined;
+  audience?(data: z.output<S>): string | Everyone | undefined;
 }
 
 export interface EventRef<S extends Schema = Schema> {
@@ -69,7 +71,7 @@ export interface EventRef<S extends Schema = Schema> {
   readonly schema: S;
   readonly description: string | undefined;
   /** Who the event concerns (see EventOptions.audience); absent for events that concern no one user. */
-  audience?(data: z.output<S>): string | undefined;
+  audience?(data: z.output<S>): string | Everyone | undefined;
 }
 
 /** What `action()` returns before `defineContract` binds it to a service name. */

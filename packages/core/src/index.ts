@@ -2,7 +2,8 @@
 
 export type { Logger } from "pino";
 export { canAccess } from "./access.js";
-export { AUDIENCE_USER_PREFIX, audienceHeaders, audienceOf } from "./audience.js";
+export type { Everyone } from "./audience.js";
+export { AUDIENCE_EVERYONE_MARK, AUDIENCE_USER_PREFIX, audienceHeaders, audienceOf, EVERYONE } from "./audience.js";
 export { isInstanceFailure } from "./balancing/instance-failure.js";
 export { KeyAffinityStrategy } from "./balancing/key-affinity-strategy.js";
 export type { LatencyAwareOptions } from "./balancing/latency-aware-strategy.js";

@@ -5,6 +5,7 @@
 import {
   audienceOf,
   type Delivery,
+  EVERYONE,
   type EventEnvelope,
   FlotillaError,
   type Host,
@@ -176,7 +177,7 @@ export class LiveHub {
     const position = delivery.position ?? { stream: this.localStream, seq: ++this.localSeq };
     if ((this.heads.get(position.stream) ?? 0) < position.seq) this.heads.set(position.stream, position.seq);
     const user = audienceOf(event.headers);
-    if (user === undefined) return; // concerns no one user: not pushed
+    if (user === undefined) return; // concerns no one: not pushed
     const entry: LiveEntry = {
       user,
       stream: position.stream,
@@ -188,8 +189,8 @@ export class LiveHub {
       evicted: false,
     };
     this.buffer.add(entry);
-    const mine = this.byUser.get(user);
-    if (mine === undefined) return;
+    const receivers = user === EVERYONE ? this.count : (this.byUser.get(user)?.size ?? 0);
+    if (receivers === 0) return;
     const span = this.host.tracer?.startSpan(
       `live push ${event.type}`,
       {
@@ -197,12 +198,17 @@ export class LiveHub {
         attributes: {
           "flotilla.service": "gateway",
           "messaging.message.id": event.id,
-          "flotilla.live.connections": mine.size,
+          "flotilla.live.connections": receivers,
+          ...(user === EVERYONE ? { "flotilla.live.audience": "everyone" } : {}),
         },
       },
       parentOf(event),
     );
-    for (const connection of mine) this.push(connection, entry);
+    if (user === EVERYONE) {
+      for (const set of this.byUser.values()) for (const connection of set) this.push(connection, entry);
+    } else {
+      for (const connection of this.byUser.get(user) ?? []) this.push(connection, entry);
+    }
     span?.end();
   };
 

@@ -1,8 +1,10 @@
 /** @module The recent marked events a gateway keeps so a caller who reconnects gets what it missed, bounded. */
+import { EVERYONE, type Everyone } from "@flotilla/core";
 
 /** One event as live push keeps and sends it. */
 export interface LiveEntry {
-  readonly user: string;
+  /** The user it is marked for, or EVERYONE (kept once, replayed to every caller). */
+  readonly user: string | Everyone;
   readonly stream: string;
   readonly seq: number;
   /** When the gateway received it (epoch ms), for the age bound. */
@@ -13,6 +15,8 @@ export interface LiveEntry {
   readonly data: unknown;
   /** Evicted by its user's bound before the global one reached it. */
   evicted: boolean;
+  /** Arrival order at this buffer (set by `add`): a user's and everyone's entries replay interleaved by it. */
+  arrival?: number;
 }
 
 export interface ReplayBounds {
@@ -30,7 +34,8 @@ export interface ReplayBounds {
 export class ReplayBuffer {
   private all: LiveEntry[] = [];
   private head = 0;
-  private readonly byUser = new Map<string, LiveEntry[]>();
+  private readonly byUser = new Map<string | Everyone, LiveEntry[]>();
+  private arrivals = 0;
 
   constructor(private readonly bounds: ReplayBounds) {}
 
@@ -39,6 +44,7 @@ export class ReplayBuffer {
   }
 
   add(entry: LiveEntry): void {
+    entry.arrival = ++this.arrivals;
     this.all.push(entry);
     let mine = this.byUser.get(entry.user);
     if (mine === undefined) {
@@ -51,12 +57,18 @@ export class ReplayBuffer {
     this.prune(entry.at);
   }
 
-  /** The user's kept entries after `after` (stream → last sequence seen; a stream not named: all of it), oldest first. */
+  /**
+   * The user's kept entries and everyone's after `after` (stream → last sequence seen; a stream not
+   * named: all of it), oldest first. Everyone's entries are bounded like one user's.
+   */
   since(user: string, after: ReadonlyMap<string, number>, now: number): LiveEntry[] {
     this.prune(now);
-    const mine = this.byUser.get(user);
-    if (mine === undefined) return [];
-    return mine.filter((e) => e.seq > (after.get(e.stream) ?? 0));
+    const missed = (e: LiveEntry) => e.seq > (after.get(e.stream) ?? 0);
+    const mine = this.byUser.get(user)?.filter(missed) ?? [];
+    const all = this.byUser.get(EVERYONE)?.filter(missed) ?? [];
+    if (all.length === 0) return mine;
+    if (mine.length === 0) return all;
+    return [...mine, ...all].sort((a, b) => (a.arrival as number) - (b.arrival as number));
   }
 
   /** Drops entries older than the age bound. */

@@ -3,7 +3,7 @@
  * the bound), connections per user and in total are limited, heartbeats flow, unmarked events go nowhere.
  */
 import { connect, type Socket } from "node:net";
-import { action, createHost, defineContract, defineService, event, type Host } from "@flotilla/core";
+import { action, createHost, defineContract, defineService, EVERYONE, event, type Host } from "@flotilla/core";
 import { waitFor } from "@flotilla/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -16,15 +16,20 @@ const news = defineContract({
       input: z.object({ user: z.string().optional(), count: z.number().int(), size: z.number().int() }),
       output: z.undefined(),
     }),
+    announce: action({ input: z.object({ text: z.string() }), output: z.undefined() }),
   },
   events: {
     Story: event({ schema: z.object({ user: z.string().optional(), text: z.string() }), audience: (s) => s.user }),
+    Announcement: event({ schema: z.object({ text: z.string() }), audience: () => EVERYONE }),
   },
 });
 const newsService = defineService(news, {
   actions: {
     async publish({ user, count, size }, ctx) {
       for (let i = 0; i < count; i++) await ctx.emit(news.Story, { ...(user ? { user } : {}), text: "x".repeat(size) });
+    },
+    async announce({ text }, ctx) {
+      await ctx.emit(news.Announcement, { text });
     },
   },
 });
@@ -54,11 +59,14 @@ function countingMetrics() {
 }
 
 /** A raw HTTP client: sends the request, keeps what arrives until paused. */
-function rawLive(url: string, user: string): { socket: Socket; text: () => string } {
+function rawLive(url: string, user: string, lastEventId?: string): { socket: Socket; text: () => string } {
   const { hostname, port } = new URL(url);
   let text = "";
+  const resume = lastEventId === undefined ? "" : `last-event-id: ${lastEventId}\r\n`;
   const socket = connect(Number(port), hostname, () => {
-    socket.write(`GET /live HTTP/1.1\r\nhost: ${hostname}\r\nx-user: ${user}\r\naccept: text/event-stream\r\n\r\n`);
+    socket.write(
+      `GET /live HTTP/1.1\r\nhost: ${hostname}\r\nx-user: ${user}\r\naccept: text/event-stream\r\n${resume}\r\n`,
+    );
   });
   socket.on("data", (d) => {
     text += d.toString();
@@ -82,7 +90,7 @@ describe("live push limits", () => {
       accessLog: false,
       live: {
         path: "/live",
-        events: [news.Story],
+        events: [news.Story, news.Announcement],
         heartbeatMs: 20,
         maxBufferedBytes: 16 * 1024,
         maxConnectionsPerUser: 2,
@@ -141,5 +149,28 @@ describe("live push limits", () => {
     expect(u2.text()).not.toContain("xxxxxxx");
     u1.socket.destroy();
     u2.socket.destroy();
+  });
+
+  it("pushes an event marked for EVERYONE to every connection, and replays it to a caller resuming", async () => {
+    await waitFor(() => counts.closed === counts.opened, { what: "earlier connections to be forgotten" });
+    const u1 = rawLive(url, "u1");
+    const u2 = rawLive(url, "u2");
+    await waitFor(() => u1.text().includes("event: ready") && u2.text().includes("event: ready"), { what: "ready" });
+    const readyId = /event: ready\nid: (\S*)/.exec(u2.text())?.[1] as string;
+    await host.call(news.announce, { text: "sale-starts" });
+    await host.call(news.publish, { user: "u2", count: 1, size: 9 });
+    await host.call(news.announce, { text: "sale-ends" });
+    for (const c of [u1, u2]) await waitFor(() => c.text().includes("sale-ends"), { what: "both announcements" });
+    expect(u1.text()).toContain("sale-starts");
+    expect(u1.text()).not.toContain("xxxxxxxxx");
+    u2.socket.destroy();
+    await waitFor(() => counts.closed === counts.opened - 1, { what: "u2's connection to be forgotten" });
+    // Resumed from before all three: its own story and both announcements, in the order they came.
+    const again = rawLive(url, "u2", readyId);
+    await waitFor(() => again.text().includes("sale-ends"), { what: "the replay" });
+    const order = ["sale-starts", "xxxxxxxxx", "sale-ends"].map((t) => again.text().indexOf(t));
+    expect(order.every((at, i) => at > 0 && (i === 0 || at > (order[i - 1] as number)))).toBe(true);
+    u1.socket.destroy();
+    again.socket.destroy();
   });
 });
