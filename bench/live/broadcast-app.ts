@@ -3,14 +3,15 @@
  * emits one announcement, pushed live to its audience, behind a gateway that authenticates bearer
  * tokens of a test issuer. Nothing else runs in it, so the gateway's memory and time are live push's.
  */
+
+import { defineApp, type FlotillaApp } from "@flotilla/app";
 import { createTokenVerifier, staticKeys } from "@flotilla/auth";
-import { action, defineContract, defineService, event } from "@flotilla/core";
+import { action, defineContract, defineService, EVERYONE, event } from "@flotilla/core";
 import { authenticate, authenticated, route } from "@flotilla/gateway";
 import type { JWK } from "jose";
 import { z } from "zod";
-import { defineApp, type FlotillaApp } from "@flotilla/app";
 import { AUDIENCE, ISSUER } from "../../packages/auth/test/support/keys.js";
-import { BROADCAST_PATH, BROADCAST_TEXT, type LiveAudience, LIVE_PATH, monotonicUs } from "./cases.js";
+import { BROADCAST_PATH, BROADCAST_TEXT, LIVE_PATH, type LiveAudience, monotonicUs } from "./cases.js";
 
 /** The one user every connection signs in as in the `one-user` audience. */
 export const FANOUT_USER = "fanout-reader";
@@ -32,7 +33,7 @@ export function broadcastApp(options: BroadcastAppOptions): FlotillaApp {
     events: {
       Announcement: event({
         schema: z.object({ round: z.number().int(), sentAtUs: z.number(), text: z.string() }),
-        audience: () => FANOUT_USER,
+        audience: () => (options.audience === "everyone" ? EVERYONE : FANOUT_USER),
       }),
     },
   });
@@ -52,7 +53,9 @@ export function broadcastApp(options: BroadcastAppOptions): FlotillaApp {
     name: "live-fanout",
     services: [service],
     gateway: {
-      routes: [route({ method: "POST", path: BROADCAST_PATH, action: announcements.broadcast, policies: [authenticated()] })],
+      routes: [
+        route({ method: "POST", path: BROADCAST_PATH, action: announcements.broadcast, policies: [authenticated()] }),
+      ],
       policies: ({ edge }) => [authenticate({ tokens, edge })],
       live: {
         path: LIVE_PATH,

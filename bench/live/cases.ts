@@ -41,7 +41,8 @@ export function parseCases(list: string): LiveCase[] {
     .filter(Boolean)
     .map((name) => {
       const found = all.find(([n]) => n === name);
-      if (found === undefined) throw new Error(`unknown live case "${name}" (known: ${all.map(([n]) => n).join(", ")})`);
+      if (found === undefined)
+        throw new Error(`unknown live case "${name}" (known: ${all.map(([n]) => n).join(", ")})`);
       return found[1];
     });
 }

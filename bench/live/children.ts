@@ -21,7 +21,12 @@ export interface Child {
 type Reply = { id: number; result?: unknown; error?: string };
 
 /** Starts `bench/live/<script>` and resolves once it answered its first request, `ready`. */
-export async function startChild(label: string, script: string, args: readonly string[], logFile: string): Promise<Child> {
+export async function startChild(
+  label: string,
+  script: string,
+  args: readonly string[],
+  logFile: string,
+): Promise<Child> {
   const file = fileURLToPath(new URL(`./${script}`, import.meta.url));
   const fd = openSync(logFile, "a");
   let child: ChildProcess;
@@ -43,7 +48,8 @@ export async function startChild(label: string, script: string, args: readonly s
   const exit = new Promise<void>((resolve) => {
     const gone = () => {
       exited = true;
-      for (const p of pending.values()) p.reject(new Error(`${label} exited (${child.exitCode ?? child.signalCode})\n${tail()}`));
+      for (const p of pending.values())
+        p.reject(new Error(`${label} exited (${child.exitCode ?? child.signalCode})\n${tail()}`));
       pending.clear();
       resolve();
     };
@@ -106,7 +112,8 @@ export function serveRequests(handlers: Record<string, (args: Record<string, unk
       .then(() => handler(msg))
       .then(
         (result) => process.send?.({ id: msg.id, result: result ?? null }),
-        (err: unknown) => process.send?.({ id: msg.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+        (err: unknown) =>
+          process.send?.({ id: msg.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
       );
   });
   process.once("disconnect", () => process.exit(0));

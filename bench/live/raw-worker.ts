@@ -7,7 +7,7 @@
  * `npx tsx bench/live/raw-worker.ts`
  */
 import { createServer, type ServerResponse } from "node:http";
-import { WebSocketServer, type WebSocket } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
 import { BROADCAST_PATH, BROADCAST_TEXT, LIVE_PATH, monotonicUs } from "./cases.js";
 import { serveRequests } from "./children.js";
 import { memoryAfterGc } from "./memory.js";
