@@ -73,6 +73,7 @@ const { values } = parseArgs({
     "live-clients": { type: "string", default: "2" },
     "live-rounds": { type: "string" },
     "live-gap-ms": { type: "string", default: "250" },
+    "live-profile": { type: "string" },
     quick: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
@@ -137,7 +138,8 @@ live (live push fan-out: one event to every open connection; server and clients 
   --live-audience=A  ${LIVE_AUDIENCES.join("|")}: how the Flotilla case reaches every connection (default everyone)
   --live-clients=N   client processes sharing the connections (default 2)
   --live-rounds=N    measured events, after 2 warm-up ones (default 20; 5 with --quick)
-  --live-gap-ms=MS   pause between one event's last delivery and the next event (default 250)`);
+  --live-gap-ms=MS   pause between one event's last delivery and the next event (default 250)
+  --live-profile=DIR  profile each server (CPU over the events, heap over the opening) into DIR`);
   process.exit(0);
 }
 
@@ -359,6 +361,7 @@ if (suites.includes("live")) {
       gapMs: Number(values["live-gap-ms"]),
       openConcurrency: 64,
       roundTimeoutMs: 30_000,
+      ...(values["live-profile"] === undefined ? {} : { profileDir: values["live-profile"] }),
     },
     (line) => console.error(line),
   );

@@ -11,6 +11,7 @@ import { broadcastApp } from "./broadcast-app.js";
 import { LIVE_AUDIENCES, type LiveAudience } from "./cases.js";
 import { serveRequests } from "./children.js";
 import { memoryAfterGc } from "./memory.js";
+import { profilerRequests } from "./profile-report.js";
 
 const { values } = parseArgs({
   options: {
@@ -40,4 +41,5 @@ process.once("SIGTERM", () => {
 serveRequests({
   ready: () => ({ url: running.url }),
   memory: () => memoryAfterGc(),
+  ...profilerRequests,
 });

@@ -11,6 +11,7 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { BROADCAST_PATH, BROADCAST_TEXT, LIVE_PATH, monotonicUs } from "./cases.js";
 import { serveRequests } from "./children.js";
 import { memoryAfterGc } from "./memory.js";
+import { profilerRequests } from "./profile-report.js";
 
 const streams = new Set<ServerResponse>();
 const sockets = new Set<WebSocket>();
@@ -69,4 +70,5 @@ process.once("SIGTERM", () => {
 serveRequests({
   ready: () => ({ url: `http://127.0.0.1:${address.port}` }),
   memory: () => memoryAfterGc(),
+  ...profilerRequests,
 });

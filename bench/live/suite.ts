@@ -14,6 +14,7 @@ import { BROADCAST_PATH, caseName, type LiveAudience, type LiveCase } from "./ca
 import { type Child, startChild } from "./children.js";
 import type { OpenResult, RoundResult } from "./client-worker.js";
 import type { MemorySample } from "./memory.js";
+import { CaseProfile } from "./profile-report.js";
 import { median, type Spread, spread } from "./stats.js";
 import { type FanoutTokens, fanoutTokens } from "./tokens.js";
 
@@ -32,6 +33,8 @@ export interface LiveSuiteOptions {
   readonly openConcurrency: number;
   /** How long a round waits for every connection to have the event before counting the rest missing. */
   readonly roundTimeoutMs: number;
+  /** Profile each server (see profile-report.ts) and keep the profiles in this directory. */
+  readonly profileDir?: string;
 }
 
 export interface RoundFigures extends Spread {
@@ -109,6 +112,8 @@ async function runCase(
     children.push(...clients);
 
     const before = await server.request<MemorySample>("memory");
+    const profile = o.profileDir === undefined ? undefined : new CaseProfile(server, o.profileDir, caseName(c));
+    await profile?.startHeap();
     const share = Math.ceil(o.connections / o.clients);
     const started = performance.now();
     const opens = await Promise.all(
@@ -132,13 +137,17 @@ async function runCase(
     log(
       `  ${opened} open in ${(openMs / 1000).toFixed(1)} s${Object.keys(failures).length ? `, failures ${JSON.stringify(failures)}` : ""}`,
     );
+    await profile?.stopHeap(opened, log);
     const open = await server.request<MemorySample>("memory");
 
     const rounds: RoundFigures[] = [];
     const all: number[] = [];
     let cpu = { server: 0, clients: 0 };
     for (let round = 0; round < o.warmupRounds + o.rounds; round++) {
-      if (round === o.warmupRounds) cpu = cpuOf(server, clients);
+      if (round === o.warmupRounds) {
+        await profile?.startCpu();
+        cpu = cpuOf(server, clients);
+      }
       const res = await fetch(new URL(BROADCAST_PATH, url), {
         method: "POST",
         headers: { authorization: `Bearer ${tokens.publisher}`, "content-type": "application/json" },
@@ -167,6 +176,7 @@ async function runCase(
       await sleep(o.gapMs);
     }
     const cpuAfter = cpuOf(server, clients);
+    await profile?.stopCpu(log);
     const after = await server.request<MemorySample>("memory");
     const malformed = (await Promise.all(clients.map((client) => client.request<number>("malformed")))).reduce(
       (a, b) => a + b,
