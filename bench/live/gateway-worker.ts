@@ -1,9 +1,8 @@
 /**
  * @module The Flotilla server of the live fan-out benchmark: `broadcastApp` run with `runApp`, as
  * `flotilla start` runs it (in-process transport with its event journal, tracing and metrics on), in a
- * process of its own so that its memory is the gateway's. Answers the suite's `memory` requests.
- *
- * `npx tsx bench/live/gateway-worker.ts --audience one-user --max-connections 10000 --jwk '{…}' --data-dir DIR`
+ * process of its own so that its memory is the gateway's. Started by the suite (`startChild`), whose
+ * requests (`memory`, the profiler's) it answers over IPC.
  */
 import { parseArgs } from "node:util";
 import { runApp } from "@flotilla/app";

@@ -2,9 +2,7 @@
  * @module The floor of the live fan-out benchmark: a bare Node server (node:http, and `ws` for
  * WebSockets) that keeps every open stream in a set and, on `POST /api/v1/broadcast`, writes one
  * pre-built message to each. No authentication, no ids per connection, no telemetry, no bounds: what
- * pushing the bytes alone costs.
- *
- * `npx tsx bench/live/raw-worker.ts`
+ * pushing the bytes alone costs. Started by the suite, like the gateway worker.
  */
 import { createServer, type ServerResponse } from "node:http";
 import { type WebSocket, WebSocketServer } from "ws";
