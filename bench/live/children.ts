@@ -10,6 +10,8 @@ import { fileURLToPath } from "node:url";
 export interface Child {
   readonly label: string;
   readonly pid: number;
+  /** What the child answered to `ready` (a server: its `url`). */
+  readonly info: Record<string, unknown>;
   /** Sends a command and resolves with the child's answer (rejects on its error, or if it exits). */
   request<T>(cmd: string, args?: Record<string, unknown>, timeoutMs?: number): Promise<T>;
   /** The last characters of its log, for an error report. */
@@ -20,7 +22,7 @@ export interface Child {
 
 type Reply = { id: number; result?: unknown; error?: string };
 
-/** Starts `bench/live/<script>` and resolves once it answered its first request, `ready`. */
+/** Starts `bench/live/<script>` and resolves once it answered its first request, `ready` (stopped if it does not). */
 export async function startChild(
   label: string,
   script: string,
@@ -63,7 +65,7 @@ export async function startChild(
     if (msg.error !== undefined) p.reject(new Error(`${label}: ${msg.error}`));
     else p.resolve(msg.result);
   });
-  const handle: Child = {
+  const handle: Omit<Child, "info"> = {
     label,
     pid: child.pid ?? -1,
     tail,
@@ -96,8 +98,13 @@ export async function startChild(
       clearTimeout(timer);
     },
   };
-  await handle.request("ready", {}, 60_000);
-  return handle;
+  try {
+    const info = await handle.request<Record<string, unknown>>("ready", {}, 60_000);
+    return { ...handle, info };
+  } catch (err) {
+    await handle.stop();
+    throw err;
+  }
 }
 
 /** In a child: answers the suite's requests with `handlers`; exits when the suite goes away. */

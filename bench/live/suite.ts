@@ -3,19 +3,16 @@
  * all of them, several rounds; per case the time to open the connections, the server's memory per
  * connection and the delivery latency of every connection. One case at a time (see bench/README.md).
  */
-
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-import { cpuMicros } from "../nats/cpu.js";
-import { BROADCAST_PATH, caseName, type LiveAudience, type LiveCase } from "./cases.js";
+import { caseName, type LiveAudience, type LiveCase } from "./cases.js";
 import { type Child, startChild } from "./children.js";
-import type { OpenResult, RoundResult } from "./client-worker.js";
 import type { MemorySample } from "./memory.js";
+import { openAll, pushRounds } from "./phases.js";
 import { CaseProfile } from "./profile-report.js";
-import { median, type Spread, spread } from "./stats.js";
+import { median, type Spread } from "./stats.js";
 import { type FanoutTokens, fanoutTokens } from "./tokens.js";
 
 export interface LiveSuiteOptions {
@@ -103,7 +100,7 @@ async function runCase(
           )
         : await startChild("raw server", "raw-worker.ts", [], join(dir, "server.log"));
     children.push(server);
-    const { url } = await server.request<{ url: string }>("ready");
+    const { url } = server.info as { url: string };
     const clients = await Promise.all(
       Array.from({ length: o.clients }, (_, i) =>
         startChild(`client ${i}`, "client-worker.ts", [], join(dir, `client-${i}.log`)),
@@ -114,89 +111,29 @@ async function runCase(
     const before = await server.request<MemorySample>("memory");
     const profile = o.profileDir === undefined ? undefined : new CaseProfile(server, o.profileDir, caseName(c));
     await profile?.startHeap();
-    const share = Math.ceil(o.connections / o.clients);
-    const started = performance.now();
-    const opens = await Promise.all(
-      clients.map((client, i) =>
-        client.request<OpenResult>(
-          "open",
-          {
-            url,
-            protocol: c.protocol,
-            tokens: tokens.readers.slice(i * share, (i + 1) * share),
-            concurrency: o.openConcurrency,
-          },
-          600_000,
-        ),
-      ),
-    );
-    const openMs = performance.now() - started;
-    const opened = opens.reduce((n, r) => n + r.opened, 0);
-    const failures: Record<string, number> = {};
-    for (const r of opens) for (const [k, v] of Object.entries(r.failures)) failures[k] = (failures[k] ?? 0) + v;
+    const opening = await openAll(clients, url, c, o, tokens.readers);
     log(
-      `  ${opened} open in ${(openMs / 1000).toFixed(1)} s${Object.keys(failures).length ? `, failures ${JSON.stringify(failures)}` : ""}`,
+      `  ${opening.opened} open in ${(opening.openMs / 1000).toFixed(1)} s` +
+        (Object.keys(opening.failures).length ? `, failures ${JSON.stringify(opening.failures)}` : ""),
     );
-    await profile?.stopHeap(opened, log);
+    await profile?.stopHeap(opening.opened, log);
     const open = await server.request<MemorySample>("memory");
-
-    const rounds: RoundFigures[] = [];
-    const all: number[] = [];
-    let cpu = { server: 0, clients: 0 };
-    for (let round = 0; round < o.warmupRounds + o.rounds; round++) {
-      if (round === o.warmupRounds) {
-        await profile?.startCpu();
-        cpu = cpuOf(server, clients);
-      }
-      const res = await fetch(new URL(BROADCAST_PATH, url), {
-        method: "POST",
-        headers: { authorization: `Bearer ${tokens.publisher}`, "content-type": "application/json" },
-        body: JSON.stringify({ round }),
-      });
-      if (!res.ok) throw new Error(`broadcast answered ${res.status}: ${await res.text()}`);
-      const got = await Promise.all(
-        clients.map((client) =>
-          client.request<RoundResult>("collect", { round, timeoutMs: o.roundTimeoutMs }, o.roundTimeoutMs + 30_000),
-        ),
-      );
-      if (round >= o.warmupRounds) {
-        const latencies = got.flatMap((g) => g.latenciesUs);
-        all.push(...latencies);
-        const figures = {
-          round: round - o.warmupRounds + 1,
-          ...spread(latencies),
-          missing: got.reduce((n, g) => n + g.missing, 0) - (o.connections - opened),
-          duplicates: got.reduce((n, g) => n + g.duplicates, 0),
-        };
-        rounds.push(figures);
-        log(
-          `  round ${figures.round}: p50 ${ms(figures.p50)} p99 ${ms(figures.p99)} max ${ms(figures.max)}, missing ${figures.missing}`,
-        );
-      }
-      await sleep(o.gapMs);
-    }
-    const cpuAfter = cpuOf(server, clients);
-    await profile?.stopCpu(log);
+    const pushing = await pushRounds(server, clients, url, o, {
+      publisher: tokens.publisher,
+      opened: opening.opened,
+      profile,
+      log,
+    });
     const after = await server.request<MemorySample>("memory");
-    const malformed = (await Promise.all(clients.map((client) => client.request<number>("malformed")))).reduce(
-      (a, b) => a + b,
-      0,
-    );
+    const malformed = await Promise.all(clients.map((client) => client.request<number>("malformed")));
     await Promise.all(clients.map((client) => client.request("close")));
     return {
       name: caseName(c),
       case: c,
-      opened,
-      openMs,
-      failures,
+      ...opening,
       memory: { before, open, after },
-      rounds,
-      overall: spread(all),
-      missing: rounds.reduce((n, r) => n + r.missing, 0),
-      duplicates: rounds.reduce((n, r) => n + r.duplicates, 0),
-      malformed,
-      serverCpuUsPerEvent: (cpuAfter.server - cpu.server) / o.rounds,
-      clientCpuUsPerEvent: (cpuAfter.clients - cpu.clients) / o.rounds,
+      ...pushing,
+      malformed: malformed.reduce((a, b) => a + b, 0),
     };
   } catch (err) {
     for (const child of children) log(`--- ${child.label} log ---\n${child.tail()}`);
@@ -207,17 +144,9 @@ async function runCase(
   }
 }
 
-function cpuOf(server: Child, clients: readonly Child[]) {
-  return { server: cpuMicros(server.pid), clients: clients.reduce((n, c) => n + cpuMicros(c.pid), 0) };
-}
-
 /** The median of the rounds' p99: one slow round (the shared machine) does not make the figure. */
 export function medianRoundP99(result: LiveCaseResult): number {
   return median(result.rounds.map((r) => r.p99));
-}
-
-function ms(us: number): string {
-  return `${(us / 1000).toFixed(1)} ms`;
 }
 
 /**
