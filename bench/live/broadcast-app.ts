@@ -8,9 +8,8 @@ import { defineApp, type FlotillaApp } from "@flotilla/app";
 import { createTokenVerifier, staticKeys } from "@flotilla/auth";
 import { action, defineContract, defineService, EVERYONE, event } from "@flotilla/core";
 import { authenticate, authenticated, route } from "@flotilla/gateway";
-import type { JWK } from "jose";
 import { z } from "zod";
-import { AUDIENCE, ISSUER } from "../../packages/auth/test/support/keys.js";
+import { AUDIENCE, ISSUER, type TestKey } from "../../packages/auth/test/support/keys.js";
 import { BROADCAST_PATH, BROADCAST_TEXT, LIVE_PATH, type LiveAudience, monotonicUs } from "./cases.js";
 
 /** The one user every connection signs in as in the `one-user` audience. */
@@ -19,7 +18,7 @@ export const FANOUT_USER = "fanout-reader";
 export interface BroadcastAppOptions {
   readonly audience: LiveAudience;
   /** The test issuer's public key: tokens signed with its private half are accepted. */
-  readonly jwk: JWK;
+  readonly jwk: TestKey["jwk"];
   /** Live connections the gateway admits (per user as well: one user holds them all in `one-user`). */
   readonly maxConnections: number;
 }
