@@ -10,6 +10,9 @@ import { goals, render, runSuite } from "./calls/suite.js";
 import { ACCESS_LOG, type AccessLog, EDGE_CASES, type EdgeCase, TOKEN_CACHE, type TokenCache } from "./edge/cases.js";
 import { edgeGoals, renderEdge, runEdgeSuite } from "./edge/suite.js";
 import { FAILOVER_CASES, type FailoverCase, renderFailover, runFailoverSuite } from "./failover/suite.js";
+import { caseName, LIVE_AUDIENCES, LIVE_CASES, type LiveAudience, parseCases } from "./live/cases.js";
+import { renderLive } from "./live/report.js";
+import { runLiveSuite } from "./live/suite.js";
 import { EVENT_IMPLS, isEventImpl, RAW_FEATURES } from "./nats/event-cases.js";
 import { eventGoals, renderEvents, runEventSuite } from "./nats/event-suite.js";
 import { RPC_EXTRA_IMPLS, RPC_IMPLS, type RpcImpl } from "./nats/rpc-cases.js";
@@ -22,7 +25,7 @@ import { SAGA_IMPLS, type SagaImpl } from "./saga/cases.js";
 import { renderSagas, sagaGoals } from "./saga/report.js";
 import { CHECKOUT_MODES, type CheckoutMode, runSagaSuite } from "./saga/suite.js";
 
-const SUITES = ["calls", "rpc", "events", "outbox", "replay", "failover", "edge", "saga"] as const;
+const SUITES = ["calls", "rpc", "events", "outbox", "replay", "failover", "edge", "saga", "live"] as const;
 type Suite = (typeof SUITES)[number];
 
 const { values } = parseArgs({
@@ -64,6 +67,13 @@ const { values } = parseArgs({
     "saga-checkout-in-flight": { type: "string", default: "1,10" },
     "saga-count": { type: "string", default: "500" },
     "saga-checkout-count": { type: "string", default: "200" },
+    "live-connections": { type: "string" },
+    "live-cases": { type: "string", default: LIVE_CASES.map(caseName).join(",") },
+    "live-audience": { type: "string", default: "everyone" },
+    "live-clients": { type: "string", default: "2" },
+    "live-rounds": { type: "string" },
+    "live-gap-ms": { type: "string", default: "250" },
+    "live-profile": { type: "string" },
     quick: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
@@ -121,7 +131,15 @@ saga (durable sagas; starts PostgreSQL, a nats-server and restate-server; --repe
   --saga-checkout=LIST  ${CHECKOUT_MODES.join(",")} (default both; empty: none): the shop's checkout over HTTP
   --saga-checkout-in-flight=LIST  checkouts in flight (default 1,10)
   --saga-count=N     timed sagas per case at least (default 500; twice the window when that is more)
-  --saga-checkout-count=N  timed checkouts per level at least (default 200)`);
+  --saga-checkout-count=N  timed checkouts per level at least (default 200)
+live (live push fan-out: one event to every open connection; server and clients in processes of their own):
+  --live-connections=N  connections held open (default 10000; 1000 with --quick)
+  --live-cases=LIST  ${LIVE_CASES.map(caseName).join(",")} (default all)
+  --live-audience=A  ${LIVE_AUDIENCES.join("|")}: how the Flotilla case reaches every connection (default everyone)
+  --live-clients=N   client processes sharing the connections (default 2)
+  --live-rounds=N    measured events, after 2 warm-up ones (default 20; 5 with --quick)
+  --live-gap-ms=MS   pause between one event's last delivery and the next event (default 250)
+  --live-profile=DIR  profile each server (CPU over the events, heap over the opening) into DIR`);
   process.exit(0);
 }
 
@@ -159,7 +177,7 @@ const numbers = (value: string) =>
 const json: Record<string, unknown> = {};
 
 console.log(`node ${process.version}, ${cpus().length} cores, ${cpus()[0]?.model ?? "unknown CPU"}`);
-if (suites.some((s) => s !== "edge" && s !== "saga")) {
+if (suites.some((s) => s !== "edge" && s !== "saga" && s !== "live")) {
   console.log(`${timeMs} ms per case after ${warmupMs} ms warm-up, best of ${repeat}, one child process per case side`);
 }
 console.log("");
@@ -326,6 +344,30 @@ if (suites.includes("saga")) {
   for (const line of sagaGoals(results)) console.log(line);
   console.log(`\nThe saga suite took ${((performance.now() - started) / 1000).toFixed(0)} s.\n`);
   json.saga = results;
+}
+
+if (suites.includes("live")) {
+  console.log("## Live push fan-out\n");
+  const audience = list<LiveAudience>(values["live-audience"], LIVE_AUDIENCES, "--live-audience value");
+  if (audience.length !== 1) throw new Error("--live-audience takes one value");
+  const results = await runLiveSuite(
+    {
+      cases: parseCases(values["live-cases"]),
+      connections: Number(values["live-connections"] ?? (values.quick ? 1_000 : 10_000)),
+      clients: Math.max(1, Number(values["live-clients"])),
+      audience: audience[0] as LiveAudience,
+      warmupRounds: 2,
+      rounds: Number(values["live-rounds"] ?? (values.quick ? 5 : 20)),
+      gapMs: Number(values["live-gap-ms"]),
+      openConcurrency: 64,
+      roundTimeoutMs: 30_000,
+      ...(values["live-profile"] === undefined ? {} : { profileDir: values["live-profile"] }),
+    },
+    (line) => console.error(line),
+  );
+  console.log(renderLive(results));
+  console.log("");
+  json.live = results;
 }
 
 if (values.json) console.log(JSON.stringify(json, null, 2));
