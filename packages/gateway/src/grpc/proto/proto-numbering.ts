@@ -118,8 +118,10 @@ export function numberFields(
 
 function compatible(before: string, after: string): boolean {
   if (before === after) return true;
-  const [b, a] = [before.split(" "), after.split(" ")];
-  return b.length === a.length && b[0] === a[0] && VARINT.has(b.at(-1)!) && VARINT.has(a.at(-1)!);
+  // Same shape (singular, or `repeated`), and a varint at both ends.
+  const shapeOf = (type: string) => type.split(" ").slice(0, -1).join(" ");
+  const baseOf = (type: string) => type.split(" ").at(-1) ?? "";
+  return shapeOf(before) === shapeOf(after) && VARINT.has(baseOf(before)) && VARINT.has(baseOf(after));
 }
 
 /** A digest of every message's field numbers and reservations, in a canonical order. */
