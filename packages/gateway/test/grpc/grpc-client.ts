@@ -117,3 +117,21 @@ export function grpcClient(address: string, proto: string, pkg: string): GrpcTes
     },
   };
 }
+
+/** A google.protobuf.Value as proto-loader hands it over (`{ kind, structValue, … }`) → plain JSON. */
+export function plain(value: unknown): unknown {
+  const v = value as Record<string, unknown> | null | undefined;
+  if (v === null || v === undefined) return undefined;
+  switch (v.kind) {
+    case "structValue":
+      return Object.fromEntries(
+        Object.entries((v.structValue as { fields: Record<string, unknown> }).fields).map(([k, f]) => [k, plain(f)]),
+      );
+    case "listValue":
+      return (v.listValue as { values: unknown[] }).values.map(plain);
+    case "nullValue":
+      return null;
+    default:
+      return v[v.kind as string];
+  }
+}
