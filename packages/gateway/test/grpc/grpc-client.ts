@@ -32,7 +32,13 @@ export interface GrpcTestClient {
 /** As a gRPC client in JS usually reads messages: names as declared, 64-bit integers as strings, defaults filled. */
 export const LOADER_OPTIONS = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true } as const;
 
-export function grpcClient(address: string, proto: string, pkg: string): GrpcTestClient {
+/** A client of the gateway at `address` speaking `proto`; plaintext unless given credentials (TLS). */
+export function grpcClient(
+  address: string,
+  proto: string,
+  pkg: string,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+): GrpcTestClient {
   const dir = mkdtempSync(join(tmpdir(), "flotilla-grpc-"));
   const file = join(dir, "served.proto");
   writeFileSync(file, proto);
@@ -40,7 +46,6 @@ export function grpcClient(address: string, proto: string, pkg: string): GrpcTes
   rmSync(dir, { recursive: true, force: true });
   const loaded = grpc.loadPackageDefinition(definition);
   const clients = new Map<string, grpc.Client>();
-  const credentials = grpc.credentials.createInsecure();
   const clientOf = (service: string): grpc.Client & Record<string, (...args: unknown[]) => unknown> => {
     let client = clients.get(service);
     if (client === undefined) {
