@@ -5,10 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credentials, type ServiceError, status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GrpcMetadataKeys } from "../../src/index.js";
+import { GrpcMetadataKeys, route } from "../../src/index.js";
 import { makeCa, makeServerCert, type TestCa } from "../support/certs.js";
 import { startGateway, type TestGateway } from "../support/harness.js";
-import { started } from "../support/services.js";
+import { probe, started, testRoutes } from "../support/services.js";
 import { type GrpcTestClient, grpcClient } from "./grpc-client.js";
 
 const PKG = "flotilla.test.v1";
@@ -23,7 +23,9 @@ describe("gRPC under the gateway's concurrency ceiling", () => {
   let t: TestGateway;
   let client: GrpcTestClient;
   beforeAll(async () => {
-    t = await startGateway({ maxConcurrentRequests: 1, grpc: { package: PKG } });
+    // Routed first without a timeout, so the slow call holds its slot until the client's deadline.
+    const routes = [route({ method: "GET", path: "/slow-held", action: probe.slow }), ...testRoutes];
+    t = await startGateway({ routes, maxConcurrentRequests: 1, grpc: { package: PKG } });
     client = grpcClient(t.gateway.grpc!.address!, t.gateway.grpc!.proto, PKG);
   });
   afterAll(async () => {
@@ -33,7 +35,7 @@ describe("gRPC under the gateway's concurrency ceiling", () => {
 
   it("sheds a call past the ceiling with UNAVAILABLE and retry-after; HTTP and gRPC share the ceiling", async () => {
     const inFlight = once(started, "slow");
-    const slow = failure(client.call("ProbeService/Slow", { ms: 400 }));
+    const slow = failure(client.call("ProbeService/Slow", { ms: 10_000 }, {}, { deadline: Date.now() + 3_000 }));
     await inFlight;
     const shed = await failure(client.call("CatalogService/GetProduct", { id: "p1" }));
     expect(shed?.code).toBe(status.UNAVAILABLE);
@@ -41,8 +43,11 @@ describe("gRPC under the gateway's concurrency ceiling", () => {
     expect(shed?.metadata.get("retry-after")[0]).toBe("1");
     const http = await fetch(`${t.url}/api/v1/products/p1`);
     expect(http.status).toBe(503);
-    // The route's 100 ms timeout ends the slow call; its slot is free again.
+    // The client's deadline ends the slow call; its slot is free again.
+    const done = once(started, "slow-done");
     expect((await slow)?.code).toBe(status.DEADLINE_EXCEEDED);
+    // The action sleeps a little past the deadline the gateway gave up at: by then the slot is back.
+    await done;
     const after = await client.call("CatalogService/GetProduct", { id: "p1" });
     expect(after.response.id).toBe("p1");
   });
