@@ -2,7 +2,7 @@
  * @module The gRPC benchmark: the same action (the shop's `catalog.getProduct`) through one gateway over
  * HTTP (autocannon, GET /api/v1/products/:id) and over gRPC (@grpc/grpc-js clients, `GetProduct`), at the
  * same concurrency, one after the other against the same embedded shop; load from outside the server's
- * process in both cases.
+ * process in both cases. A bare grpc-js server with a fixed answer, under the same load, is the floor.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,7 +19,7 @@ export interface GrpcBenchOptions {
 }
 
 export interface ProtocolResult {
-  protocol: "HTTP/1.1 + JSON" | "gRPC (HTTP/2 + protobuf)";
+  protocol: "HTTP/1.1 + JSON" | "gRPC (HTTP/2 + protobuf)" | "bare grpc-js server, fixed answer";
   reqPerSec: number;
   p50Ms: number;
   p99Ms: number;
@@ -45,27 +45,15 @@ export async function runGrpcSuite(o: GrpcBenchOptions, log: (line: string) => v
       durationSec: o.durationSec,
     });
     log(`gRPC: ${o.concurrency} calls in flight, ${o.durationSec} s`);
-    const loader = startWorker(
-      "gRPC load",
-      "../grpc/grpc-load-worker.ts",
-      [
-        "--target",
-        ready.grpc,
-        "--path",
-        "/flotilla.shop.v1.CatalogService/GetProduct",
-        "--id",
-        PRODUCT,
-        "--concurrency",
-        String(o.concurrency),
-        "--warmup",
-        String(o.warmupSec),
-        "--duration",
-        String(o.durationSec),
-      ],
-      { logFile: join(dir, "load.log") },
-    );
-    const grpc = (await loader.ready) as unknown as { reqPerSec: number; p50Ms: number; p99Ms: number; errors: number };
-    await loader.stop();
+    const grpc = await grpcLoad(ready.grpc, o, join(dir, "load.log"));
+    log("bare grpc-js server, the same load");
+    const bare = startWorker("bare gRPC", "../grpc/bare-grpc-worker.ts", [], { logFile: join(dir, "bare.log") });
+    let floor: GrpcLoad;
+    try {
+      floor = await grpcLoad(((await bare.ready) as { grpc: string }).grpc, o, join(dir, "load-bare.log"));
+    } finally {
+      await bare.stop();
+    }
     return [
       {
         protocol: "HTTP/1.1 + JSON",
@@ -74,13 +62,8 @@ export async function runGrpcSuite(o: GrpcBenchOptions, log: (line: string) => v
         p99Ms: http.p99Ms,
         errors: http.errors + http.non2xx + http.timeouts,
       },
-      {
-        protocol: "gRPC (HTTP/2 + protobuf)",
-        reqPerSec: grpc.reqPerSec,
-        p50Ms: grpc.p50Ms,
-        p99Ms: grpc.p99Ms,
-        errors: grpc.errors,
-      },
+      { protocol: "gRPC (HTTP/2 + protobuf)", ...grpc },
+      { protocol: "bare grpc-js server, fixed answer", ...floor },
     ];
   } finally {
     await server.stop();
@@ -102,4 +85,25 @@ export function renderGrpc(results: readonly ProtocolResult[]): string {
       String(r.errors),
     ]),
   );
+}
+
+type GrpcLoad = Omit<ProtocolResult, "protocol">;
+
+/** Runs the gRPC load worker against `target` and returns its measured run. */
+async function grpcLoad(target: string, o: GrpcBenchOptions, logFile: string): Promise<GrpcLoad> {
+  const loader = startWorker(
+    "gRPC load",
+    "../grpc/grpc-load-worker.ts",
+    [
+      ...["--target", target, "--path", "/flotilla.shop.v1.CatalogService/GetProduct", "--id", PRODUCT],
+      ...["--concurrency", String(o.concurrency), "--warmup", String(o.warmupSec), "--duration", String(o.durationSec)],
+    ],
+    { logFile },
+  );
+  try {
+    const { reqPerSec, p50Ms, p99Ms, errors } = (await loader.ready) as unknown as GrpcLoad;
+    return { reqPerSec, p50Ms, p99Ms, errors };
+  } finally {
+    await loader.stop();
+  }
 }
