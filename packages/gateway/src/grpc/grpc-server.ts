@@ -60,7 +60,7 @@ export class GrpcServer implements GrpcEndpoint {
     private readonly deps: GrpcServerDeps,
   ) {
     const pkg = options.package ?? "flotilla.v1";
-    const previous = options.protoFile === undefined ? undefined : readFileSync(options.protoFile, "utf8");
+    const previous = options.protoFile === undefined ? undefined : readProto(options.protoFile);
     const generated = generateProto({ package: pkg, routes: deps.routes, live: deps.live !== undefined, previous });
     if (previous !== undefined && previous !== generated.text) {
       deps.log.warn(
@@ -152,4 +152,13 @@ function protoRoot(text: string): protobuf.Root {
   protobuf.parse(text, root, { keepCase: true });
   root.resolveAll();
   return root;
+}
+
+/** The committed file's text; a file that cannot be read stops the start, as a TLS pair that does not load does. */
+function readProto(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    throw FlotillaError.of(FlotillaCodes.CONFIG, `gRPC protoFile ${file} cannot be read: ${(err as Error).message}`);
+  }
 }
