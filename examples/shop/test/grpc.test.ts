@@ -107,6 +107,15 @@ describe("the shop over gRPC", () => {
     expect(statuses).toEqual(["pending", "confirmed", "shipped"]);
     // Only the types asked for: the buyer's notifications are not on this stream.
     expect(events.every((e) => e.type !== "notifications.NotificationCreated")).toBe(true);
+    // The stream counts among the gateway's live connections, under its own protocol.
+    const admin = await client.call("IdentityService/Login", {
+      email: "admin@flotilla.dev",
+      password: "admin-password",
+    });
+    const metrics = await fetch(`${shop.url}/metrics`, {
+      headers: { authorization: `Bearer ${admin.response.token}` },
+    });
+    expect(await metrics.text()).toMatch(/^flotilla_live_connections\{protocol="grpc"\} 1$/m);
     stream.cancel();
     const { response } = await client.call("OrdersService/GetOrder", { id: orderId }, auth);
     expect(response.status).toBe("shipped");
