@@ -13,6 +13,7 @@ import { FAILOVER_CASES, type FailoverCase, renderFailover, runFailoverSuite } f
 import { caseName, LIVE_AUDIENCES, LIVE_CASES, type LiveAudience, parseCases } from "./live/cases.js";
 import { renderLive } from "./live/report.js";
 import { runLiveSuite } from "./live/suite.js";
+import { renderGrpc, runGrpcSuite } from "./grpc/suite.js";
 import { EVENT_IMPLS, isEventImpl, RAW_FEATURES } from "./nats/event-cases.js";
 import { eventGoals, renderEvents, runEventSuite } from "./nats/event-suite.js";
 import { RPC_EXTRA_IMPLS, RPC_IMPLS, type RpcImpl } from "./nats/rpc-cases.js";
@@ -25,7 +26,7 @@ import { SAGA_IMPLS, type SagaImpl } from "./saga/cases.js";
 import { renderSagas, sagaGoals } from "./saga/report.js";
 import { CHECKOUT_MODES, type CheckoutMode, runSagaSuite } from "./saga/suite.js";
 
-const SUITES = ["calls", "rpc", "events", "outbox", "replay", "failover", "edge", "saga", "live"] as const;
+const SUITES = ["calls", "rpc", "events", "outbox", "replay", "failover", "edge", "saga", "live", "grpc"] as const;
 type Suite = (typeof SUITES)[number];
 
 const { values } = parseArgs({
@@ -60,6 +61,9 @@ const { values } = parseArgs({
     "edge-token-cache": { type: "string", default: "on" },
     "edge-access-log": { type: "string", default: "off" },
     "edge-rate-limit": { type: "string", default: "1000000/60" },
+    "grpc-duration": { type: "string", default: "10" },
+    "grpc-warmup": { type: "string", default: "2" },
+    "grpc-concurrency": { type: "string", default: "50" },
     "saga-impls": { type: "string", default: SAGA_IMPLS.join(",") },
     "saga-in-flight": { type: "string", default: "1,10,100" },
     "saga-sweep": { type: "string", default: "10,100,1000,10000" },
@@ -124,6 +128,11 @@ in front of a plain fastify service, and that service directly; one case at a ti
   --edge-access-log=${ACCESS_LOG.join("|")}  the shop's per-request log line (FLOTILLA_LOG_LEVEL info, to a file) and
                      nginx's access log (buffered); default off (FLOTILLA_LOG_LEVEL warn, access_log off)
   --edge-rate-limit=R  FLOTILLA_RATE_LIMIT of the Flotilla processes (default 1000000/60)
+grpc (the shop's catalog.getProduct through one embedded gateway, over HTTP with autocannon and over gRPC
+with @grpc/grpc-js clients in another process; FLOTILLA_RATE_LIMIT 1000000/60):
+  --grpc-duration=S  measured seconds per protocol (default 10)
+  --grpc-warmup=S    warm-up seconds per protocol (default 2)
+  --grpc-concurrency=N  connections (HTTP) and calls in flight (gRPC) (default 50)
 saga (durable sagas; starts PostgreSQL, a nats-server and restate-server; --repeat applies to the peer table):
   --saga-impls=LIST  ${SAGA_IMPLS.join(",")} (default all): the four-step saga with compensation
   --saga-in-flight=LIST  sagas in flight of the peer table (default 1,10,100)
@@ -177,7 +186,7 @@ const numbers = (value: string) =>
 const json: Record<string, unknown> = {};
 
 console.log(`node ${process.version}, ${cpus().length} cores, ${cpus()[0]?.model ?? "unknown CPU"}`);
-if (suites.some((s) => s !== "edge" && s !== "saga" && s !== "live")) {
+if (suites.some((s) => s !== "edge" && s !== "saga" && s !== "live" && s !== "grpc")) {
   console.log(`${timeMs} ms per case after ${warmupMs} ms warm-up, best of ${repeat}, one child process per case side`);
 }
 console.log("");
@@ -319,6 +328,20 @@ if (suites.includes("edge")) {
   for (const line of edgeGoals(results)) console.log(line);
   console.log("");
   json.edge = results;
+}
+
+if (suites.includes("grpc")) {
+  console.log("## One action over HTTP and over gRPC: catalog.getProduct through the shop's gateway\n");
+  const options = {
+    concurrency: Number(values["grpc-concurrency"]),
+    warmupSec: Number(values["grpc-warmup"]),
+    durationSec: Number(values["grpc-duration"]),
+    rateLimit: "1000000/60",
+  };
+  const results = await runGrpcSuite(options, (line) => console.error(line));
+  console.log(renderGrpc(results));
+  console.log("");
+  json.grpc = results;
 }
 
 if (suites.includes("saga")) {

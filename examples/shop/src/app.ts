@@ -1,4 +1,5 @@
 /** @module The shop as an app: its services and the gateway routes in front of them. */
+import { fileURLToPath } from "node:url";
 import { defineApp, type RunningApp, runApp } from "@flotilla/app";
 import type { Logger } from "@flotilla/core";
 import { shopPolicies } from "./edge.js";
@@ -36,6 +37,8 @@ export const shopApp = defineApp({
       path: "/api/v1/live",
       events: [orders.OrderPlaced, orders.OrderStatusChanged, notifications.NotificationCreated],
     },
+    // The same routes over gRPC when asked (FLOTILLA_GRPC_PORT); `npx flotilla proto` regenerates the file.
+    grpc: { package: "flotilla.shop.v1", protoFile: fileURLToPath(new URL("../proto/shop.proto", import.meta.url)) },
   },
 });
 
@@ -43,6 +46,8 @@ export default shopApp;
 
 export interface ShopOptions {
   port?: number;
+  /** Also serve the routes over gRPC on this port (default FLOTILLA_GRPC_PORT; absent: none). */
+  grpcPort?: number;
   /** Interface to listen on (default `localhost`). */
   listenHost?: string;
   /** Directory of the services' SQLite files (default FLOTILLA_DATA_DIR, else `.flotilla/data`). */
@@ -57,6 +62,7 @@ export function startShop(options: ShopOptions = {}): Promise<RunningApp> {
   return runApp(shopApp, {
     gatewayPort: options.port ?? 8080,
     listenHost: options.listenHost ?? "localhost",
+    ...(options.grpcPort === undefined ? {} : { grpcPort: options.grpcPort }),
     ...(options.transport ? { transport: options.transport } : {}),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.logger ? { logger: options.logger } : {}),

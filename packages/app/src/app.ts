@@ -1,7 +1,7 @@
 /** @module An app: the services of one system and, optionally, the gateway routes in front of them. */
 import type { EdgeSigner } from "@flotilla/auth";
 import { FlotillaCodes, FlotillaError, type Host, type Middleware, type ServiceDefinition } from "@flotilla/core";
-import type { LiveOptions, Policy, Route } from "@flotilla/gateway";
+import type { GrpcOptions, LiveOptions, Policy, Route } from "@flotilla/gateway";
 
 /** What an app's gateway policies are built from where the gateway runs. */
 export interface GatewayEnvironment {
@@ -24,6 +24,11 @@ export interface FlotillaApp {
     readonly policies?: readonly Policy[] | ((env: GatewayEnvironment) => readonly Policy[]);
     /** Live push of events marked for their user (SSE and WebSocket); see docs/live.md. */
     readonly live?: LiveOptions;
+    /**
+     * The gRPC face of the routes (docs/grpc.md): its proto package (default `flotilla.<name>.v1`) and the
+     * committed `.proto` whose field numbers it serves. Served when runApp is given a `grpcPort`.
+     */
+    readonly grpc?: Pick<GrpcOptions, "package" | "protoFile">;
   };
   /** Middleware every host of this app runs, before what `runApp` adds (metrics, retries, balancing). */
   readonly middleware?: readonly Middleware[];

@@ -4,6 +4,7 @@ export type { FlotillaApp, GatewayEnvironment } from "./app.js";
 export { defineApp } from "./app.js";
 export type { AppEvents } from "./app-events.js";
 export { openAppEvents } from "./app-events.js";
+export { appProto, appProtoPackage } from "./app-proto.js";
 export { appTransports } from "./app-transports.js";
 export { EDGE_KEYS_ENV, edgeKeysPath, openEdgeKeys } from "./edge-keys.js";
 export type { OpsServer, OpsServerOptions } from "./ops-server.js";

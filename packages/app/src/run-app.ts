@@ -15,7 +15,7 @@ import {
 } from "@flotilla/core";
 import { databaseProviderFromEnv } from "@flotilla/data";
 import { dataDirFrom, sqliteDialect } from "@flotilla/data/internal";
-import { createGateway, type Gateway } from "@flotilla/gateway";
+import { createGateway, type Gateway, type GrpcOptions } from "@flotilla/gateway";
 import { natsRegistry } from "@flotilla/nats";
 import { circuitBreakers, retries } from "@flotilla/resilience";
 import {
@@ -28,6 +28,7 @@ import {
   tracing,
 } from "@flotilla/telemetry";
 import type { FlotillaApp } from "./app.js";
+import { appProtoPackage } from "./app-proto.js";
 import { appTracing, type TracingSettings } from "./app-tracing.js";
 import { appTransports } from "./app-transports.js";
 import { edgeKeysPath, openEdgeKeys } from "./edge-keys.js";
@@ -45,6 +46,11 @@ export interface RunOptions {
   transport?: string;
   /** Serve the app's gateway on this port (0 picks one); absent: no gateway. */
   gatewayPort?: number;
+  /**
+   * Serve the gateway's routes over gRPC too, on this port (0 picks one); needs `gatewayPort`. Default:
+   * FLOTILLA_GRPC_PORT; absent: no gRPC. See docs/grpc.md.
+   */
+  grpcPort?: number;
   /** Interface the gateway and the ops port listen on (default `localhost`). */
   listenHost?: string;
   /** Serve /livez, /readyz and /metrics on this port (0 picks one); absent: none. */
@@ -161,6 +167,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
         openapi: { title: app.name, version: app.version ?? "1.0.0", description: app.description ?? "" },
         ...(tracer ? { tracer } : {}),
         ...(app.gateway.live ? { live: { metrics: liveMetrics(telemetry.registry), ...app.gateway.live } } : {}),
+        ...grpcOption(app, options.grpcPort ?? grpcPortFromEnv(process.env), listenHost),
       });
       const address = new URL(await gateway.listen({ port: options.gatewayPort, host: listenHost }));
       // Show the name asked for (localhost), not whichever of its addresses bound first.
@@ -233,4 +240,22 @@ function pickServices(app: FlotillaApp, names: readonly string[] | undefined) {
     }
     return service;
   });
+}
+
+/** The gateway's `grpc` option when a port is given: the app's package and committed file. */
+function grpcOption(app: FlotillaApp, port: number | undefined, host: string): { grpc?: GrpcOptions } {
+  if (port === undefined) return {};
+  const protoFile = app.gateway?.grpc?.protoFile;
+  return { grpc: { port, host, package: appProtoPackage(app), ...(protoFile === undefined ? {} : { protoFile }) } };
+}
+
+/** FLOTILLA_GRPC_PORT, a port number; FLOTILLA_CONFIG for anything else. */
+function grpcPortFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const value = env.FLOTILLA_GRPC_PORT;
+  if (value === undefined || value === "") return undefined;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) {
+    throw FlotillaError.of(FlotillaCodes.CONFIG, `FLOTILLA_GRPC_PORT must be a port number, got "${value}"`);
+  }
+  return port;
 }

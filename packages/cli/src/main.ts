@@ -1,7 +1,15 @@
-/** @module The `flotilla` command: `start`, `dlq`, `replay`, `edge-keys`, `trace` and `traces`. */
+/** @module The `flotilla` command: `start`, `dlq`, `replay`, `edge-keys`, `trace`, `traces` and `proto`. */
 import { FlotillaError } from "@flotilla/core";
 import { UsageError } from "./options.js";
-import { DLQ_USAGE, EDGE_KEYS_USAGE, REPLAY_USAGE, START_USAGE, TRACE_USAGE, TRACES_USAGE } from "./usage.js";
+import {
+  DLQ_USAGE,
+  EDGE_KEYS_USAGE,
+  PROTO_USAGE,
+  REPLAY_USAGE,
+  START_USAGE,
+  TRACE_USAGE,
+  TRACES_USAGE,
+} from "./usage.js";
 
 const OVERVIEW = `usage: flotilla <command> [options]
 
@@ -11,6 +19,7 @@ const OVERVIEW = `usage: flotilla <command> [options]
   edge-keys create|rotate|public  the keys that sign and verify callers behind the gateway
   trace ID                     draw one trace as a waterfall
   traces [--slow] [--errors]   list recent (or the slowest) traces
+  proto [--check]              write (or check) the .proto of the routes' gRPC face
 
 "flotilla <command> --help" shows one command's options.
 `;
@@ -31,11 +40,19 @@ const COMMANDS: Record<string, Command> = {
   },
   trace: { usage: TRACE_USAGE, run: async (args) => (await import("./commands/trace.js")).traceCommand(args) },
   traces: { usage: TRACES_USAGE, run: async (args) => (await import("./commands/traces.js")).tracesCommand(args) },
+  proto: { usage: PROTO_USAGE, run: async (args) => (await import("./commands/proto.js")).proto(args) },
 };
 
-const FULL_USAGE = [OVERVIEW, START_USAGE, DLQ_USAGE, REPLAY_USAGE, EDGE_KEYS_USAGE, TRACE_USAGE, TRACES_USAGE].join(
-  "\n",
-);
+const FULL_USAGE = [
+  OVERVIEW,
+  START_USAGE,
+  DLQ_USAGE,
+  REPLAY_USAGE,
+  EDGE_KEYS_USAGE,
+  TRACE_USAGE,
+  TRACES_USAGE,
+  PROTO_USAGE,
+].join("\n");
 
 async function main(argv: string[]): Promise<void> {
   const [name, ...args] = argv;

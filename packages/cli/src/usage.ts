@@ -10,6 +10,7 @@ Runs services of an app in this process.
   --registry URL      service discovery for client-side balancing: nats://host:4222 (NATS KV) or memory://
   --gateway           serve the app's HTTP gateway on --port
   --port N            gateway port (default: PORT or 8080)
+  --grpc-port N       also serve the gateway's routes over gRPC on this port (default: FLOTILLA_GRPC_PORT)
   --host NAME         interface to listen on (default: HOST or localhost)
   --ops-port N        serve /livez, /readyz, /metrics on this port
   --tls-cert FILE     serve the gateway over TLS (HTTP/2 and HTTP/1.1) with this PEM certificate chain
@@ -17,6 +18,17 @@ Runs services of an app in this process.
                       FLOTILLA_TLS_KEY; neither: plain HTTP)
   --data-dir DIR      where services keep their SQLite files and the in-process transport its event journal
                       (default: FLOTILLA_DATA_DIR or .flotilla/data)
+`;
+
+export const PROTO_USAGE = `usage: flotilla proto [--check] [--out FILE] [--app PATH]
+
+Writes the .proto of the app's routed actions (docs/grpc.md): one gRPC service per service, one rpc per
+routed action, the live stream when the app pushes live events. Field numbers are kept from the file
+already there; removed fields become reserved, new ones take the next free number.
+
+  --out FILE          the file (default: the app's gateway.grpc.protoFile)
+  --check             write nothing; exit 1 when the file is not what the contracts give (for CI)
+  --app PATH          the app module (default: package.json "flotilla": { "app": PATH })
 `;
 
 export const DLQ_USAGE = `usage: flotilla dlq list [--group G] [--json] [options]

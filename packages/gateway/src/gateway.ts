@@ -8,6 +8,7 @@ import { clientErrorHandler } from "./client-error.js";
 import { ConcurrencyLimit } from "./concurrency-limit.js";
 import { ConnectionTracker } from "./connections.js";
 import { type EdgeIds, edgeIds, ResponseHeaders } from "./edge-ids.js";
+import { type GrpcEndpoint, type GrpcOptions, GrpcServer } from "./grpc/grpc-server.js";
 import { registerHealthRoutes } from "./health.js";
 import { errorBody, GatewayCodes, httpStatusOf, toFlotillaError } from "./http-errors.js";
 import { installJsonBodyParser } from "./json-body.js";
@@ -56,6 +57,8 @@ export interface GatewayOptions extends Partial<GatewayLimits> {
   openapi?: OpenApiInfo;
   /** Terminate TLS with this certificate and key (HTTP/2, and HTTP/1.1 by ALPN), reloaded when the files change; absent: plain HTTP/1.1. */
   tls?: TlsOptions;
+  /** Also serves the routes' actions (and live push) over gRPC on a port of its own; absent: no gRPC. See docs/grpc.md. */
+  grpc?: GrpcOptions;
 }
 
 export interface ListenOptions {
@@ -67,6 +70,8 @@ export interface ListenOptions {
 
 export interface Gateway {
   readonly app: FastifyInstance;
+  /** The gRPC server, when the `grpc` option asked for one; its address is known once `listen` resolved. */
+  readonly grpc: GrpcEndpoint | undefined;
   /** Starts serving; resolves with the address, e.g. `http://127.0.0.1:8080`. */
   listen(options?: ListenOptions): Promise<string>;
   /** Answers new requests with 503, lets in-flight ones finish, then closes. Leaves the host running. */
@@ -199,20 +204,43 @@ export function createGateway(options: GatewayOptions): Gateway {
   registerHealthRoutes(app, host, [...new Set(routes.map((r) => r.action.service))]);
   const deps = { host, log, policies: options.policies ?? [], stateOf: (req: FastifyRequest) => stateOf(req.raw) };
   for (const r of routes) app.route({ method: r.method, url: r.path, handler: routeHandler(r, deps) });
-  if (options.live !== undefined) installLive(app, { ...deps, tracer: options.tracer }, options.live);
+  const hub =
+    options.live === undefined ? undefined : installLive(app, { ...deps, tracer: options.tracer }, options.live);
   if (options.openapi !== undefined) registerOpenApiRoute(app, options.openapi, routes, options.policies ?? []);
   if (metrics !== undefined) {
     app.get(METRICS_PATH, metricsHandler(metrics, deps, options.metricsPolicies ?? ADMIN_ONLY));
   }
 
+  const grpc =
+    options.grpc === undefined
+      ? undefined
+      : new GrpcServer(options.grpc, {
+          ...deps,
+          tracer: options.tracer,
+          metrics,
+          logAccess,
+          ceiling,
+          closing: () => closing,
+          routes,
+          limits,
+          live: hub === undefined || options.live === undefined ? undefined : { hub, options: options.live },
+          tls: pair,
+        });
+
   return {
     app,
-    listen: (opts = {}) => app.listen({ port: opts.port ?? 0, host: opts.host ?? "127.0.0.1" }),
+    grpc,
+    listen: async (opts = {}) => {
+      const address = await app.listen({ port: opts.port ?? 0, host: opts.host ?? "127.0.0.1" });
+      await grpc?.listen();
+      return address;
+    },
     close: async () => {
       closing = true;
       certificates?.close();
       connections.closeIdle();
-      await app.close();
+      // The live hub closes with the HTTP server, which ends the gRPC streams the gRPC server waits for.
+      await Promise.all([app.close(), grpc?.close()]);
       const policies = new Set([...(options.policies ?? []), ...routes.flatMap((r) => r.policies)]);
       await Promise.all([...policies].map((p) => p.close?.()));
     },

@@ -5,6 +5,15 @@ export type { ApiKeyCacheOptions, ApiKeyLookup, AuthenticateOptions } from "./au
 export { allowQueryToken, authenticate, authenticated, requireRole, requireTier } from "./auth/index.js";
 export type { Gateway, GatewayOptions, ListenOptions } from "./gateway.js";
 export { createGateway } from "./gateway.js";
+export type { GeneratedProto, GrpcEndpoint, GrpcOptions, ProtoOptions } from "./grpc/index.js";
+export {
+  flotillaErrorOfGrpc,
+  GrpcMetadataKeys,
+  generateProto,
+  grpcCodeOf,
+  httpStatusOfGrpcCode,
+  statusOfGrpcCode,
+} from "./grpc/index.js";
 export type { ErrorBody } from "./http-errors.js";
 export { GatewayCodes, HTTP_STATUS, HTTP_STATUS_BY_CODE } from "./http-errors.js";
 export type { GatewayLimits } from "./limits.js";

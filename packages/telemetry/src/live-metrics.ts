@@ -1,7 +1,7 @@
-/** @module Metrics of live push (SSE and WebSocket connections at the gateway), in prom-client. */
+/** @module Metrics of live push (SSE, WebSocket and gRPC stream connections at the gateway), in prom-client. */
 import { Counter, Gauge, type Registry } from "prom-client";
 
-type Protocol = "sse" | "websocket";
+type Protocol = "sse" | "websocket" | "grpc";
 
 /** What the gateway's live push reports; its `live.metrics` option takes one. */
 export interface LiveMetrics {
@@ -20,7 +20,7 @@ export interface LiveMetrics {
  */
 export function liveMetrics(registry: Registry): LiveMetrics {
   const registers = [registry];
-  const open = { sse: 0, websocket: 0 };
+  const open = { sse: 0, websocket: 0, grpc: 0 };
   new Gauge({
     name: "flotilla_live_connections",
     help: "Live push connections open at this gateway, by protocol.",
@@ -29,6 +29,7 @@ export function liveMetrics(registry: Registry): LiveMetrics {
     collect() {
       this.set({ protocol: "sse" }, open.sse);
       this.set({ protocol: "websocket" }, open.websocket);
+      this.set({ protocol: "grpc" }, open.grpc);
     },
   });
   const pushed = new Counter({
@@ -54,7 +55,7 @@ export function liveMetrics(registry: Registry): LiveMetrics {
     labelNames: ["limit"] as const,
     registers,
   });
-  const pushedBy = { sse: pushed.labels("sse"), websocket: pushed.labels("websocket") };
+  const pushedBy = { sse: pushed.labels("sse"), websocket: pushed.labels("websocket"), grpc: pushed.labels("grpc") };
   return {
     opened: (protocol) => void open[protocol]++,
     closed: (protocol) => void open[protocol]--,

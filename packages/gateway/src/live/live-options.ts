@@ -2,8 +2,8 @@
 import { type EventRef, FlotillaCodes, FlotillaError, type Status } from "@flotilla/core";
 import type { Policy } from "../policy.js";
 
-/** How a live connection speaks: Server-Sent Events or a WebSocket. */
-export type LiveProtocol = "sse" | "websocket";
+/** How a live connection speaks: Server-Sent Events, a WebSocket or a gRPC server stream. */
+export type LiveProtocol = "sse" | "websocket" | "grpc";
 
 /** What live push reports; `liveMetrics()` of @flotilla/telemetry makes one backed by prom-client. */
 export interface LiveMetrics {
