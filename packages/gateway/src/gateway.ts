@@ -4,6 +4,8 @@ import { FlotillaCodes, FlotillaError, type Host } from "@flotilla/core";
 import { type Span, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { type AccessLogMode, accessLog } from "./access-log.js";
+import type { GatewayCacheOptions } from "./cache/cache-options.js";
+import { installCache } from "./cache/install-cache.js";
 import { clientErrorHandler } from "./client-error.js";
 import { ConcurrencyLimit } from "./concurrency-limit.js";
 import { ConnectionTracker } from "./connections.js";
@@ -56,6 +58,8 @@ export interface GatewayOptions extends Partial<GatewayLimits> {
   openapi?: OpenApiInfo;
   /** Terminate TLS with this certificate and key (HTTP/2, and HTTP/1.1 by ALPN), reloaded when the files change; absent: plain HTTP/1.1. */
   tls?: TlsOptions;
+  /** The response cache of routes that declare `cache` (64 MiB by default); see docs/caching.md. */
+  cache?: GatewayCacheOptions;
 }
 
 export interface ListenOptions {
@@ -197,7 +201,13 @@ export function createGateway(options: GatewayOptions): Gateway {
   app.setNotFoundHandler((req, reply) => sendError(new FlotillaError("NOT_FOUND", "no route matches"), req, reply));
 
   registerHealthRoutes(app, host, [...new Set(routes.map((r) => r.action.service))]);
-  const deps = { host, log, policies: options.policies ?? [], stateOf: (req: FastifyRequest) => stateOf(req.raw) };
+  const deps = {
+    host,
+    log,
+    policies: options.policies ?? [],
+    stateOf: (req: FastifyRequest) => stateOf(req.raw),
+    cache: installCache(app, host, routes, log, options.cache),
+  };
   for (const r of routes) app.route({ method: r.method, url: r.path, handler: routeHandler(r, deps) });
   if (options.live !== undefined) installLive(app, { ...deps, tracer: options.tracer }, options.live);
   if (options.openapi !== undefined) registerOpenApiRoute(app, options.openapi, routes, options.policies ?? []);
