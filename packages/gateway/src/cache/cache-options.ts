@@ -17,7 +17,7 @@ export interface RouteCacheSpec<O = unknown> {
   ttlSec: number;
   /**
    * Seconds clients (and caches downstream) may reuse an answer without asking again: the `max-age` of
-   * `Cache-Control`; `ttlSec` by default. 0 has them revalidate each time (a cheap 304 when nothing
+   * `Cache-Control`; `ttlSec` (in whole seconds) by default. 0 has them revalidate each time (a cheap 304 when nothing
    * changed): the choice for answers an event drops, which only the gateway learns of.
    */
   clientMaxAgeSec?: number;
@@ -101,7 +101,7 @@ const VARY: ReadonlySet<string> = new Set<CacheVary>(["tier", "roles", "tenant"]
 export function cacheRule(spec: RouteCacheSpec<never>, where: string, path: string): CacheRule {
   const ttlMs = spec.ttlSec * 1000;
   if (!(Number.isFinite(ttlMs) && ttlMs >= 1)) throw config(`${where}: cache ttlSec must be positive`);
-  const clientMaxAgeSec = spec.clientMaxAgeSec ?? spec.ttlSec;
+  const clientMaxAgeSec = spec.clientMaxAgeSec ?? Math.floor(spec.ttlSec);
   if (!(Number.isInteger(clientMaxAgeSec) && clientMaxAgeSec >= 0)) {
     throw config(`${where}: cache clientMaxAgeSec must be a whole number of seconds, 0 or more`);
   }
