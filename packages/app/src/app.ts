@@ -1,7 +1,7 @@
 /** @module An app: the services of one system and, optionally, the gateway routes in front of them. */
 import type { EdgeSigner } from "@flotilla/auth";
 import { FlotillaCodes, FlotillaError, type Host, type Middleware, type ServiceDefinition } from "@flotilla/core";
-import type { LiveOptions, Policy, Route } from "@flotilla/gateway";
+import type { GatewayCacheOptions, LiveOptions, Policy, Route } from "@flotilla/gateway";
 
 /** What an app's gateway policies are built from where the gateway runs. */
 export interface GatewayEnvironment {
@@ -24,6 +24,8 @@ export interface FlotillaApp {
     readonly policies?: readonly Policy[] | ((env: GatewayEnvironment) => readonly Policy[]);
     /** Live push of events marked for their user (SSE and WebSocket); see docs/live.md. */
     readonly live?: LiveOptions;
+    /** The response cache of routes that declare `cache`: its bytes (64 MiB by default); see docs/caching.md. */
+    readonly cache?: Omit<GatewayCacheOptions, "metrics">;
   };
   /** Middleware every host of this app runs, before what `runApp` adds (metrics, retries, balancing). */
   readonly middleware?: readonly Middleware[];

@@ -19,6 +19,7 @@ import { createGateway, type Gateway } from "@flotilla/gateway";
 import { natsRegistry } from "@flotilla/nats";
 import { circuitBreakers, retries } from "@flotilla/resilience";
 import {
+  cacheMetrics,
   httpMetrics,
   liveMetrics,
   metrics,
@@ -161,6 +162,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
         openapi: { title: app.name, version: app.version ?? "1.0.0", description: app.description ?? "" },
         ...(tracer ? { tracer } : {}),
         ...(app.gateway.live ? { live: { metrics: liveMetrics(telemetry.registry), ...app.gateway.live } } : {}),
+        cache: { metrics: cacheMetrics(telemetry.registry), ...app.gateway.cache },
       });
       const address = new URL(await gateway.listen({ port: options.gatewayPort, host: listenHost }));
       // Show the name asked for (localhost), not whichever of its addresses bound first.

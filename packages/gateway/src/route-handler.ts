@@ -60,7 +60,7 @@ export function routeHandler(route: Route, deps: HandlerDeps) {
       }
     }
     if (route.location !== undefined) exchange.setHeader("location", route.location(output, exchange.request));
-    if (cached !== undefined && output !== undefined) return cached.answer(exchange, output, reply);
+    if (cached !== undefined && output !== undefined) return cached.answer(exchange, output, reply, state.ids.span);
     if (output === undefined || route.status === 204) {
       return reply.code(route.status === 200 ? 204 : route.status).send();
     }

@@ -22,23 +22,14 @@ export function matchesIfNoneMatch(header: string | string[] | undefined, etag: 
 }
 
 /**
- * What a request asks of the cache. `no-store`: neither read nor store (a bypass). `no-cache`,
- * `max-age=0` or `Pragma: no-cache` without Cache-Control: do not answer from the cache; fetch anew
- * and store the fresh answer (a revalidation).
+ * Whether the request forbids storing its answer (`Cache-Control: no-store`). Nothing else a request
+ * says changes how the gateway answers it: see docs/caching.md on `no-cache`.
  */
-export type RequestCacheMode = "normal" | "revalidate" | "bypass";
-
-export function requestCacheMode(headers: Readonly<Record<string, string | string[] | undefined>>): RequestCacheMode {
+export function forbidsStore(headers: Readonly<Record<string, string | string[] | undefined>>): boolean {
   const control = headers["cache-control"];
-  if (control === undefined) return /no-cache/i.test(String(headers.pragma ?? "")) ? "revalidate" : "normal";
-  const directives = (Array.isArray(control) ? control.join(",") : control).toLowerCase().split(",");
-  let mode: RequestCacheMode = "normal";
-  for (const raw of directives) {
-    const directive = raw.trim().replace(/\s*=\s*/, "=");
-    if (directive === "no-store") return "bypass";
-    if (directive === "no-cache" || directive === "max-age=0" || directive === 'max-age="0"') mode = "revalidate";
-  }
-  return mode;
+  if (control === undefined) return false;
+  const value = (Array.isArray(control) ? control.join(",") : control).toLowerCase();
+  return value.split(",").some((directive) => directive.trim() === "no-store");
 }
 
 /** `public` only for an answer that is the same for everyone; otherwise `private`, so no cache downstream shares it. */

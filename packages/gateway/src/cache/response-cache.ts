@@ -65,19 +65,17 @@ export class ResponseCache {
   }
 
   /**
-   * The entry for `key`: from the cache unless `fresh`; otherwise from the call in flight for the key,
-   * or from `load`, whose answer is stored for `ttlMs` (unless `store` is false, or an invalidation came
-   * while it ran). A failed load is passed to every request that joined it and never stored.
+   * The entry for `key`: from the cache, else from the call in flight for the key, else from `load`,
+   * whose answer is stored for `ttlMs` (unless `store` is false, or an invalidation came while it ran).
+   * A failed load is passed to every request that joined it and never stored.
    */
   async fetch(
     key: string,
     load: () => Promise<unknown>,
-    opts: { ttlMs: number; fresh: boolean; store: boolean; tags: (output: unknown) => readonly string[] },
+    opts: { ttlMs: number; store: boolean; tags: (output: unknown) => readonly string[] },
   ): Promise<Fetched> {
-    if (!opts.fresh) {
-      const entry = this.lru.get(key);
-      if (entry !== undefined) return { entry, source: "cache" };
-    }
+    const cached = this.lru.get(key);
+    if (cached !== undefined) return { entry: cached, source: "cache" };
     const inFlight = this.flights.get(key);
     if (inFlight !== undefined) return { entry: await inFlight.promise, source: "joined" };
     if (!opts.store) return { entry: entryOf(key, await load(), opts.tags), source: "called" };

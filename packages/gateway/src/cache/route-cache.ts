@@ -6,16 +6,19 @@ import type { Span } from "@opentelemetry/api";
 import type { FastifyReply } from "fastify";
 import type { Exchange } from "../policy.js";
 import type { Route } from "../route.js";
-import { cacheControlOf, etagOf, matchesIfNoneMatch, requestCacheMode } from "./cache-http.js";
+import { cacheControlOf, etagOf, forbidsStore, matchesIfNoneMatch } from "./cache-http.js";
 import { cacheKeyOf } from "./cache-key.js";
 import type { CacheRule } from "./cache-options.js";
 import type { CacheEntry, ResponseCache } from "./response-cache.js";
 
-/** How a request was served: `flotilla.cache` on its span, `x-cache` on its answer. */
+/**
+ * How a request was served: from the cache (`hit`), by the action (`miss`; `bypass` when the request
+ * said `no-store`, so the answer was not stored), or with a 304 (`revalidated`, on the span only).
+ */
 export type CacheStatus = "hit" | "miss" | "revalidated" | "bypass";
 
 interface Outcome {
-  status: CacheStatus;
+  status: Exclude<CacheStatus, "revalidated">;
   /** Another request's call answered this one too. */
   joined: boolean;
   isPublic: boolean;
@@ -40,21 +43,14 @@ export class RouteCache {
 
   /** The innermost step of the route's policies: the cached output, or the action's, fetched once per key. */
   readonly call = async (exchange: Exchange): Promise<unknown> => {
-    const mode = requestCacheMode(exchange.request.headers);
-    const { key, isPublic } = cacheKeyOf(
-      this.route.method,
-      this.route.path,
-      exchange.input,
-      exchange.caller,
-      this.rule,
-    );
-    const status: CacheStatus = mode === "bypass" ? "bypass" : mode === "revalidate" ? "revalidated" : "miss";
-    const outcome: Outcome = { status, joined: false, isPublic, entry: undefined };
+    const store = !forbidsStore(exchange.request.headers);
+    const { route, rule } = this;
+    const { key, isPublic } = cacheKeyOf(route.method, route.path, exchange.input, exchange.caller, rule);
+    const outcome: Outcome = { status: store ? "miss" : "bypass", joined: false, isPublic, entry: undefined };
     this.outcomes.set(exchange, outcome);
     const fetched = await this.cache.fetch(key, () => this.load(exchange), {
-      ttlMs: this.rule.ttlMs,
-      fresh: mode !== "normal",
-      store: mode !== "bypass",
+      ttlMs: rule.ttlMs,
+      store,
       tags: this.tagsOf,
     });
     if (fetched.source === "cache") outcome.status = "hit";
@@ -74,7 +70,7 @@ export class RouteCache {
   }
 
   /** Sends a 200 answer with its validator and freshness, or 304 without a body when `If-None-Match` names it. */
-  answer(exchange: Exchange, output: unknown, reply: FastifyReply): FastifyReply {
+  answer(exchange: Exchange, output: unknown, reply: FastifyReply, span: Span | undefined): FastifyReply {
     const outcome = this.outcomes.get(exchange)!;
     const entry = outcome.entry;
     // A policy that returned another output than the cached one has its own answer serialized.
@@ -86,7 +82,10 @@ export class RouteCache {
     if (outcome.status === "hit" && entry !== undefined) {
       exchange.setHeader("age", String(Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000))));
     }
-    if (matchesIfNoneMatch(exchange.request.headers["if-none-match"], etag)) return reply.code(304).send();
+    if (matchesIfNoneMatch(exchange.request.headers["if-none-match"], etag)) {
+      span?.setAttribute("flotilla.cache", "revalidated");
+      return reply.code(304).send();
+    }
     return reply.code(200).header("content-type", JSON_TYPE).send(body);
   }
 }
