@@ -162,7 +162,11 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
         openapi: { title: app.name, version: app.version ?? "1.0.0", description: app.description ?? "" },
         ...(tracer ? { tracer } : {}),
         ...(app.gateway.live ? { live: { metrics: liveMetrics(telemetry.registry), ...app.gateway.live } } : {}),
-        cache: { metrics: cacheMetrics(telemetry.registry), ...app.gateway.cache },
+        // FLOTILLA_GATEWAY_CACHE=off serves cached routes uncached (a benchmark of the uncached path, a suspect cache).
+        cache:
+          process.env.FLOTILLA_GATEWAY_CACHE?.trim() === "off"
+            ? false
+            : { metrics: cacheMetrics(telemetry.registry), ...app.gateway.cache },
       });
       const address = new URL(await gateway.listen({ port: options.gatewayPort, host: listenHost }));
       // Show the name asked for (localhost), not whichever of its addresses bound first.

@@ -58,8 +58,8 @@ export interface GatewayOptions extends Partial<GatewayLimits> {
   openapi?: OpenApiInfo;
   /** Terminate TLS with this certificate and key (HTTP/2, and HTTP/1.1 by ALPN), reloaded when the files change; absent: plain HTTP/1.1. */
   tls?: TlsOptions;
-  /** The response cache of routes that declare `cache` (64 MiB by default); see docs/caching.md. */
-  cache?: GatewayCacheOptions;
+  /** The response cache of routes that declare `cache` (64 MiB by default); false serves them uncached. See docs/caching.md. */
+  cache?: GatewayCacheOptions | false;
 }
 
 export interface ListenOptions {

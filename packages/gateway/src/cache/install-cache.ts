@@ -6,14 +6,15 @@ import { CacheInvalidator } from "./cache-invalidation.js";
 import { type GatewayCacheOptions, resolveCacheOptions } from "./cache-options.js";
 import { ResponseCache } from "./response-cache.js";
 
-/** The gateway's cache, or undefined when no route declares `cache` or `invalidates`. */
+/** The gateway's cache; undefined when turned off, or when no route declares `cache` or `invalidates`. */
 export function installCache(
   app: FastifyInstance,
   host: Host,
   routes: readonly Route[],
   log: Host["log"],
-  options: GatewayCacheOptions | undefined,
+  options: GatewayCacheOptions | false | undefined,
 ): ResponseCache | undefined {
+  if (options === false) return undefined;
   const settings = resolveCacheOptions(options);
   if (!routes.some((r) => r.cache !== undefined || r.invalidates !== undefined)) return undefined;
   const cache = new ResponseCache(settings);

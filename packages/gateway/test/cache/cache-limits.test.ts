@@ -2,8 +2,8 @@
 import { createHost, FlotillaError } from "@flotilla/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGateway, onEvent, route } from "../../src/index.js";
-import { shelf } from "./shelf.js";
-import { type CacheWorld, get, startCacheWorld } from "./support.js";
+import { ShelfState, shelf, shelfService } from "./shelf.js";
+import { type CacheWorld, cachedRoutes, get, startCacheWorld } from "./support.js";
 
 const MAX_BYTES = 200_000;
 const MAX_ENTRY_BYTES = 50_000;
@@ -38,6 +38,27 @@ describe("the cache's bounds", () => {
     expect(big.headers.get("x-cache")).toBe("MISS");
     expect((await get(`${w.url}/blobs/big?size=40000`)).headers.get("x-cache")).toBe("MISS");
     expect(w.state.readsOf("blob:big")).toBe(2);
+  });
+});
+
+describe("a gateway with its cache turned off", () => {
+  it("serves cached routes from the action each time, without caching headers", async () => {
+    const state = new ShelfState();
+    const host = createHost({ services: [shelfService(state)] });
+    await host.start();
+    const gateway = createGateway({ host, routes: cachedRoutes, accessLog: false, cache: false });
+    try {
+      const url = await gateway.listen();
+      const answers = [await get(`${url}/items/a`), await get(`${url}/items/a`)];
+      expect(answers.map((a) => [a.status, a.headers.get("x-cache"), a.headers.get("etag")])).toEqual([
+        [200, null, null],
+        [200, null, null],
+      ]);
+      expect(state.readsOf("item:a")).toBe(2);
+    } finally {
+      await gateway.close();
+      await host.stop();
+    }
   });
 });
 
