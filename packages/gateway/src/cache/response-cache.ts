@@ -30,7 +30,7 @@ interface Flight {
 }
 
 /** Bytes counted per entry on top of its text: the key, the LRU's slots, the tag index. */
-const OVERHEAD_BYTES = 256;
+const OVERHEAD_BYTES = 640;
 
 export class ResponseCache {
   private readonly lru: LRUCache<string, CacheEntry>;
