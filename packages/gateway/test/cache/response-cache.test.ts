@@ -170,21 +170,23 @@ describe("response caching", () => {
     w.state.prices.set("hot", 7);
     w.state.hold();
     const answers = Array.from({ length: 100 }, () => get(`${w.url}/items/hot`));
-    await waitFor(() => w.state.readsOf("item:hot") === 1, { what: "the first call to arrive" });
-    await sleep(200); // let the other requests reach the gateway and join the call
+    // Every request past the policies while the one call is held: each has joined it.
+    await waitFor(() => w.arrivals.get("hot") === 100, { timeoutMs: 20_000, what: "all requests to arrive" });
+    await sleep(10);
+    expect(w.state.readsOf("item:hot")).toBe(1);
     w.state.open();
     const all = await Promise.all(answers);
     expect(w.state.readsOf("item:hot")).toBe(1);
     expect(new Set(all.map((a) => `${a.status} ${a.text}`))).toEqual(new Set([all[0]!.status + " " + all[0]!.text]));
     expect(all[0]!.json.price).toBe(7);
-    expect(all.filter((a) => a.headers.get("x-cache") === "MISS").length).toBeGreaterThan(1);
+    expect(all.filter((a) => a.headers.get("x-cache") === "MISS").length).toBe(100);
   });
 
   it("passes a failed call to every request that joined it, and stores nothing", async () => {
     w.state.hold();
     const answers = Array.from({ length: 20 }, () => get(`${w.url}/items/gone`));
-    await waitFor(() => w.state.readsOf("item:gone") === 1, { what: "the first call to arrive" });
-    await sleep(100);
+    await waitFor(() => w.arrivals.get("gone") === 20, { timeoutMs: 20_000, what: "all requests to arrive" });
+    await sleep(10);
     w.state.open();
     const all = await Promise.all(answers);
     expect(all.every((a) => a.status === 404 && (a.json.error as { code: string }).code === "ITEM_NOT_FOUND")).toBe(

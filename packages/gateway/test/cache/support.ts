@@ -7,6 +7,7 @@ import {
   type Gateway,
   type GatewayCacheOptions,
   onEvent,
+  type Policy,
   route,
 } from "../../src/index.js";
 import { ShelfState, shelf, shelfService, userHeader } from "./shelf.js";
@@ -85,6 +86,8 @@ export interface CacheWorld {
   readonly url: string;
   readonly counts: Counted;
   readonly traces: TraceStore;
+  /** Requests that reached the gateway's policies, by path: a request counted here has passed the HTTP layer. */
+  readonly arrivals: Map<string, number>;
   stop(): Promise<void>;
 }
 
@@ -95,11 +98,19 @@ export async function startCacheWorld(cache: Omit<GatewayCacheOptions, "metrics"
   await host.start();
   const { counts, metrics } = countingMetrics();
   const traces = memoryTraceStore();
+  const arrivals = new Map<string, number>();
+  const countArrivals: Policy = {
+    name: "count-arrivals",
+    onRequest(exchange) {
+      const path = exchange.request.params.id === undefined ? exchange.route.path : exchange.request.params.id;
+      arrivals.set(path, (arrivals.get(path) ?? 0) + 1);
+    },
+  };
   const recorder = traceRecorder({ service: "gateway", store: traces, env: {} });
   const gateway = createGateway({
     host,
     routes: cachedRoutes,
-    policies: [userHeader],
+    policies: [userHeader, countArrivals],
     accessLog: false,
     tracer: recorder.tracer,
     cache: { ...cache, metrics },
@@ -112,6 +123,7 @@ export async function startCacheWorld(cache: Omit<GatewayCacheOptions, "metrics"
     url,
     counts,
     traces,
+    arrivals,
     async stop() {
       await gateway.close();
       await host.stop();
