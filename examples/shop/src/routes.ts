@@ -1,6 +1,6 @@
 /** @module The shop's public HTTP API (v1), as in SHOP-API.md: routes mapped to service actions, with who may call them. */
 import type { InputOf } from "@flotilla/core";
-import { authenticated, type RequestView, requireRole, route } from "@flotilla/gateway";
+import { authenticated, onEvent, type RequestView, requireRole, route } from "@flotilla/gateway";
 import { catalog } from "./services/catalog/contract.js";
 import { identity } from "./services/identity/contract.js";
 import { inventory } from "./services/inventory/contract.js";
@@ -14,13 +14,37 @@ const admin = [authenticated(), requireRole("admin")];
 /** Public keys change only on rotation, and a new one is fetched on an unknown kid: a minute of caching is safe. */
 const cacheKeys = () => ({ "cache-control": "public, max-age=60" });
 
+/** A product's tag in the gateway's cache: what a change of that product drops. */
+const productTag = (id: string) => `product:${id}`;
+/**
+ * The catalog's answers are the same for everyone, so one cached answer serves all. A change drops them
+ * at every gateway (its event), clients revalidate each time (max-age=0: a 304 while nothing changed).
+ */
+const catalogCache = { shared: true, clientMaxAgeSec: 0 } as const;
+
 const catalogRoutes = [
-  route({ method: "GET", path: "/api/v1/products", action: catalog.listProducts }),
+  route({
+    method: "GET",
+    path: "/api/v1/products",
+    action: catalog.listProducts,
+    // Any change may move a product into or out of a search: every page goes.
+    cache: {
+      ...catalogCache,
+      ttlSec: 30,
+      invalidateOn: [onEvent(catalog.ProductUpdated), onEvent(catalog.ProductCreated)],
+    },
+  }),
   route({
     method: "GET",
     path: "/api/v1/products/:id",
     action: catalog.getProduct,
     input: (req) => ({ id: req.params.id }),
+    cache: {
+      ...catalogCache,
+      ttlSec: 60,
+      tags: (product) => [productTag(product.id)],
+      invalidateOn: [onEvent(catalog.ProductUpdated, (product) => [productTag(product.id)])],
+    },
   }),
   route({ method: "GET", path: "/api/v1/bestsellers", action: catalog.bestsellers }),
 ];
@@ -104,6 +128,8 @@ const adminRoutes = [
     path: "/api/v1/admin/products/:id",
     action: catalog.updateProduct,
     input: (req) => withId<InputOf<typeof catalog.updateProduct>>(req),
+    // Read-your-writes at the gateway that served the change; its event reaches the others.
+    invalidates: (product) => [productTag(product.id), "/api/v1/products"],
     policies: admin,
   }),
   route({ method: "GET", path: "/api/v1/admin/users-online", action: identity.usersOnline, policies: admin }),

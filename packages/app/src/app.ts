@@ -1,7 +1,7 @@
 /** @module An app: the services of one system and, optionally, the gateway routes in front of them. */
 import type { EdgeSigner } from "@flotilla/auth";
 import { FlotillaCodes, FlotillaError, type Host, type Middleware, type ServiceDefinition } from "@flotilla/core";
-import type { GrpcOptions, LiveOptions, Policy, Route } from "@flotilla/gateway";
+import type { GatewayCacheOptions, GrpcOptions, LiveOptions, Policy, Route } from "@flotilla/gateway";
 
 /** What an app's gateway policies are built from where the gateway runs. */
 export interface GatewayEnvironment {
@@ -29,6 +29,8 @@ export interface FlotillaApp {
      * committed `.proto` whose field numbers it serves. Served when runApp is given a `grpcPort`.
      */
     readonly grpc?: Pick<GrpcOptions, "package" | "protoFile">;
+    /** The response cache of routes that declare `cache`: its bytes (64 MiB by default); see docs/caching.md. */
+    readonly cache?: Omit<GatewayCacheOptions, "metrics">;
   };
   /** Middleware every host of this app runs, before what `runApp` adds (metrics, retries, balancing). */
   readonly middleware?: readonly Middleware[];

@@ -19,6 +19,7 @@ import { createGateway, type Gateway, type GrpcOptions } from "@flotilla/gateway
 import { natsRegistry } from "@flotilla/nats";
 import { circuitBreakers, retries } from "@flotilla/resilience";
 import {
+  cacheMetrics,
   httpMetrics,
   liveMetrics,
   metrics,
@@ -168,6 +169,11 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
         ...(tracer ? { tracer } : {}),
         ...(app.gateway.live ? { live: { metrics: liveMetrics(telemetry.registry), ...app.gateway.live } } : {}),
         ...grpcOption(app, options.grpcPort ?? grpcPortFromEnv(process.env), listenHost),
+        // FLOTILLA_GATEWAY_CACHE=off serves cached routes uncached (a benchmark of the uncached path, a suspect cache).
+        cache:
+          process.env.FLOTILLA_GATEWAY_CACHE?.trim() === "off"
+            ? false
+            : { metrics: cacheMetrics(telemetry.registry), ...app.gateway.cache },
       });
       const address = new URL(await gateway.listen({ port: options.gatewayPort, host: listenHost }));
       // Show the name asked for (localhost), not whichever of its addresses bound first.

@@ -4,6 +4,8 @@ import { FlotillaCodes, FlotillaError, type Host } from "@flotilla/core";
 import { type Span, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { type AccessLogMode, accessLog } from "./access-log.js";
+import type { GatewayCacheOptions } from "./cache/cache-options.js";
+import { installCache } from "./cache/install-cache.js";
 import { clientErrorHandler } from "./client-error.js";
 import { ConcurrencyLimit } from "./concurrency-limit.js";
 import { ConnectionTracker } from "./connections.js";
@@ -59,6 +61,8 @@ export interface GatewayOptions extends Partial<GatewayLimits> {
   tls?: TlsOptions;
   /** Also serves the routes' actions (and live push) over gRPC on a port of its own; absent: no gRPC. See docs/grpc.md. */
   grpc?: GrpcOptions;
+  /** The response cache of routes that declare `cache` (64 MiB by default); false serves them uncached. See docs/caching.md. */
+  cache?: GatewayCacheOptions | false;
 }
 
 export interface ListenOptions {
@@ -202,7 +206,13 @@ export function createGateway(options: GatewayOptions): Gateway {
   app.setNotFoundHandler((req, reply) => sendError(new FlotillaError("NOT_FOUND", "no route matches"), req, reply));
 
   registerHealthRoutes(app, host, [...new Set(routes.map((r) => r.action.service))]);
-  const deps = { host, log, policies: options.policies ?? [], stateOf: (req: FastifyRequest) => stateOf(req.raw) };
+  const deps = {
+    host,
+    log,
+    policies: options.policies ?? [],
+    stateOf: (req: FastifyRequest) => stateOf(req.raw),
+    cache: installCache(app, host, routes, log, options.cache),
+  };
   for (const r of routes) app.route({ method: r.method, url: r.path, handler: routeHandler(r, deps) });
   const hub =
     options.live === undefined ? undefined : installLive(app, { ...deps, tracer: options.tracer }, options.live);

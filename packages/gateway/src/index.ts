@@ -3,6 +3,15 @@
 export type { AccessLogMode } from "./access-log.js";
 export type { ApiKeyCacheOptions, ApiKeyLookup, AuthenticateOptions } from "./auth/index.js";
 export { allowQueryToken, authenticate, authenticated, requireRole, requireTier } from "./auth/index.js";
+export type {
+  CacheInvalidation,
+  CacheMetrics,
+  CacheStatus,
+  CacheVary,
+  GatewayCacheOptions,
+  RouteCacheSpec,
+} from "./cache/index.js";
+export { CACHE_DEFAULTS, onEvent } from "./cache/index.js";
 export type { Gateway, GatewayOptions, ListenOptions } from "./gateway.js";
 export { createGateway } from "./gateway.js";
 export type { GeneratedProto, GrpcEndpoint, GrpcOptions, ProtoOptions } from "./grpc/index.js";

@@ -2,6 +2,8 @@
 import { validateHeaderName, validateHeaderValue } from "node:http";
 import { type CallOptions, checkIdempotencyKey, type Host, type Identity, type TraceContext } from "@flotilla/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import type { ResponseCache } from "./cache/response-cache.js";
+import { RouteCache } from "./cache/route-cache.js";
 import type { EdgeIds } from "./edge-ids.js";
 import { composePolicies, type Exchange, type Policy } from "./policy.js";
 import type { RequestState } from "./request-state.js";
@@ -13,6 +15,8 @@ export interface HandlerDeps {
   readonly policies: readonly Policy[];
   /** Set by the gateway's onRequest hook for every request that reaches a handler. */
   readonly stateOf: (req: FastifyRequest) => RequestState | undefined;
+  /** The gateway's response cache, when one of its routes declares caching. */
+  readonly cache?: ResponseCache | undefined;
 }
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -20,7 +24,7 @@ const JSON_TYPE = "application/json; charset=utf-8";
 export function routeHandler(route: Route, deps: HandlerDeps) {
   const { host } = deps;
   const keyed = route.action.idempotencyKey !== undefined;
-  const run = composePolicies([...deps.policies, ...route.policies], (ex) => {
+  const call = (ex: Exchange): Promise<unknown> => {
     // W3C Baggage travels on to every hop; host.context drops a value too long or unprintable.
     const baggage = ex.request.headers.baggage;
     return host
@@ -32,7 +36,11 @@ export function routeHandler(route: Route, deps: HandlerDeps) {
         ...(typeof baggage === "string" ? { baggage } : {}),
       })
       .call(route.action, ex.input as never, keyed ? idempotencyKey(ex.request) : undefined);
-  });
+  };
+  const { cache } = deps;
+  const cached =
+    route.cache === undefined || cache === undefined ? undefined : new RouteCache(route, route.cache, cache, call);
+  const run = composePolicies([...deps.policies, ...route.policies], cached?.call ?? call);
   return async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const state = deps.stateOf(req) as RequestState;
     const exchange = new HttpExchange(requestView(req), route, state.ids, reply, deps.log);
@@ -43,13 +51,16 @@ export function routeHandler(route: Route, deps: HandlerDeps) {
       output = await run(exchange);
     } finally {
       state.release();
+      cached?.record(exchange, state.ids.span);
     }
+    if (route.invalidates !== undefined) cache?.invalidate(route.invalidates(output, exchange.request));
     if (route.headers !== undefined) {
       for (const [name, value] of Object.entries(route.headers(output, exchange.request))) {
         exchange.setHeader(name, value);
       }
     }
     if (route.location !== undefined) exchange.setHeader("location", route.location(output, exchange.request));
+    if (cached !== undefined && output !== undefined) return cached.answer(exchange, output, reply, state.ids.span);
     if (output === undefined || route.status === 204) {
       return reply.code(route.status === 200 ? 204 : route.status).send();
     }

@@ -1,5 +1,6 @@
 /** @module Routes as data: an HTTP method and path mapped to an action, with input and answer shaping. */
 import { type ActionRef, FlotillaCodes, FlotillaError, type InputOf, type OutputOf } from "@flotilla/core";
+import { type CacheRule, cacheRule, type RouteCacheSpec } from "./cache/cache-options.js";
 import type { Policy } from "./policy.js";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -51,6 +52,13 @@ export interface RouteSpec<R extends ActionRef, P extends string = string> {
   timeoutMs?: number;
   /** Policies for this route only, run after the gateway's global ones. */
   policies?: readonly Policy[];
+  /** Caches the route's 200 answers at the gateway (GET routes only; HEAD shares them). See docs/caching.md. */
+  cache?: RouteCacheSpec<OutputOf<R>>;
+  /**
+   * Tags of cached answers a successful answer of this route makes stale (a write route: `product:<id>`),
+   * dropped by the gateway that served it before it answers; events carry the change to the others.
+   */
+  invalidates?: (output: OutputOf<R>, req: RequestView<PathParams<P>>) => readonly string[];
 }
 
 /** A route with its action's types erased, as the gateway keeps it. */
@@ -65,6 +73,9 @@ export interface Route {
   readonly location: ((output: unknown, req: RequestView) => string) | undefined;
   readonly timeoutMs: number | undefined;
   readonly policies: readonly Policy[];
+  /** How the route's answers are cached; undefined: not cached. */
+  readonly cache: CacheRule | undefined;
+  readonly invalidates: ((output: unknown, req: RequestView) => readonly string[]) | undefined;
 }
 
 const BODY_METHODS: ReadonlySet<HttpMethod> = new Set(["POST", "PUT", "PATCH"]);
@@ -80,6 +91,10 @@ export function route<R extends ActionRef, P extends string>(spec: RouteSpec<R, 
   if (spec.accepted !== undefined && (spec.status ?? 202) !== 202) {
     throw configError(`route ${spec.method} ${spec.path}: an accepted route answers 202, not ${spec.status}`);
   }
+  const where = `route ${spec.method} ${spec.path}`;
+  if (spec.cache !== undefined && (spec.method !== "GET" || (spec.status ?? 200) !== 200 || spec.accepted)) {
+    throw configError(`${where}: only GET routes answering 200 can be cached`);
+  }
   return Object.freeze({
     method: spec.method,
     path: spec.path,
@@ -90,6 +105,8 @@ export function route<R extends ActionRef, P extends string>(spec: RouteSpec<R, 
     location: spec.accepted?.location as Route["location"],
     timeoutMs: spec.timeoutMs,
     policies: spec.policies ?? [],
+    cache: spec.cache === undefined ? undefined : cacheRule(spec.cache as RouteCacheSpec<never>, where, spec.path),
+    invalidates: spec.invalidates as Route["invalidates"],
   });
 }
 

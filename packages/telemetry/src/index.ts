@@ -1,6 +1,8 @@
 /** @module Flotilla telemetry: OpenTelemetry spans for every hop and Prometheus RED metrics, as middleware. */
 
 export * as attributes from "./attributes.js";
+export type { CacheMetrics } from "./cache-metrics.js";
+export { cacheMetrics } from "./cache-metrics.js";
 export { OTHER_CODE } from "./error-codes.js";
 export type { CollectedGaugeOptions, GaugeReading } from "./gauges.js";
 export { collectedCounter, collectedGauge } from "./gauges.js";
