@@ -30,9 +30,10 @@ import {
   type TlsOptions,
   watchKeyPair,
 } from "./tls/index.js";
+import { installUpstreams, type UpstreamGatewayOptions } from "./upstream/index.js";
 
 /** Limits (see GatewayLimits for each one's default) are options too: `bodyLimitBytes`, `maxConcurrentRequests`, … */
-export interface GatewayOptions extends Partial<GatewayLimits> {
+export interface GatewayOptions extends Partial<GatewayLimits>, UpstreamGatewayOptions {
   host: Host;
   routes: readonly Route[];
   /** Policies for every route, run before each route's own. */
@@ -201,19 +202,30 @@ export function createGateway(options: GatewayOptions): Gateway {
   for (const r of routes) app.route({ method: r.method, url: r.path, handler: routeHandler(r, deps) });
   if (options.live !== undefined) installLive(app, { ...deps, tracer: options.tracer }, options.live);
   if (options.openapi !== undefined) registerOpenApiRoute(app, options.openapi, routes, options.policies ?? []);
+  const upstreams = installUpstreams(app, options, {
+    ...deps,
+    tracer: options.tracer,
+    bodyLimitBytes: limits.bodyLimitBytes,
+  });
   if (metrics !== undefined) {
     app.get(METRICS_PATH, metricsHandler(metrics, deps, options.metricsPolicies ?? ADMIN_ONLY));
   }
 
   return {
     app,
-    listen: (opts = {}) => app.listen({ port: opts.port ?? 0, host: opts.host ?? "127.0.0.1" }),
+    listen: async (opts = {}) => {
+      const address = await app.listen({ port: opts.port ?? 0, host: opts.host ?? "127.0.0.1" });
+      upstreams.start();
+      return address;
+    },
     close: async () => {
       closing = true;
       certificates?.close();
       connections.closeIdle();
       await app.close();
-      const policies = new Set([...(options.policies ?? []), ...routes.flatMap((r) => r.policies)]);
+      await upstreams.close();
+      const proxied = (options.proxies ?? []).flatMap((p) => p.policies);
+      const policies = new Set([...(options.policies ?? []), ...routes.flatMap((r) => r.policies), ...proxied]);
       await Promise.all([...policies].map((p) => p.close?.()));
     },
   };
