@@ -3,7 +3,7 @@ import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { proxy, type UpstreamOptions } from "../../src/index.js";
 import { expectError } from "../support/harness.js";
-import { type ChildUpstream, killHard, spawnUpstream } from "./support/children.js";
+import { killHard, spawnUpstream } from "./support/children.js";
 import { type ProxyGateway, startProxyGateway, until } from "./support/proxy-gateway.js";
 import { startTestUpstream, type TestUpstream } from "./support/test-upstream.js";
 
