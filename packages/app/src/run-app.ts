@@ -15,7 +15,7 @@ import {
 } from "@flotilla/core";
 import { databaseProviderFromEnv } from "@flotilla/data";
 import { dataDirFrom, sqliteDialect } from "@flotilla/data/internal";
-import { createGateway, type Gateway } from "@flotilla/gateway";
+import { createGateway, type Gateway, upstreamsFromEnv } from "@flotilla/gateway";
 import { natsRegistry } from "@flotilla/nats";
 import { circuitBreakers, retries } from "@flotilla/resilience";
 import {
@@ -26,6 +26,7 @@ import {
   tlsReloadMetrics,
   traceMetrics,
   tracing,
+  upstreamMetrics,
 } from "@flotilla/telemetry";
 import type { FlotillaApp } from "./app.js";
 import { appTracing, type TracingSettings } from "./app-tracing.js";
@@ -161,6 +162,13 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
         openapi: { title: app.name, version: app.version ?? "1.0.0", description: app.description ?? "" },
         ...(tracer ? { tracer } : {}),
         ...(app.gateway.live ? { live: { metrics: liveMetrics(telemetry.registry), ...app.gateway.live } } : {}),
+        ...(app.gateway.upstreams
+          ? {
+              upstreams: upstreamsFromEnv(app.gateway.upstreams, process.env),
+              proxies: app.gateway.proxies ?? [],
+              upstreamMetrics: upstreamMetrics(telemetry.registry),
+            }
+          : {}),
       });
       const address = new URL(await gateway.listen({ port: options.gatewayPort, host: listenHost }));
       // Show the name asked for (localhost), not whichever of its addresses bound first.
