@@ -44,7 +44,7 @@ export interface Forward {
 export async function forward(upstream: Upstream, request: Forward, deps: ForwardDeps): Promise<FastifyReply> {
   const { req, reply } = request;
   const method = req.method ?? "GET";
-  const hasBody = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+  const hasBody = hasRequestBody(req);
   const attempts = IDEMPOTENT.has(method) && !hasBody ? 1 + upstream.options.retries : 1;
   const body = hasBody ? limitedBody(req, deps.bodyLimitBytes) : undefined;
   const abort = new AbortController();
@@ -172,6 +172,16 @@ function noTarget(upstream: Upstream, reply: FastifyReply): FlotillaError {
       },
     },
   );
+}
+
+/**
+ * HTTP/1.1 announces a body by its length or chunked coding; HTTP/2 by not ending the stream with the
+ * head (a length is optional there).
+ */
+function hasRequestBody(req: IncomingMessage): boolean {
+  if (req.httpVersionMajor === 2)
+    return (req as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders === false;
+  return req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
 }
 
 /**
