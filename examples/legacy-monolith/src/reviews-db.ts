@@ -37,6 +37,12 @@ const SEED: ReadonlyArray<[string, string, number, string]> = [
 
 export class ReviewsDb {
   private readonly db: Database.Database;
+  /** Prepared once: preparing is most of a small query's cost. */
+  private readonly statements: {
+    byProduct: Database.Statement;
+    byId: Database.Statement;
+    insert: Database.Statement;
+  };
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -50,41 +56,41 @@ export class ReviewsDb {
       created_at TEXT NOT NULL
     );
     CREATE INDEX IF NOT EXISTS reviews_by_product ON reviews (product_id, id)`);
+    this.statements = {
+      byProduct: this.db.prepare("SELECT * FROM reviews WHERE product_id = ? ORDER BY id"),
+      byId: this.db.prepare("SELECT * FROM reviews WHERE id = ?"),
+      insert: this.db.prepare(
+        "INSERT INTO reviews (product_id, author, rating, body, created_at) VALUES (?, ?, ?, ?, ?)",
+      ),
+    };
     const { n } = this.db.prepare("SELECT count(*) AS n FROM reviews").get() as { n: number };
     if (n === 0) this.seed();
   }
 
   private seed(): void {
-    const insert = this.db.prepare(
-      "INSERT INTO reviews (product_id, author, rating, body, created_at) VALUES (?, ?, ?, ?, ?)",
-    );
     this.db.transaction(() => {
       SEED.forEach(([productId, author, rating, body], i) => {
-        insert.run(productId, author, rating, body, new Date(Date.UTC(2021, 0, 1 + i * 17)).toISOString());
+        const createdAt = new Date(Date.UTC(2021, 0, 1 + i * 17)).toISOString();
+        this.statements.insert.run(productId, author, rating, body, createdAt);
       });
     })();
   }
 
   /** A product's reviews, oldest first (the legacy order). */
   forProduct(productId: string): Review[] {
-    const rows = this.db
-      .prepare("SELECT * FROM reviews WHERE product_id = ? ORDER BY id")
-      .all(productId) as ReviewRow[];
-    return rows.map(toReview);
+    return (this.statements.byProduct.all(productId) as ReviewRow[]).map(toReview);
   }
 
   byId(id: string): Review | undefined {
     const n = /^rev-(\d{1,15})$/.exec(id)?.[1];
     if (n === undefined) return undefined;
-    const row = this.db.prepare("SELECT * FROM reviews WHERE id = ?").get(Number(n)) as ReviewRow | undefined;
+    const row = this.statements.byId.get(Number(n)) as ReviewRow | undefined;
     return row === undefined ? undefined : toReview(row);
   }
 
   add(productId: string, author: string, rating: number, body: string): Review {
     const createdAt = new Date().toISOString();
-    const { lastInsertRowid } = this.db
-      .prepare("INSERT INTO reviews (product_id, author, rating, body, created_at) VALUES (?, ?, ?, ?, ?)")
-      .run(productId, author, rating, body, createdAt);
+    const { lastInsertRowid } = this.statements.insert.run(productId, author, rating, body, createdAt);
     return { id: `rev-${lastInsertRowid}`, productId, author, rating, body, createdAt };
   }
 
