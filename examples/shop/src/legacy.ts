@@ -39,7 +39,6 @@ export async function embeddedLegacy(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<{ url: string; close(): Promise<void> } | undefined> {
   if (env[upstreamEnvName("legacy")]) return undefined;
-  if (dataDir === ":memory:") return startLegacyMonolith({ dbFile: dataDir });
   mkdirSync(dataDir, { recursive: true });
   return startLegacyMonolith({ dbFile: join(dataDir, "legacy-reviews.db") });
 }

@@ -1,5 +1,5 @@
 /** @module The shop's reviews, still served by the legacy monolith through the gateway: embedded by `startShop`, or wherever the environment says. */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunningApp } from "@flotilla/app";
@@ -66,17 +66,24 @@ describe("reviews from the legacy monolith", () => {
 describe("a legacy monolith named by the environment", () => {
   let legacy: LegacyMonolith;
   let shop: RunningApp;
+  let dataDir: string;
   const served: string[] = [];
   beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "flotilla-legacy-env-"));
     legacy = await startLegacyMonolith({ dbFile: ":memory:" });
     legacy.server.on("request", (req: { url?: string }) => void served.push(req.url ?? ""));
     process.env.FLOTILLA_UPSTREAM_LEGACY = legacy.url;
-    shop = await startShop({ port: 0, listenHost: "127.0.0.1", dataDir: ":memory:" });
+    shop = await startShop({ port: 0, listenHost: "127.0.0.1", dataDir });
   });
   afterAll(async () => {
     delete process.env.FLOTILLA_UPSTREAM_LEGACY;
     await shop.stop();
     await legacy.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("leaves no monolith database in the shop's data directory", () => {
+    expect(existsSync(join(dataDir, "legacy-reviews.db"))).toBe(false);
   });
 
   it("is the one the gateway proxies to, and no monolith starts embedded", async () => {
