@@ -21,12 +21,25 @@ import { renderRpc, rpcGoals, runRpcSuite } from "./nats/rpc-suite.js";
 import { startBenchServer } from "./nats/server.js";
 import { LATENCY_CASES, type LatencyCase, outboxGoals, renderOutbox, runOutboxSuite } from "./outbox/suite.js";
 import { DBS, type Db, WRITE_IMPLS, type WriteImpl } from "./outbox/write-cases.js";
+import { PROXY_CASES, type ProxyCase, renderProxy, runProxySuite } from "./proxy/suite.js";
 import { REPLAY_CASES, type ReplayCase, renderReplay, replayGoals, runReplaySuite } from "./replay/suite.js";
 import { SAGA_IMPLS, type SagaImpl } from "./saga/cases.js";
 import { renderSagas, sagaGoals } from "./saga/report.js";
 import { CHECKOUT_MODES, type CheckoutMode, runSagaSuite } from "./saga/suite.js";
 
-const SUITES = ["calls", "rpc", "events", "outbox", "replay", "failover", "edge", "saga", "live", "grpc"] as const;
+const SUITES = [
+  "calls",
+  "rpc",
+  "events",
+  "outbox",
+  "replay",
+  "failover",
+  "edge",
+  "saga",
+  "live",
+  "grpc",
+  "proxy",
+] as const;
 type Suite = (typeof SUITES)[number];
 
 const { values } = parseArgs({
@@ -64,6 +77,7 @@ const { values } = parseArgs({
     "grpc-duration": { type: "string", default: "10" },
     "grpc-warmup": { type: "string", default: "2" },
     "grpc-concurrency": { type: "string", default: "50" },
+    "proxy-cases": { type: "string", default: PROXY_CASES.join(",") },
     "saga-impls": { type: "string", default: SAGA_IMPLS.join(",") },
     "saga-in-flight": { type: "string", default: "1,10,100" },
     "saga-sweep": { type: "string", default: "10,100,1000,10000" },
@@ -133,6 +147,9 @@ with @grpc/grpc-js clients in another process; FLOTILLA_RATE_LIMIT 1000000/60):
   --grpc-duration=S  measured seconds per protocol (default 10)
   --grpc-warmup=S    warm-up seconds per protocol (default 2)
   --grpc-concurrency=N  connections (HTTP) and calls in flight (gRPC) (default 50)
+proxy (GET /products/:id/reviews of the legacy monolith: directly, behind nginx, behind the gateway's proxy route;
+the --edge-duration, --edge-warmup and --edge-connections flags apply):
+  --proxy-cases=LIST  ${PROXY_CASES.join(",")} (default all)
 saga (durable sagas; starts PostgreSQL, a nats-server and restate-server; --repeat applies to the peer table):
   --saga-impls=LIST  ${SAGA_IMPLS.join(",")} (default all): the four-step saga with compensation
   --saga-in-flight=LIST  sagas in flight of the peer table (default 1,10,100)
@@ -186,7 +203,7 @@ const numbers = (value: string) =>
 const json: Record<string, unknown> = {};
 
 console.log(`node ${process.version}, ${cpus().length} cores, ${cpus()[0]?.model ?? "unknown CPU"}`);
-if (suites.some((s) => s !== "edge" && s !== "saga" && s !== "live" && s !== "grpc")) {
+if (suites.some((s) => !["edge", "saga", "live", "grpc", "proxy"].includes(s))) {
   console.log(`${timeMs} ms per case after ${warmupMs} ms warm-up, best of ${repeat}, one child process per case side`);
 }
 console.log("");
@@ -342,6 +359,21 @@ if (suites.includes("grpc")) {
   console.log(renderGrpc(results));
   console.log("");
   json.grpc = results;
+}
+
+if (suites.includes("proxy")) {
+  console.log("## HTTP upstreams: the legacy monolith behind the gateway's proxy route and behind nginx\n");
+  const options = {
+    cases: list<ProxyCase>(values["proxy-cases"], PROXY_CASES, "proxy case"),
+    connections: Number(values["edge-connections"]),
+    warmupSec: Number(values["edge-warmup"]),
+    durationSec: Number(values["edge-duration"]),
+    repeat,
+  };
+  const results = await runProxySuite(options, (line) => console.error(line));
+  console.log(renderProxy(results, options));
+  console.log("");
+  json.proxy = results;
 }
 
 if (suites.includes("saga")) {

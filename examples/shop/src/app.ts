@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { defineApp, type RunningApp, runApp } from "@flotilla/app";
 import type { Logger } from "@flotilla/core";
 import { shopPolicies } from "./edge.js";
+import { embeddedLegacy, legacyProxies, legacyUpstream } from "./legacy.js";
 import { shopRoutes } from "./routes.js";
 import { catalogService } from "./services/catalog/service.js";
 import { identityService } from "./services/identity/service.js";
@@ -39,6 +40,9 @@ export const shopApp = defineApp({
     },
     // The same routes over gRPC when asked (FLOTILLA_GRPC_PORT); `npx flotilla proto` regenerates the file.
     grpc: { package: "flotilla.shop.v1", protoFile: fileURLToPath(new URL("../proto/shop.proto", import.meta.url)) },
+    // The legacy monolith, strangled route by route: it still serves reviews and store info.
+    upstreams: { legacy: legacyUpstream },
+    proxies: legacyProxies,
   },
 });
 
@@ -57,14 +61,37 @@ export interface ShopOptions {
   logger?: Logger;
 }
 
-/** The whole shop in this process, gateway included: what `npm start` runs. */
-export function startShop(options: ShopOptions = {}): Promise<RunningApp> {
-  return runApp(shopApp, {
-    gatewayPort: options.port ?? 8080,
-    listenHost: options.listenHost ?? "localhost",
-    ...(options.grpcPort === undefined ? {} : { grpcPort: options.grpcPort }),
-    ...(options.transport ? { transport: options.transport } : {}),
-    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-    ...(options.logger ? { logger: options.logger } : {}),
-  });
+/**
+ * The whole shop in this process, gateway included: what `npm start` runs. The legacy monolith runs
+ * here too, unless `FLOTILLA_UPSTREAM_LEGACY` names where it runs.
+ */
+export async function startShop(options: ShopOptions = {}): Promise<RunningApp> {
+  const legacy = await embeddedLegacy(options.dataDir ?? process.env.FLOTILLA_DATA_DIR ?? ".flotilla/data");
+  const app =
+    legacy === undefined
+      ? shopApp
+      : {
+          ...shopApp,
+          gateway: { ...shopApp.gateway, upstreams: { legacy: { ...legacyUpstream, targets: [legacy.url] } } },
+        };
+  try {
+    const running = await runApp(app as typeof shopApp, {
+      gatewayPort: options.port ?? 8080,
+      listenHost: options.listenHost ?? "localhost",
+      ...(options.grpcPort === undefined ? {} : { grpcPort: options.grpcPort }),
+      ...(options.transport ? { transport: options.transport } : {}),
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+    return {
+      ...running,
+      stop: async () => {
+        await running.stop();
+        await legacy?.close();
+      },
+    };
+  } catch (err) {
+    await legacy?.close();
+    throw err;
+  }
 }

@@ -1,7 +1,15 @@
 /** @module An app: the services of one system and, optionally, the gateway routes in front of them. */
 import type { EdgeSigner } from "@flotilla/auth";
 import { FlotillaCodes, FlotillaError, type Host, type Middleware, type ServiceDefinition } from "@flotilla/core";
-import type { GatewayCacheOptions, GrpcOptions, LiveOptions, Policy, Route } from "@flotilla/gateway";
+import type {
+  GatewayCacheOptions,
+  GrpcOptions,
+  LiveOptions,
+  Policy,
+  ProxyRoute,
+  Route,
+  UpstreamOptions,
+} from "@flotilla/gateway";
 
 /** What an app's gateway policies are built from where the gateway runs. */
 export interface GatewayEnvironment {
@@ -31,6 +39,10 @@ export interface FlotillaApp {
     readonly grpc?: Pick<GrpcOptions, "package" | "protoFile">;
     /** The response cache of routes that declare `cache`: its bytes (64 MiB by default); see docs/caching.md. */
     readonly cache?: Omit<GatewayCacheOptions, "metrics">;
+    /** HTTP services that are not Flotilla services, by name; `FLOTILLA_UPSTREAM_<NAME>` overrides targets (docs/upstreams.md). */
+    readonly upstreams?: Readonly<Record<string, UpstreamOptions>>;
+    /** Routes the gateway forwards to one of the `upstreams` (`proxy()` of @flotilla/gateway). */
+    readonly proxies?: readonly ProxyRoute[];
   };
   /** Middleware every host of this app runs, before what `runApp` adds (metrics, retries, balancing). */
   readonly middleware?: readonly Middleware[];

@@ -15,7 +15,7 @@ import {
 } from "@flotilla/core";
 import { databaseProviderFromEnv } from "@flotilla/data";
 import { dataDirFrom, sqliteDialect } from "@flotilla/data/internal";
-import { createGateway, type Gateway, type GrpcOptions } from "@flotilla/gateway";
+import { createGateway, type Gateway, type GrpcOptions, upstreamsFromEnv } from "@flotilla/gateway";
 import { natsRegistry } from "@flotilla/nats";
 import { circuitBreakers, retries } from "@flotilla/resilience";
 import {
@@ -27,6 +27,7 @@ import {
   tlsReloadMetrics,
   traceMetrics,
   tracing,
+  upstreamMetrics,
 } from "@flotilla/telemetry";
 import type { FlotillaApp } from "./app.js";
 import { appProtoPackage } from "./app-proto.js";
@@ -174,6 +175,13 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
           process.env.FLOTILLA_GATEWAY_CACHE?.trim() === "off"
             ? false
             : { metrics: cacheMetrics(telemetry.registry), ...app.gateway.cache },
+        ...(app.gateway.upstreams
+          ? {
+              upstreams: upstreamsFromEnv(app.gateway.upstreams, process.env),
+              proxies: app.gateway.proxies ?? [],
+              upstreamMetrics: upstreamMetrics(telemetry.registry),
+            }
+          : {}),
       });
       const address = new URL(await gateway.listen({ port: options.gatewayPort, host: listenHost }));
       // Show the name asked for (localhost), not whichever of its addresses bound first.

@@ -33,9 +33,10 @@ import {
   type TlsOptions,
   watchKeyPair,
 } from "./tls/index.js";
+import { installUpstreams, type UpstreamGatewayOptions } from "./upstream/index.js";
 
 /** Limits (see GatewayLimits for each one's default) are options too: `bodyLimitBytes`, `maxConcurrentRequests`, … */
-export interface GatewayOptions extends Partial<GatewayLimits> {
+export interface GatewayOptions extends Partial<GatewayLimits>, UpstreamGatewayOptions {
   host: Host;
   routes: readonly Route[];
   /** Policies for every route, run before each route's own. */
@@ -217,6 +218,11 @@ export function createGateway(options: GatewayOptions): Gateway {
   const hub =
     options.live === undefined ? undefined : installLive(app, { ...deps, tracer: options.tracer }, options.live);
   if (options.openapi !== undefined) registerOpenApiRoute(app, options.openapi, routes, options.policies ?? []);
+  const upstreams = installUpstreams(app, options, {
+    ...deps,
+    tracer: options.tracer,
+    bodyLimitBytes: limits.bodyLimitBytes,
+  });
   if (metrics !== undefined) {
     app.get(METRICS_PATH, metricsHandler(metrics, deps, options.metricsPolicies ?? ADMIN_ONLY));
   }
@@ -243,6 +249,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     listen: async (opts = {}) => {
       const address = await app.listen({ port: opts.port ?? 0, host: opts.host ?? "127.0.0.1" });
       await grpc?.listen();
+      upstreams.start();
       return address;
     },
     close: async () => {
@@ -251,7 +258,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       connections.closeIdle();
       // The live hub closes with the HTTP server, which ends the gRPC streams the gRPC server waits for.
       await Promise.all([app.close(), grpc?.close()]);
-      const policies = new Set([...(options.policies ?? []), ...routes.flatMap((r) => r.policies)]);
+      await upstreams.close();
+      const proxied = (options.proxies ?? []).flatMap((p) => p.policies);
+      const policies = new Set([...(options.policies ?? []), ...routes.flatMap((r) => r.policies), ...proxied]);
       await Promise.all([...policies].map((p) => p.close?.()));
     },
   };

@@ -13,6 +13,12 @@ export const GatewayCodes = {
   BAD_PATH: { code: "FLOTILLA_BAD_PATH", status: "INVALID_ARGUMENT" },
   /** The gateway's own ceiling on concurrent requests: shed at once rather than queued. */
   GATEWAY_OVERLOADED: { code: "FLOTILLA_GATEWAY_OVERLOADED", status: "UNAVAILABLE" },
+  /** A proxied request got no usable answer from its upstream (refused, reset, malformed): 502. */
+  UPSTREAM_UNAVAILABLE: { code: "FLOTILLA_UPSTREAM_UNAVAILABLE", status: "UNAVAILABLE" },
+  /** A proxied request's upstream did not connect or answer in time: 504. */
+  UPSTREAM_TIMEOUT: { code: "FLOTILLA_UPSTREAM_TIMEOUT", status: "DEADLINE_EXCEEDED" },
+  /** No target of the upstream may be tried now: each has an open circuit or fails its health checks. */
+  UPSTREAM_CIRCUIT_OPEN: { code: "FLOTILLA_UPSTREAM_CIRCUIT_OPEN", status: "UNAVAILABLE" },
 } as const satisfies Record<string, { code: string; status: Status }>;
 
 /**
@@ -46,6 +52,8 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [GatewayCodes.REQUEST_TIMEOUT.code]: 408,
   // The key was used with another request: 422, as the IETF Idempotency-Key draft answers it.
   [FlotillaCodes.IDEMPOTENCY_KEY_REUSED.code]: 422,
+  // Another server failed to answer, not this one: 502 Bad Gateway, as proxies say it.
+  [GatewayCodes.UPSTREAM_UNAVAILABLE.code]: 502,
 };
 
 export function httpStatusOf(err: FlotillaError): number {

@@ -55,3 +55,17 @@ export {
 } from "./rate-limit/index.js";
 export type { HttpMethod, PathParams, RequestView, Route, RouteSpec, SuccessStatus } from "./route.js";
 export { route } from "./route.js";
+export type {
+  HealthCheckOptions,
+  ProxiedPath,
+  ProxyMethod,
+  ProxyRoute,
+  ProxySpec,
+  TargetSnapshot,
+  UpstreamBreakerOptions,
+  UpstreamBreakerState,
+  UpstreamGatewayOptions,
+  UpstreamMetrics,
+  UpstreamOptions,
+} from "./upstream/index.js";
+export { proxy, UPSTREAM_DEFAULTS, upstreamEnvName, upstreamsFromEnv } from "./upstream/index.js";
