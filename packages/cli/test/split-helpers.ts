@@ -337,7 +337,8 @@ export async function natsOutageUnderLoad(cluster: Cluster, recoveryTimeoutMs: n
   const [, , gateway] = await Promise.all([
     cluster.start("catalog", { services: "catalog" }),
     cluster.start("orders", { services: "orders,identity,inventory,payments,shipping,notifications,recommendations" }),
-    cluster.start("gateway", { services: "none", gateway: true }),
+    // Uncached: every product read must cross NATS, or the outage would not show (the cache answers meanwhile).
+    cluster.start("gateway", { services: "none", gateway: true, env: { FLOTILLA_GATEWAY_CACHE: "off" } }),
   ]);
   await gatewayReady(gateway, cluster);
   const results: Answer[] = [];

@@ -135,7 +135,8 @@ describe("distributed mode: flotilla processes over NATS", () => {
     const [one, two, gateway] = await Promise.all([
       cluster.start("catalog-1", { services: "catalog", ops: true }),
       cluster.start("catalog-2", { services: "catalog", ops: true }),
-      cluster.start("gateway", { services: "none", gateway: true }),
+      // Uncached: each product read must reach an instance, to count how they share the load.
+      cluster.start("gateway", { services: "none", gateway: true, env: { FLOTILLA_GATEWAY_CACHE: "off" } }),
     ]);
     // Not /readyz: the shop's gateway also routes to orders, which does not run here.
     expect((await http(`${gateway.url}/api/v1/products?limit=1`)).status).toBe(200);

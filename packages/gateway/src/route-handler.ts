@@ -21,10 +21,14 @@ export interface HandlerDeps {
 
 const JSON_TYPE = "application/json; charset=utf-8";
 
-export function routeHandler(route: Route, deps: HandlerDeps) {
-  const { host } = deps;
+/**
+ * The route's action called for an exchange whose policies have run: with its trace, correlation id,
+ * caller, timeout, baggage and (for an action that keeps answers by key) its `Idempotency-Key`. Every
+ * protocol the gateway speaks calls actions through this.
+ */
+export function actionCall(host: Host, route: Route): (ex: Exchange) => Promise<unknown> {
   const keyed = route.action.idempotencyKey !== undefined;
-  const call = (ex: Exchange): Promise<unknown> => {
+  return (ex) => {
     // W3C Baggage travels on to every hop; host.context drops a value too long or unprintable.
     const baggage = ex.request.headers.baggage;
     return host
@@ -37,6 +41,10 @@ export function routeHandler(route: Route, deps: HandlerDeps) {
       })
       .call(route.action, ex.input as never, keyed ? idempotencyKey(ex.request) : undefined);
   };
+}
+
+export function routeHandler(route: Route, deps: HandlerDeps) {
+  const call = actionCall(deps.host, route);
   const { cache } = deps;
   const cached =
     route.cache === undefined || cache === undefined ? undefined : new RouteCache(route, route.cache, cache, call);

@@ -2,13 +2,14 @@
  * @module One routed action over gRPC: the request message decoded into the action input, the same
  * policies as its HTTP route (the gateway's, then the route's), the call, and the answer encoded.
  */
-import { checkIdempotencyKey, FlotillaError } from "@flotilla/core";
+import { FlotillaError } from "@flotilla/core";
 import { status as GrpcStatus, type handleUnaryCall, Metadata } from "@grpc/grpc-js";
 import type protobuf from "protobufjs";
 import { GatewayCodes } from "../http-errors.js";
 import { composePolicies } from "../policy.js";
 import { stripInternalHeaders } from "../request-guard.js";
 import type { RequestView } from "../route.js";
+import { actionCall } from "../route-handler.js";
 import { GrpcCall, type GrpcDeps } from "./grpc-call.js";
 import { GrpcExchange, grpcRoute, headersOf, peerAddress } from "./grpc-exchange.js";
 import { fromProto, toProto } from "./message-codec.js";
@@ -22,21 +23,8 @@ export interface MethodTypes {
 }
 
 export function unaryHandler(method: GrpcMethod, types: MethodTypes, deps: GrpcDeps): handleUnaryCall<Buffer, Buffer> {
-  const { host } = deps;
   const route = grpcRoute(method.route);
-  const keyed = route.action.idempotencyKey !== undefined;
-  const run = composePolicies([...deps.policies, ...route.policies], (ex) => {
-    const baggage = ex.request.headers.baggage;
-    return host
-      .context({
-        trace: ex.trace,
-        correlationId: ex.correlationId,
-        caller: ex.caller,
-        timeoutMs: ex.timeoutMs,
-        ...(typeof baggage === "string" ? { baggage } : {}),
-      })
-      .call(route.action, ex.input as never, keyed ? idempotencyKey(ex.request) : undefined);
-  });
+  const run = composePolicies([...deps.policies, ...route.policies], actionCall(deps.host, route));
 
   return (call, callback) => {
     const headers = headersOf(call.metadata);
@@ -107,9 +95,4 @@ export function timeoutOf(routeTimeoutMs: number | undefined, deadline: Date | n
   const remaining = Math.floor(at - Date.now());
   if (remaining <= 0) throw new FlotillaError("DEADLINE_EXCEEDED", "the call's deadline passed before it ran");
   return routeTimeoutMs === undefined ? remaining : Math.min(routeTimeoutMs, remaining);
-}
-
-function idempotencyKey(request: RequestView) {
-  const key = request.headers["idempotency-key"];
-  return typeof key === "string" ? { idempotencyKey: checkIdempotencyKey(key) } : undefined;
 }
