@@ -1,9 +1,10 @@
 /** @module Turns a route into a fastify handler: exchange, policies, the action call, the JSON answer. */
 import { validateHeaderName, validateHeaderValue } from "node:http";
-import { type CallOptions, checkIdempotencyKey, type Host, type Identity, type TraceContext } from "@flotilla/core";
+import { type CallOptions, checkIdempotencyKey, type Host } from "@flotilla/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { ResponseCache } from "./cache/response-cache.js";
 import { RouteCache } from "./cache/route-cache.js";
+import { EdgeExchange } from "./edge-exchange.js";
 import type { EdgeIds } from "./edge-ids.js";
 import { composePolicies, type Exchange, type Policy } from "./policy.js";
 import type { RequestState } from "./request-state.js";
@@ -98,36 +99,15 @@ export function requestView(req: FastifyRequest): RequestView {
   };
 }
 
-export class HttpExchange implements Exchange {
-  caller: Identity | undefined = undefined;
-  timeoutMs: number | undefined;
-  input: unknown = undefined;
-  private _log: Host["log"] | undefined;
-
+export class HttpExchange extends EdgeExchange {
   constructor(
-    readonly request: RequestView,
-    readonly route: Route,
-    readonly ids: EdgeIds,
+    request: RequestView,
+    route: Route,
+    ids: EdgeIds,
     private readonly reply: FastifyReply,
-    private readonly baseLog: Host["log"],
+    baseLog: Host["log"],
   ) {
-    this.timeoutMs = route.timeoutMs;
-  }
-
-  get trace(): TraceContext {
-    return this.ids.trace;
-  }
-
-  get correlationId(): string {
-    return this.ids.correlationId;
-  }
-
-  get log(): Host["log"] {
-    if (this._log === undefined) {
-      const { trace, correlationId } = this.ids;
-      this._log = this.baseLog.child({ trace_id: trace.traceId, span_id: trace.spanId, correlation_id: correlationId });
-    }
-    return this._log;
+    super(request, route, ids, baseLog, route.timeoutMs);
   }
 
   setHeader(name: string, value: string): void {

@@ -1,46 +1,14 @@
 /** @module One gRPC call on its way to an action, as policies see it: headers from its metadata, the message as input. */
-import type { Host, Identity, TraceContext } from "@flotilla/core";
 import { Metadata } from "@grpc/grpc-js";
-import type { EdgeIds } from "../edge-ids.js";
-import type { Exchange } from "../policy.js";
-import type { RequestView, Route } from "../route.js";
+import { EdgeExchange } from "../edge-exchange.js";
+import type { Route } from "../route.js";
 
 const METADATA_KEY = /^[0-9a-z_.-]+$/;
 const METADATA_VALUE = /^[\x20-\x7e]*$/;
 
-export class GrpcExchange implements Exchange {
-  caller: Identity | undefined = undefined;
-  timeoutMs: number | undefined;
-  input: unknown = undefined;
+export class GrpcExchange extends EdgeExchange {
   /** What policies set (rate-limit headers, Retry-After): sent as trailing metadata, success or error. */
   readonly trailers = new Metadata();
-  private _log: Host["log"] | undefined;
-
-  constructor(
-    readonly request: RequestView,
-    readonly route: Route,
-    readonly ids: EdgeIds,
-    private readonly baseLog: Host["log"],
-    timeoutMs: number | undefined,
-  ) {
-    this.timeoutMs = timeoutMs;
-  }
-
-  get trace(): TraceContext {
-    return this.ids.trace;
-  }
-
-  get correlationId(): string {
-    return this.ids.correlationId;
-  }
-
-  get log(): Host["log"] {
-    if (this._log === undefined) {
-      const { trace, correlationId } = this.ids;
-      this._log = this.baseLog.child({ trace_id: trace.traceId, span_id: trace.spanId, correlation_id: correlationId });
-    }
-    return this._log;
-  }
 
   setHeader(name: string, value: string): void {
     const key = name.toLowerCase();
