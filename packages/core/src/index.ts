@@ -89,6 +89,7 @@ export type {
   DeadLetterStore,
   EventHandler,
   EventHistory,
+  PositionedEvent,
   RequestHandler,
   RequestOptions,
   ServeOptions,

@@ -1,5 +1,5 @@
 /** @module Replaying the retained events of some types (read-model rebuilds): one ordered consumer per type. */
-import { type EventEnvelope, type EventHistory, FlotillaError, Headers } from "@flotilla/core";
+import { type EventEnvelope, type EventHistory, FlotillaError, Headers, type PositionedEvent } from "@flotilla/core";
 import {
   DeliverPolicy,
   JetStreamApiCodes,
@@ -42,6 +42,29 @@ export async function openHistory(
   jsm: JetStreamManager,
   types: readonly string[],
 ): Promise<EventHistory> {
+  const plans = await plansOf(jsm, types);
+  const total = plans.reduce((sum, p) => sum + p.count, 0);
+  return {
+    total,
+    [Symbol.asyncIterator]: () => eventsOf(replay(js, plans, undefined)),
+  };
+}
+
+/**
+ * The retained events of `types` stored at `since` (epoch ms) or later, each with its position (the
+ * stream and its sequence), in the order of `openHistory`; each reader starts at that time in its stream.
+ */
+export async function openRecent(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  types: readonly string[],
+  since: number,
+): Promise<AsyncIterable<PositionedEvent>> {
+  const plans = await plansOf(jsm, types);
+  return { [Symbol.asyncIterator]: () => replay(js, plans, since) };
+}
+
+async function plansOf(jsm: JetStreamManager, types: readonly string[]): Promise<StreamPlan[]> {
   const byService = new Map<string, string[]>();
   for (const type of new Set(types)) {
     if (!isSubjectSafe(type) || !type.includes(".")) {
@@ -51,12 +74,11 @@ export async function openHistory(
     byService.set(service, [...(byService.get(service) ?? []), type]);
   }
   const planned = await Promise.all([...byService].map(([service, ofService]) => plan(jsm, service, ofService)));
-  const plans = planned.filter((p) => p !== undefined);
-  const total = plans.reduce((sum, p) => sum + p.count, 0);
-  return {
-    total,
-    [Symbol.asyncIterator]: () => replay(js, plans),
-  };
+  return planned.filter((p) => p !== undefined);
+}
+
+async function* eventsOf(positioned: AsyncGenerator<PositionedEvent>): AsyncGenerator<EventEnvelope> {
+  for await (const { event } of positioned) yield event;
 }
 
 /** The stream's last sequence and how many events of the types it holds; nothing for a missing stream. */
@@ -80,10 +102,14 @@ async function plan(jsm: JetStreamManager, service: string, types: readonly stri
   return { stream, lastSeq: info.state.last_seq, types: present, batch, count };
 }
 
-async function* replay(js: JetStreamClient, plans: readonly StreamPlan[]) {
+async function* replay(
+  js: JetStreamClient,
+  plans: readonly StreamPlan[],
+  since: number | undefined,
+): AsyncGenerator<PositionedEvent> {
   for (const plan of plans) {
     const { types } = plan;
-    const messages = merge(types.map((type) => read(js, plan, type)));
+    const messages = merge(types.map((type) => read(js, plan, type, since)));
     try {
       for (;;) {
         const next = await messages.next().catch(orUnavailable(`read the history of ${types.join(", ")}`));
@@ -98,7 +124,7 @@ async function* replay(js: JetStreamClient, plans: readonly StreamPlan[]) {
         } catch {
           continue; // not an event: live consumers dead-letter it, so no read model ever saw it
         }
-        yield event;
+        yield { event, position: { stream: plan.stream, seq: msg.seq } };
       }
     } finally {
       // Also when the caller leaves early: closing the readers deletes their consumers.
@@ -108,13 +134,21 @@ async function* replay(js: JetStreamClient, plans: readonly StreamPlan[]) {
 }
 
 /**
- * One type's events up to `lastSeq`, through an ordered consumer (ephemeral, in memory, no acks,
- * recreated by nats.js from its last position should it be lost), deleted when the read ends.
+ * One type's events up to `lastSeq` (from those stored at `since` on, when given), through an ordered
+ * consumer (ephemeral, in memory, no acks, recreated by nats.js from its last position should it be
+ * lost), deleted when the read ends.
  */
-async function* read(js: JetStreamClient, { stream, lastSeq, batch }: StreamPlan, type: string): AsyncGenerator<JsMsg> {
+async function* read(
+  js: JetStreamClient,
+  { stream, lastSeq, batch }: StreamPlan,
+  type: string,
+  since: number | undefined,
+): AsyncGenerator<JsMsg> {
   const consumer = await js.consumers.get(stream, {
     filter_subjects: eventSubject(type),
-    deliver_policy: DeliverPolicy.All,
+    ...(since === undefined
+      ? { deliver_policy: DeliverPolicy.All }
+      : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(since).toISOString() }),
   });
   try {
     let remaining = (await consumer.info(true)).num_pending;

@@ -5,6 +5,7 @@ import {
   type EventHistory,
   FlotillaCodes,
   FlotillaError,
+  type PositionedEvent,
   type RequestEnvelope,
   type RequestHandler,
   type RequestOptions,
@@ -20,7 +21,7 @@ import { NatsDeadLetterStore } from "./dead-letter-store.js";
 import { writeDeadLetter } from "./dead-letters.js";
 import { EventMember } from "./event-consumer.js";
 import { EventPublisher } from "./event-publisher.js";
-import { openHistory } from "./history.js";
+import { openHistory, openRecent } from "./history.js";
 import { groupLag } from "./lag.js";
 import { type NatsTransportOptions, resolveOptions, sourcesFor } from "./options.js";
 import { disconnected, orUnavailable, RpcClient } from "./rpc-client.js";
@@ -151,6 +152,12 @@ export class NatsTransport implements Transport {
   async history(types: readonly string[]): Promise<EventHistory> {
     const link = this.required();
     return openHistory(link.js, link.jsm, types).catch(orUnavailable("read the event streams"));
+  }
+
+  /** The retained events of `types` stored at `since` or later, with their positions (see `openRecent`). */
+  async recent(types: readonly string[], since: number): Promise<AsyncIterable<PositionedEvent>> {
+    const link = this.required();
+    return openRecent(link.js, link.jsm, types, since).catch(orUnavailable("read the event streams"));
   }
 
   /** `num_pending + num_ack_pending` of each durable group with members in this process. */

@@ -51,6 +51,11 @@ export interface EventJournal {
   readonly deadLetters: DeadLetterStore;
   /** Appended events of these types, oldest first, retries left out; see `Transport.history`. */
   history(types: readonly string[]): EventHistory;
+  /** Appended events of these types stored at `since` (epoch ms) or later, oldest first, retries left out; see `Transport.recent`. */
+  recent(
+    types: readonly string[],
+    since: number,
+  ): AsyncIterable<{ readonly seq: number; readonly event: EventEnvelope }>;
   /** Deletes events appended before `before` (epoch ms) that no group has pending; returns how many. */
   prune(before: number): number;
   /** True when another connection (process) wrote since the last call: time to look for new entries. */

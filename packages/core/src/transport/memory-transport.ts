@@ -6,13 +6,14 @@ import { DEFAULT_MAX_PAYLOAD_BYTES, roundTrip } from "./codec.js";
 import { type EventEnvelope, Headers, type RequestEnvelope } from "./envelope.js";
 import type { EventJournal } from "./event-journal.js";
 import { JournalUpkeep } from "./journal-upkeep.js";
-import { ConsumerGroup } from "./memory-consumer-group.js";
+import { ConsumerGroup, JOURNAL_STREAM } from "./memory-consumer-group.js";
 import { MemoryDeadLetterStore } from "./memory-dead-letters.js";
 import type {
   DeadLetter,
   DeadLetterStore,
   EventHandler,
   EventHistory,
+  PositionedEvent,
   RequestHandler,
   ServeOptions,
   SubscribeOptions,
@@ -89,6 +90,7 @@ export class MemoryTransport implements Transport {
   readonly deadLetterStore: DeadLetterStore;
   /** Present only with a journal: without one the transport retains nothing. */
   readonly history?: (types: readonly string[]) => Promise<EventHistory>;
+  readonly recent?: (types: readonly string[], since: number) => Promise<AsyncIterable<PositionedEvent>>;
   private readonly services = new Map<string, { servers: Server[]; next: number }>();
   private readonly groups = new Map<string, ConsumerGroup>();
   private readonly timer = new DeadlineTimer();
@@ -119,6 +121,7 @@ export class MemoryTransport implements Transport {
     this.upkeep = new JournalUpkeep(journal, retentionMs, () => this.pickUp());
     this.deadLetterStore = pickingUpAfterRetry(journal.deadLetters, () => this.pickUp());
     this.history = async (types) => journal.history(types);
+    this.recent = async (types, since) => positioned(journal.recent(types, since));
   }
 
   async connect(): Promise<void> {
@@ -389,4 +392,11 @@ function pickingUpAfterRetry(store: DeadLetterStore, pickUp: () => void): DeadLe
 
 function isPromise(value: unknown): value is Promise<unknown> {
   return typeof (value as Promise<unknown> | undefined)?.then === "function";
+}
+
+/** The journal's entries as the transport's history names them: one stream, the journal's sequence. */
+async function* positioned(
+  entries: AsyncIterable<{ readonly seq: number; readonly event: EventEnvelope }>,
+): AsyncGenerator<PositionedEvent> {
+  for await (const { seq, event } of entries) yield { event, position: { stream: JOURNAL_STREAM, seq } };
 }

@@ -1,5 +1,5 @@
 /** @module The transport interface: request/reply and events between service instances. */
-import type { Delivery, EventEnvelope, RequestEnvelope } from "./envelope.js";
+import type { Delivery, EventEnvelope, EventPosition, RequestEnvelope } from "./envelope.js";
 
 export interface RequestOptions {
   /** Time the caller waits for the reply. */
@@ -84,6 +84,12 @@ export interface DeadLetterStore {
   drop(id: string): Promise<void>;
 }
 
+/** A retained event and where it sits in the history. */
+export interface PositionedEvent {
+  readonly event: EventEnvelope;
+  readonly position: EventPosition;
+}
+
 /** The retained events of some types, oldest first, for rebuilding read models. */
 export interface EventHistory extends AsyncIterable<EventEnvelope> {
   /** How many events the iteration yields at most: the retained ones when it was opened (for progress). */
@@ -113,6 +119,13 @@ export interface Transport {
    * later are not included). Absent when the transport retains no history.
    */
   history?(types: readonly string[]): Promise<EventHistory>;
+  /**
+   * The retained events of these types stored at `since` (epoch ms) or later, each with its position,
+   * oldest first within each stream, up to the newest when called (later ones are not included); for a
+   * reader that needs only the recent past (a gateway filling its live-push replay buffer as it starts).
+   * Absent when the transport retains no history.
+   */
+  recent?(types: readonly string[], since: number): Promise<AsyncIterable<PositionedEvent>>;
   /** Events not yet handled, per durable group this process has members in (consumer lag), for metrics. */
   lag?(): Promise<Record<string, number>>;
 }

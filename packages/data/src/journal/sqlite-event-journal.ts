@@ -72,6 +72,7 @@ class SqliteEventJournal implements EventJournal {
   private readonly span: Database.Statement;
   private readonly countOf: Database.Statement;
   private readonly pageOf: Database.Statement;
+  private readonly recentPage: Database.Statement;
   private readonly dataVersion: Database.Statement;
   private version: unknown;
 
@@ -129,6 +130,9 @@ class SqliteEventJournal implements EventJournal {
     this.pageOf = db
       .prepare(`select envelope from flotilla_events where ${ofTypes} and seq > ? and seq <= ? order by seq`)
       .pluck();
+    this.recentPage = db.prepare(
+      `select seq, envelope from flotilla_events where ${ofTypes} and stored_at >= ? and seq > ? and seq <= ? order by seq limit ${HISTORY_WINDOW}`,
+    );
     this.dataVersion = db.prepare("pragma data_version").pluck();
     this.version = this.dataVersion.get();
   }
@@ -176,6 +180,23 @@ class SqliteEventJournal implements EventJournal {
         for (let after = first; after < last; after += HISTORY_WINDOW) {
           const rows = page.all(json, after, Math.min(after + HISTORY_WINDOW, last)) as string[];
           for (const envelope of rows) yield JSON.parse(envelope) as EventEnvelope;
+        }
+      },
+    };
+  }
+
+  recent(types: readonly string[], since: number): AsyncIterable<{ seq: number; event: EventEnvelope }> {
+    const json = JSON.stringify(types);
+    const { first, last } = this.span.get() as { first: number; last: number };
+    const page = this.recentPage;
+    return {
+      async *[Symbol.asyncIterator]() {
+        // A page at a time from where the last ended: the recent past is never held whole either.
+        for (let after = first; after < last; ) {
+          const rows = page.all(json, since, after, last) as { seq: number; envelope: string }[];
+          for (const row of rows) yield { seq: row.seq, event: JSON.parse(row.envelope) as EventEnvelope };
+          if (rows.length < HISTORY_WINDOW) return;
+          after = (rows.at(-1) as { seq: number }).seq;
         }
       },
     };
