@@ -11,12 +11,14 @@ export interface LiveMetrics {
   replayed(count: number): void;
   droppedSlow(protocol: Protocol): void;
   refused(reason: "user" | "total"): void;
+  primed(count: number): void;
 }
 
 /**
  * Registers `flotilla_live_connections` (open now, by protocol), `flotilla_live_messages_pushed_total`
  * (by protocol), `flotilla_live_messages_replayed_total`, `flotilla_live_slow_clients_dropped_total`
- * (by protocol) and `flotilla_live_connections_refused_total` (by limit: `user` or `total`).
+ * (by protocol), `flotilla_live_connections_refused_total` (by limit: `user` or `total`) and
+ * `flotilla_live_replay_primed_events_total` (read from the transport's history as the gateway started).
  */
 export function liveMetrics(registry: Registry): LiveMetrics {
   const registers = [registry];
@@ -55,6 +57,11 @@ export function liveMetrics(registry: Registry): LiveMetrics {
     labelNames: ["limit"] as const,
     registers,
   });
+  const primed = new Counter({
+    name: "flotilla_live_replay_primed_events_total",
+    help: "Events read from the transport's history into the replay buffer as the gateway started.",
+    registers,
+  });
   const pushedBy = { sse: pushed.labels("sse"), websocket: pushed.labels("websocket"), grpc: pushed.labels("grpc") };
   return {
     opened: (protocol) => void open[protocol]++,
@@ -67,5 +74,6 @@ export function liveMetrics(registry: Registry): LiveMetrics {
     },
     droppedSlow: (protocol) => dropped.labels(protocol).inc(),
     refused: (reason) => refused.labels(reason).inc(),
+    primed: (count) => primed.inc(count),
   };
 }

@@ -7,6 +7,7 @@ import {
   type Delivery,
   EVERYONE,
   type EventEnvelope,
+  type EventPosition,
   FlotillaError,
   type Host,
   parseTraceparent,
@@ -16,6 +17,7 @@ import { remoteParent } from "@flotilla/telemetry/internal";
 import { ROOT_CONTEXT, SpanKind } from "@opentelemetry/api";
 import { advance, type Cursor, formatCursor } from "./live-cursor.js";
 import { LiveCodes, type LiveProtocol, type ResolvedLiveOptions } from "./live-options.js";
+import { primed } from "./live-priming.js";
 import { type LiveEntry, ReplayBuffer } from "./replay-buffer.js";
 
 /** A message as both protocols send it (SSE as its `data`, WebSocket as a text frame). */
@@ -63,6 +65,8 @@ export class LiveHub {
   private subscription: Subscription | undefined;
   private heartbeats: NodeJS.Timeout | undefined;
   private closing = false;
+  /** Live events that arrive while the buffer is primed from history wait here, then follow it. */
+  private held: [EventEnvelope, Delivery][] | undefined;
 
   constructor(
     private readonly host: Host,
@@ -81,8 +85,15 @@ export class LiveHub {
     return this.count;
   }
 
+  /**
+   * Subscribes, then fills the replay buffer with the recent past the transport retains (so a caller
+   * who resumes here after another gateway, or after this one restarted, still gets what it missed);
+   * events arriving meanwhile are held and follow the primed ones. Priming that fails or runs past
+   * `primeTimeoutMs` is given up with a warning: the gateway then replays only what it sees itself.
+   */
   async start(): Promise<void> {
     if (this.subscription !== undefined) return;
+    this.held = [];
     // Broadcast: every gateway instance sees every event of these types, over the app's own transport.
     this.subscription = await this.host.transport.subscribe(
       {
@@ -94,6 +105,10 @@ export class LiveHub {
       },
       this.onEvent,
     );
+    await this.prime();
+    const held = this.held;
+    this.held = undefined;
+    for (const [event, delivery] of held) this.take(event, delivery.position);
     this.heartbeats = setInterval(() => this.beat(), this.options.heartbeatMs);
     this.heartbeats.unref();
   }
@@ -171,10 +186,42 @@ export class LiveHub {
     return sent === missed.length;
   }
 
+  /** Reads the retained events of the last `replayMaxAgeMs` into the buffer, within `primeTimeoutMs`. */
+  private async prime(): Promise<void> {
+    const recent = this.host.transport.recent;
+    if (recent === undefined) return;
+    const now = Date.now();
+    const types = this.options.events.map((e) => e.type);
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.options.primeTimeoutMs);
+    try {
+      const events = await primed(
+        recent.call(this.host.transport, types, now - this.options.replayMaxAgeMs),
+        this.options.replayMaxTotalEvents,
+        deadline.signal,
+      );
+      for (const { event, position } of events) this.take(event, position, Date.parse(event.time) || now);
+      this.options.metrics?.primed?.(events.length);
+      if (deadline.signal.aborted) {
+        this.log.warn({ primed: events.length }, "live replay buffer: priming took too long, kept what was read");
+      }
+    } catch (err) {
+      this.log.warn({ err }, "live replay buffer not primed: resumes get only what this gateway sees from now on");
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private readonly onEvent = async (event: EventEnvelope, delivery: Delivery): Promise<void> => {
+    if (this.held !== undefined) this.held.push([event, delivery]);
+    else this.take(event, delivery.position);
+  };
+
+  /** One event, live or primed: remembered, positioned, kept for resumes and pushed to its receivers. */
+  private take(event: EventEnvelope, at: EventPosition | undefined, receivedAt = Date.now()): void {
     if (this.seen.has(event.id)) return; // a repeat: every connection had it already
     this.remember(event.id);
-    const position = delivery.position ?? { stream: this.localStream, seq: ++this.localSeq };
+    const position = at ?? { stream: this.localStream, seq: ++this.localSeq };
     if ((this.heads.get(position.stream) ?? 0) < position.seq) this.heads.set(position.stream, position.seq);
     const user = audienceOf(event.headers);
     if (user === undefined) return; // concerns no one: not pushed
@@ -182,7 +229,7 @@ export class LiveHub {
       user,
       stream: position.stream,
       seq: position.seq,
-      at: Date.now(),
+      at: receivedAt,
       eventId: event.id,
       type: event.type,
       data: event.data,
@@ -210,7 +257,7 @@ export class LiveHub {
       for (const connection of this.byUser.get(user) ?? []) this.push(connection, entry);
     }
     span?.end();
-  };
+  }
 
   private push(connection: LiveConnection, entry: LiveEntry): void {
     const { cursor, sink } = connection;

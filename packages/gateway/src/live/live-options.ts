@@ -17,6 +17,8 @@ export interface LiveMetrics {
   droppedSlow(protocol: LiveProtocol): void;
   /** A connection refused by a limit: per user (429) or in total (503). */
   refused(reason: "user" | "total"): void;
+  /** Events read from the transport's history into the replay buffer as the gateway started. */
+  primed?(count: number): void;
 }
 
 export interface LiveOptions {
@@ -42,6 +44,11 @@ export interface LiveOptions {
   replayMaxAgeMs?: number;
   /** Events the gateway keeps for resumes, all users together (100,000). */
   replayMaxTotalEvents?: number;
+  /**
+   * Time the gateway spends at start reading the last `replayMaxAgeMs` of retained events into its
+   * replay buffer, where the transport keeps history (5 s); what was read by then is kept.
+   */
+  primeTimeoutMs?: number;
   metrics?: LiveMetrics;
 }
 
@@ -58,6 +65,7 @@ export const LIVE_DEFAULTS = {
   replayMaxEvents: 1_000,
   replayMaxAgeMs: 10 * 60_000,
   replayMaxTotalEvents: 100_000,
+  primeTimeoutMs: 5_000,
 } as const;
 
 /** Codes live push raises. */
