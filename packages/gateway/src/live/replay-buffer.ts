@@ -15,6 +15,8 @@ export interface LiveEntry {
   readonly data: unknown;
   /** Evicted by its user's bound before the global one reached it. */
   evicted: boolean;
+  /** The JSON of `{ type, eventId, data }` without its opening brace, encoded once for every connection. */
+  json?: string;
   /** Arrival order at this buffer (set by `add`): a user's and everyone's entries replay interleaved by it. */
   arrival?: number;
 }

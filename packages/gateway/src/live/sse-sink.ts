@@ -34,7 +34,7 @@ export class SseSink implements LiveSink {
 
   send(message: LiveMessage): boolean {
     // JSON has no raw line breaks, so the data is one `data:` line.
-    return this.write(`id: ${message.id}\ndata: ${JSON.stringify(message)}\n\n`);
+    return this.write(`id: ${message.id}\ndata: ${message.json}\n\n`);
   }
 
   heartbeat(): boolean {

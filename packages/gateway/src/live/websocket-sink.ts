@@ -21,7 +21,7 @@ export class WebSocketSink implements LiveSink {
   }
 
   send(message: LiveMessage): boolean {
-    return this.write(JSON.stringify(message));
+    return this.write(message.json);
   }
 
   heartbeat(): boolean {
