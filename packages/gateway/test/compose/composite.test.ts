@@ -78,6 +78,36 @@ const meeting = composite({
   output: z.object({ a: z.string(), b: z.string() }),
 });
 
+/** Two parts reporting what their calls carried, behind a policy that names the caller. */
+const seen = composite({
+  name: "web.seen",
+  method: "GET",
+  path: "/seen",
+  timeoutMs: 5_000,
+  policies: [
+    {
+      name: "test-caller",
+      onRequest: (ex) => {
+        ex.caller = { subject: "user-7", roles: ["customer"] };
+      },
+    },
+  ],
+  parts: (p) => ({
+    quick: p.action(shelf.seen, () => ({}), { timeoutMs: 400 }),
+    patient: p.action(shelf.seen, () => ({})),
+  }),
+  shape: (values) => values,
+  output: z.record(
+    z.string(),
+    z.object({
+      subject: z.string().nullable(),
+      correlationId: z.string(),
+      traceId: z.string(),
+      remainingMs: z.number(),
+    }),
+  ),
+});
+
 const strictStock = composite({
   name: "web.strictStock",
   method: "GET",
@@ -99,6 +129,7 @@ const misshapen = composite({
 
 interface Answer {
   description: string;
+  headers: Record<string, unknown>;
   content: { "application/json": { schema: { properties: Record<string, unknown> } } };
 }
 
@@ -112,7 +143,14 @@ describe("composite routes", () => {
   beforeAll(async () => {
     reviews = await startReviewsUpstream();
     t = await startComposeGateway(
-      [page, meeting, strictStock, misshapen, route({ method: "GET", path: "/products/:id", action: shelf.product })],
+      [
+        page,
+        meeting,
+        seen,
+        strictStock,
+        misshapen,
+        route({ method: "GET", path: "/products/:id", action: shelf.product }),
+      ],
       {
         upstreams: { reviews: { targets: [reviews.url], circuitBreaker: false } },
         openapi: { title: "composite test", version: "1.0.0" },
@@ -153,6 +191,23 @@ describe("composite routes", () => {
     const res = await get("/meeting");
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ a: "b", b: "a" });
+  });
+
+  it("calls every part with the route's caller, correlation id and trace, within the part's own time", async () => {
+    const res = await get("/seen", { "x-correlation-id": "page-load-1" });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<
+      string,
+      { subject: string; correlationId: string; traceId: string; remainingMs: number }
+    >;
+    for (const part of ["quick", "patient"]) {
+      expect(body[part]).toMatchObject({ subject: "user-7", correlationId: "page-load-1" });
+      expect(body[part]?.traceId).toBe(res.headers.get("x-trace-id"));
+    }
+    // Each part's deadline is its own timeout, within what is left of the route's 5 s.
+    expect(body.quick?.remainingMs).toBeLessThanOrEqual(400);
+    expect(body.patient?.remainingMs).toBeGreaterThan(400);
+    expect(body.patient?.remainingMs).toBeLessThanOrEqual(5_000);
   });
 
   it("gives a partial answer when an optional part times out: null value, listed in the body and the header", async () => {
@@ -257,6 +312,7 @@ describe("composite routes", () => {
       "suggested",
     ]);
     expect(op?.responses["404"]?.description).toContain("PRODUCT_NOT_FOUND");
+    expect(op?.responses["200"]?.headers).toHaveProperty("flotilla-partial");
     const proto = generateProto({
       package: "flotilla.test.v1",
       routes: [page, route({ method: "GET", path: "/p/:id", action: shelf.product })],

@@ -22,6 +22,16 @@ export const shelf = defineContract({
       input: z.object({ ids: z.array(z.string()).min(1) }),
       output: z.object({ items: z.array(z.object({ id: z.string(), name: z.string() })) }),
     }),
+    /** What the call carried: the caller, the correlation and trace ids, the time left. */
+    seen: action({
+      input: z.object({}),
+      output: z.object({
+        subject: z.string().nullable(),
+        correlationId: z.string(),
+        traceId: z.string(),
+        remainingMs: z.number(),
+      }),
+    }),
     /** Starts, then waits for `other` to have started: only parts running at once both answer. */
     meet: action({
       input: z.object({ me: z.string(), other: z.string() }),
@@ -92,6 +102,14 @@ export function shelfService(state: ShelfState) {
       names({ ids }) {
         state.calls.push(`names ${ids.join(",")}`);
         return { items: ids.map((i) => ({ id: i, name: `Product ${i}` })) };
+      },
+      seen(_input, ctx) {
+        return {
+          subject: ctx.caller?.subject ?? null,
+          correlationId: ctx.correlationId,
+          traceId: ctx.trace.traceId,
+          remainingMs: ctx.remainingMs(),
+        };
       },
       async meet({ me, other }) {
         state.arrive(me);
