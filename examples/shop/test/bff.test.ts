@@ -134,5 +134,15 @@ describe("the shop's product answers while the legacy monolith is down", () => {
     const mobile = await getJson(`${t.url}/mobile/v1/products/prod-french-press`);
     expect(mobile.res.headers.get("flotilla-partial")).toBe("reviews");
     expect(mobile.body).toMatchObject({ rating: null, partial: ["reviews"], id: "prod-french-press" });
+
+    // Each part's outcome is counted, by route and part.
+    const admin = await new ShopClient(t.url).signIn("admin@flotilla.dev", "admin-password");
+    const metrics = await (await fetch(`${t.url}/metrics`, { headers: admin })).text();
+    expect(metrics).toMatch(
+      /flotilla_composite_parts_total\{route="\/api\/v1\/products\/:id\/page",part="reviews",outcome="error"\} [1-9]/,
+    );
+    expect(metrics).toMatch(
+      /flotilla_composite_parts_total\{route="\/mobile\/v1\/products\/:id",part="product",outcome="ok"\} [1-9]/,
+    );
   });
 });

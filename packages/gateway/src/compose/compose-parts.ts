@@ -12,6 +12,7 @@ import type { CompositeMetrics, PartOutcome } from "./composite-metrics.js";
 import type { Composition } from "./composite-route.js";
 import type { Part } from "./part.js";
 
+/** What composing needs from the gateway: its host, tracer, metrics and upstreams. */
 export interface ComposeDeps {
   readonly host: Host;
   readonly tracer: Tracer | undefined;

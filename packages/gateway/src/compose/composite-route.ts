@@ -74,6 +74,7 @@ export function composite<Path extends string, P extends Parts, S extends z.ZodT
   const parts = new Map(Object.entries(spec.parts(partBuilder as PartBuilder<never>)));
   if (parts.size === 0) throw fail("needs at least one part");
   const known = new Set(parts.values());
+  if (known.size !== parts.size) throw fail("the same part is listed under two names");
   for (const [partName, part] of parts) {
     if (part.after !== undefined && !known.has(part.after)) {
       throw fail(`part ${partName} waits for a part the route does not list`);
@@ -113,6 +114,7 @@ export function composite<Path extends string, P extends Parts, S extends z.ZodT
   });
 }
 
+/** Whether the gateway answers this route by composing parts (rather than by calling its action). */
 export function isComposite(r: Route): r is CompositeRoute {
   return (r as Partial<CompositeRoute>).composition !== undefined;
 }

@@ -5,6 +5,7 @@ import type { Exchange } from "../policy.js";
 import type { Upstream } from "../upstream/upstream.js";
 import type { UpstreamMetrics } from "../upstream/upstream-metrics.js";
 
+/** What one part's fetch gets for one request. */
 export interface PartCall {
   readonly host: Host;
   /** The route's exchange after its policies: caller, correlation id, request. */

@@ -13,6 +13,7 @@ import type { RequestView } from "../route.js";
 import type { PartCall } from "./part-call.js";
 import { fetchUpstreamJson } from "./upstream-part-call.js";
 
+/** How a part may fail, and how long it may take. */
 export interface PartOptions {
   /**
    * The answer can do without this part: when it fails or times out its value is null and the answer

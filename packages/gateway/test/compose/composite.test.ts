@@ -349,6 +349,19 @@ describe("composite route declarations", () => {
         output,
       }),
     ).toThrow(/a required part cannot wait for an optional one/);
+    expect(() =>
+      composite({
+        name: "web.twice",
+        method: "GET",
+        path: "/twice",
+        parts: (p) => {
+          const product = p.action(shelf.product, () => ({ id: "a" }));
+          return { product, again: product };
+        },
+        shape: () => ({}),
+        output,
+      }),
+    ).toThrow(/the same part is listed under two names/);
     const upstreamless = composite({
       name: "web.y",
       method: "GET",
