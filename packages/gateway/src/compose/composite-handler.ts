@@ -32,9 +32,8 @@ export function installComposites(
   const upstream = (name: string) => deps.upstreams.get(name) as Upstream;
   for (const r of routes) {
     if (!isComposite(r)) continue;
-    for (const part of r.composition.parts.values()) {
-      const [kind, name] = part.target.split(" ") as [string, string];
-      if (kind === "upstream" && !deps.upstreams.has(name)) {
+    for (const { upstream: name } of r.composition.parts.values()) {
+      if (name !== undefined && !deps.upstreams.has(name)) {
         throw FlotillaError.of(FlotillaCodes.CONFIG, `composite ${r.path}: no upstream named ${name}`);
       }
     }

@@ -40,6 +40,8 @@ export interface Part<T = unknown, Optional extends boolean = boolean> {
   readonly target: string;
   /** The service its action belongs to; undefined for an upstream part. */
   readonly service: string | undefined;
+  /** The gateway upstream it reads from; undefined for an action part. */
+  readonly upstream: string | undefined;
   /** The declared errors of its action's contract (documented for the route when the part is required). */
   readonly errors: Readonly<Record<string, Status>>;
   /** The part's input from the request (and its dependency's value); undefined: nothing to fetch this time. */
@@ -118,6 +120,7 @@ function actionPart(
     after,
     target,
     service: ref.service,
+    upstream: undefined,
     errors: ref.errors,
     input,
     fetch,
@@ -135,6 +138,7 @@ export const partBuilder: PartBuilder<never> = {
       after: undefined,
       target: `upstream ${upstream}`,
       service: undefined,
+      upstream,
       errors: {},
       input: (req: RequestView) => path(req as never),
       fetch: (input: unknown, call: PartCall) => fetchUpstreamJson(upstream, input as string, options?.output, call),
