@@ -2,7 +2,7 @@
 import { SpanKinds, type SpanRecord } from "@flotilla/telemetry";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { composite, generateProto, route } from "../../src/index.js";
+import { authenticated, composite, generateProto, route } from "../../src/index.js";
 import { expectError } from "../support/harness.js";
 import { until } from "../upstream/support/proxy-gateway.js";
 import {
@@ -108,6 +108,17 @@ const seen = composite({
   ),
 });
 
+/** Signed-in callers only: the policy runs once, before any part. */
+const mine = composite({
+  name: "web.mine",
+  method: "GET",
+  path: "/mine/:id",
+  policies: [authenticated()],
+  parts: (p) => ({ product: p.action(shelf.product, (req) => ({ id: req.params.id })) }),
+  shape: ({ product }) => ({ id: product.id }),
+  output: z.object({ id: z.string() }),
+});
+
 const strictStock = composite({
   name: "web.strictStock",
   method: "GET",
@@ -146,6 +157,7 @@ describe("composite routes", () => {
       [
         page,
         meeting,
+        mine,
         seen,
         strictStock,
         misshapen,
@@ -247,6 +259,12 @@ describe("composite routes", () => {
     await expectError(await get(`/products/${"x".repeat(40)}/page`), 400, "INVALID_ARGUMENT");
     await expectError(await get("/products/a/stock"), 504, "DEADLINE_EXCEEDED");
     t.shelf.release();
+  });
+
+  it("runs the route's policies once, before any part: a refused request calls no service", async () => {
+    const before = t.shelf.calls.length;
+    await expectError(await get("/mine/a"), 401, "UNAUTHENTICATED");
+    expect(t.shelf.calls.slice(before)).toEqual([]);
   });
 
   it("skips a dependent part with nothing to fetch, and leaves it out of `partial`", async () => {
