@@ -4,10 +4,12 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunningApp } from "@flotilla/app";
+import { SpanKinds, type SpanRecord, type TraceStore } from "@flotilla/telemetry";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startShop } from "../src/app.js";
 import { MobileProduct, WebProductPage } from "../src/bff.js";
 import { ADDRESS, CARDS, type Json, ShopClient } from "./support/shop-client.js";
+import { waitForTrace } from "./support/traces.js";
 
 async function startTestShop(prefix: string): Promise<{ shop: RunningApp; url: string; stop(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), prefix));
@@ -76,6 +78,37 @@ describe("the shop's web and mobile product answers", () => {
       recommended: ["prod-burr-grinder"],
       partial: [],
     });
+  });
+
+  it("traces the page as one span per part under the gateway's, each with the call it made", async () => {
+    const res = await fetch(`${t.url}/api/v1/products/prod-french-press/page`);
+    expect(res.status).toBe(200);
+    const traceId = res.headers.get("x-trace-id") as string;
+    const spans = await waitForTrace(t.shop.traces?.store as TraceStore, traceId, (s) =>
+      s.some((x) => x.name === "GET /api/v1/products/:id/page"),
+    );
+    const server = spans.find((s) => s.name === "GET /api/v1/products/:id/page") as SpanRecord;
+    const parts = spans.filter((s) => s.name.startsWith("part "));
+    expect(parts.map((s) => s.name).sort()).toEqual([
+      "part product",
+      "part recommendations",
+      "part recommended",
+      "part reviews",
+      "part stock",
+    ]);
+    const childOf = (parent: SpanRecord) => spans.filter((s) => s.parentSpanId === parent.spanId);
+    for (const part of parts) {
+      expect(part.parentSpanId).toBe(server.spanId);
+      expect(part.attributes["flotilla.part.outcome"]).toBe("ok");
+      expect(childOf(part).filter((s) => s.kind === SpanKinds.client)).toHaveLength(1);
+    }
+    const product = parts.find((s) => s.name === "part product") as SpanRecord;
+    const call = childOf(product)[0] as SpanRecord;
+    expect(call.name).toBe("catalog.getProduct");
+    // The catalog's own SERVER span, under the gateway's call.
+    expect(childOf(call).some((s) => s.service === "catalog" && s.kind === SpanKinds.server)).toBe(true);
+    const reviews = parts.find((s) => s.name === "part reviews") as SpanRecord;
+    expect(childOf(reviews)[0]?.attributes["url.full"]).toMatch(/\/products\/prod-french-press\/reviews$/);
   });
 
   it("never lets services' or the monolith's internal fields through", async () => {
