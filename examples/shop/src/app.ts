@@ -2,6 +2,7 @@
 import { fileURLToPath } from "node:url";
 import { defineApp, type RunningApp, runApp } from "@flotilla/app";
 import type { Logger } from "@flotilla/core";
+import { bffRoutes } from "./bff.js";
 import { shopPolicies } from "./edge.js";
 import { embeddedLegacy, legacyProxies, legacyUpstream } from "./legacy.js";
 import { shopRoutes } from "./routes.js";
@@ -31,7 +32,7 @@ export const shopApp = defineApp({
     recommendationsService,
   ],
   gateway: {
-    routes: shopRoutes,
+    routes: [...shopRoutes, ...bffRoutes],
     policies: shopPolicies,
     // GET /api/v1/live (SSE, and WebSocket on the same path): each buyer's orders and notifications as they change.
     live: {

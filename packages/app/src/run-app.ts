@@ -20,6 +20,7 @@ import { natsRegistry } from "@flotilla/nats";
 import { circuitBreakers, retries } from "@flotilla/resilience";
 import {
   cacheMetrics,
+  compositeMetrics,
   httpMetrics,
   liveMetrics,
   metrics,
@@ -165,6 +166,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
         routes: app.gateway.routes,
         policies: typeof policies === "function" ? policies(env) : policies,
         metrics: httpMetrics(telemetry.registry),
+        compositeMetrics: compositeMetrics(telemetry.registry),
         ...(tls ? { tls: { ...tls, onReload: tlsReloadMetrics(telemetry.registry) } } : {}),
         openapi: { title: app.name, version: app.version ?? "1.0.0", description: app.description ?? "" },
         ...(tracer ? { tracer } : {}),

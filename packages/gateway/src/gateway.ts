@@ -7,6 +7,7 @@ import { type AccessLogMode, accessLog } from "./access-log.js";
 import type { GatewayCacheOptions } from "./cache/cache-options.js";
 import { installCache } from "./cache/install-cache.js";
 import { clientErrorHandler } from "./client-error.js";
+import { type CompositeMetrics, installComposites, isComposite, routedServices } from "./compose/index.js";
 import { ConcurrencyLimit } from "./concurrency-limit.js";
 import { ConnectionTracker } from "./connections.js";
 import { type EdgeIds, edgeIds, ResponseHeaders } from "./edge-ids.js";
@@ -64,6 +65,8 @@ export interface GatewayOptions extends Partial<GatewayLimits>, UpstreamGatewayO
   grpc?: GrpcOptions;
   /** The response cache of routes that declare `cache` (64 MiB by default); false serves them uncached. See docs/caching.md. */
   cache?: GatewayCacheOptions | false;
+  /** Records each part of each composite route's requests; `compositeMetrics()` of @flotilla/telemetry makes one. See docs/aggregation.md. */
+  compositeMetrics?: CompositeMetrics;
 }
 
 export interface ListenOptions {
@@ -206,7 +209,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   app.setErrorHandler((err, req, reply) => sendError(err, req, reply));
   app.setNotFoundHandler((req, reply) => sendError(new FlotillaError("NOT_FOUND", "no route matches"), req, reply));
 
-  registerHealthRoutes(app, host, [...new Set(routes.map((r) => r.action.service))]);
+  registerHealthRoutes(app, host, routedServices(routes));
   const deps = {
     host,
     log,
@@ -214,13 +217,23 @@ export function createGateway(options: GatewayOptions): Gateway {
     stateOf: (req: FastifyRequest) => stateOf(req.raw),
     cache: installCache(app, host, routes, log, options.cache),
   };
-  for (const r of routes) app.route({ method: r.method, url: r.path, handler: routeHandler(r, deps) });
+  for (const r of routes) {
+    if (!isComposite(r)) app.route({ method: r.method, url: r.path, handler: routeHandler(r, deps) });
+  }
   const hub =
     options.live === undefined ? undefined : installLive(app, { ...deps, tracer: options.tracer }, options.live);
   if (options.openapi !== undefined) registerOpenApiRoute(app, options.openapi, routes, options.policies ?? []);
   const upstreams = installUpstreams(app, options, {
     ...deps,
     tracer: options.tracer,
+    bodyLimitBytes: limits.bodyLimitBytes,
+  });
+  installComposites(app, routes, {
+    ...deps,
+    tracer: options.tracer,
+    metrics: options.compositeMetrics,
+    upstreams: upstreams.byName,
+    upstreamMetrics: options.upstreamMetrics,
     bodyLimitBytes: limits.bodyLimitBytes,
   });
   if (metrics !== undefined) {

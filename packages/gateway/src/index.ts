@@ -12,6 +12,19 @@ export type {
   RouteCacheSpec,
 } from "./cache/index.js";
 export { CACHE_DEFAULTS, onEvent } from "./cache/index.js";
+export type {
+  Composed,
+  CompositeMetrics,
+  CompositeRoute,
+  CompositeSpec,
+  Part,
+  PartBuilder,
+  PartOptions,
+  PartOutcome,
+  PartValues,
+  UpstreamPartOptions,
+} from "./compose/index.js";
+export { CompositeCodes, composite, isComposite, PARTIAL_HEADER } from "./compose/index.js";
 export type { Gateway, GatewayOptions, ListenOptions } from "./gateway.js";
 export { createGateway } from "./gateway.js";
 export type { GeneratedProto, GrpcEndpoint, GrpcOptions, ProtoOptions } from "./grpc/index.js";

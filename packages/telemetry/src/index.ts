@@ -3,6 +3,8 @@
 export * as attributes from "./attributes.js";
 export type { CacheMetrics } from "./cache-metrics.js";
 export { cacheMetrics } from "./cache-metrics.js";
+export type { CompositeMetrics } from "./composite-metrics.js";
+export { compositeMetrics } from "./composite-metrics.js";
 export { OTHER_CODE } from "./error-codes.js";
 export type { CollectedGaugeOptions, GaugeReading } from "./gauges.js";
 export { collectedCounter, collectedGauge } from "./gauges.js";

@@ -1,4 +1,5 @@
 /** @module The OpenAPI 3.1 document of a gateway: its routes, their actions' schemas and their policies. */
+import { isComposite } from "../compose/composite-route.js";
 import type { Policy } from "../policy.js";
 import type { Route } from "../route.js";
 import { ERROR_SCHEMA, errorAnswers } from "./error-responses.js";
@@ -83,6 +84,10 @@ export function openApiDocument(
         CorrelationId: { description: "The caller's x-correlation-id, or a new one", schema: { type: "string" } },
         RetryAfter: { description: "Seconds to wait before retrying", schema: { type: "integer", minimum: 0 } },
         Location: { description: "Where to follow the work this request started", schema: { type: "string" } },
+        Partial: {
+          description: "The optional parts a composite answer lacks, comma-separated (absent when complete)",
+          schema: { type: "string" },
+        },
       },
       ...(credentials.size > 0 ? { securitySchemes } : {}),
     },
@@ -138,6 +143,7 @@ function operation(
 }
 
 const LOCATION_HEADER = { $ref: "#/components/headers/Location" };
+const PARTIAL_HEADER = { $ref: "#/components/headers/Partial" };
 
 function success(route: Route, schemas: Record<string, JsonSchema>): JsonSchema {
   const { action } = route;
@@ -148,7 +154,11 @@ function success(route: Route, schemas: Record<string, JsonSchema>): JsonSchema 
     return { [status]: { description: "Done; no content", headers: ID_HEADERS } };
   }
   const schema = jsonSchemaOf(action.output, "output", `${action.fqn}.output`, schemas);
-  const headers = route.location === undefined ? ID_HEADERS : { ...ID_HEADERS, location: LOCATION_HEADER };
+  const headers = isComposite(route)
+    ? { ...ID_HEADERS, "flotilla-partial": PARTIAL_HEADER }
+    : route.location === undefined
+      ? ID_HEADERS
+      : { ...ID_HEADERS, location: LOCATION_HEADER };
   return {
     [route.status]: {
       description: action.description ?? "Success",

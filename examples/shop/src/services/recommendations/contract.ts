@@ -17,6 +17,16 @@ export const recommendations = defineContract({
       }),
       idempotent: true,
     }),
+    alsoBought: action({
+      description:
+        "Products customers who bought this one also bought, best first (a product page's suggestions); anyone may ask",
+      input: z.object({
+        productId: z.string().min(1).max(100),
+        limit: z.coerce.number().int().min(1).max(50).default(10),
+      }),
+      output: z.object({ items: z.array(z.object({ productId: z.string(), score: z.number() })) }),
+      idempotent: true,
+    }),
   },
   errors: {
     SIGN_IN_REQUIRED: "UNAUTHENTICATED",

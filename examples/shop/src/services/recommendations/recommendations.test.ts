@@ -67,6 +67,24 @@ describe("recommendations service", () => {
     expect(await forMe("alice", 1)).toEqual({ items: [{ productId: "tamper", score: 3 }], basis: "history" });
   });
 
+  it("answers, for anyone, what customers who bought a product also bought, best first", async () => {
+    // The orders above: espresso was bought with grinder by 3 customers, with tamper and with mug by 1 each.
+    await expect
+      .poll(() => host.call(recommendations.alsoBought, { productId: "espresso", limit: 2 }))
+      .toEqual({
+        items: [
+          { productId: "grinder", score: 3 },
+          { productId: "mug", score: 1 },
+        ],
+      });
+    expect(await host.call(recommendations.alsoBought, { productId: "nobody-bought-this", limit: 5 })).toEqual({
+      items: [],
+    });
+    await expect(host.call(recommendations.alsoBought, { productId: "", limit: 5 })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+    });
+  });
+
   it("falls back to the most bought products, by units, ties by id, less the caller's own", async () => {
     // Units: grinder 5, espresso 3, mug 3, tamper 2, tea 1.
     await expect

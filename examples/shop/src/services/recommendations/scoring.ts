@@ -58,3 +58,16 @@ export async function popular(db: Db, customerId: string, limit: number): Promis
     .execute();
   return rows.map((r) => ({ productId: r.productId, score: Number(r.score) }));
 }
+
+/** Products bought by the same customers as `productId`, scored by how many customers hold both; ties by product id. */
+export async function boughtWith(db: Db, productId: string, limit: number): Promise<Scored[]> {
+  const rows = await db
+    .selectFrom("co_purchases")
+    .select(["other_id as productId", "customers as score"])
+    .where("product_id", "=", productId)
+    .orderBy("customers", "desc")
+    .orderBy("other_id")
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ productId: r.productId, score: Number(r.score) }));
+}

@@ -7,7 +7,7 @@ import { database } from "@flotilla/data";
 import { boughtTogetherProjection } from "./bought-together.js";
 import { recommendations } from "./contract.js";
 import { type RecommendationsTables, recommendationsMigrations } from "./schema.js";
-import { boughtWithYours, popular } from "./scoring.js";
+import { boughtWith, boughtWithYours, popular } from "./scoring.js";
 
 export const recommendationsService = defineService(recommendations, {
   database: database<RecommendationsTables>({ migrations: recommendationsMigrations }),
@@ -23,6 +23,9 @@ export const recommendationsService = defineService(recommendations, {
       if (fromHistory.length > 0) return { items: fromHistory, basis: "history" as const };
       // No history, or one no other customer shares yet: the most bought products, less the caller's own.
       return { items: await popular(ctx.db, customerId, limit), basis: "popular" as const };
+    },
+    async alsoBought({ productId, limit }, ctx) {
+      return { items: await boughtWith(ctx.db, productId, limit) };
     },
   },
 });

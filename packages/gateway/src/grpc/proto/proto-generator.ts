@@ -4,6 +4,7 @@
  * is the action input, and the live stream when the gateway pushes live events.
  */
 import { FlotillaCodes, FlotillaError } from "@flotilla/core";
+import { isComposite } from "../../compose/composite-route.js";
 import type { Route } from "../../route.js";
 import type { MessageModel, RpcModel } from "./proto-model.js";
 import { readNumbering } from "./proto-numbering.js";
@@ -103,6 +104,8 @@ export function generateProto(options: ProtoOptions): GeneratedProto {
   const messages: MessageModel[] = [];
   const owners = new Map<string, string>();
   for (const route of options.routes) {
+    // Composite routes are answered by the gateway over HTTP only (docs/aggregation.md).
+    if (isComposite(route)) continue;
     const { action } = route;
     // An action routed twice is one rpc: the first route's policies apply to it.
     if (methods.some((m) => m.action === action.fqn)) continue;
