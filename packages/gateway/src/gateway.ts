@@ -220,7 +220,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   for (const r of routes) app.route({ method: r.method, url: r.path, handler: routeHandler(r, deps) });
   const hub =
     options.live === undefined ? undefined : installLive(app, { ...deps, tracer: options.tracer }, options.live);
-  if (options.openapi !== undefined) registerOpenApiRoute(app, options.openapi, routes, options.policies ?? []);
+  if (options.openapi !== undefined) {
+    const documented = [...routes, ...(traffic?.documented ?? [])];
+    registerOpenApiRoute(app, options.openapi, documented, options.policies ?? []);
+  }
   const upstreams = installUpstreams(app, options, {
     ...deps,
     tracer: options.tracer,

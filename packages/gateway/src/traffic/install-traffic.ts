@@ -36,6 +36,11 @@ export interface TrafficOptions {
 }
 
 export interface InstalledTraffic {
+  /**
+   * What the OpenAPI document shows of the route splits: each one's default variant if it is an action
+   * route, else its first action variant (a proxy's answers have no schema), with the split's deprecation.
+   */
+  readonly documented: readonly Route[];
   /** Steers calls to version-split services; undefined when no version split is declared. */
   readonly steer: CallSteering | undefined;
   /** Registers the split routes, once the upstreams they may forward to exist. */
@@ -67,6 +72,7 @@ export function installTraffic(
   const steer: CallSteering | undefined = hasVersions ? (service, ex) => engine.versionsFor(service, ex) : undefined;
   return {
     steer,
+    documented: routeSplits.flatMap(documentedRoute),
     installRoutes: (upstreams, deps) => {
       installTrafficAdmin(app, engine, sync, host.id, deps, settings.adminPolicies ?? TRAFFIC_ADMIN);
       installSplitRoutes(app, routeSplits, { ...deps, steer, upstreams, engine, shadowing });
@@ -99,4 +105,11 @@ function checkSplits(
     routeSplits.push(split);
   }
   return routeSplits;
+}
+
+function documentedRoute(split: SplitRoute): Route[] {
+  const variants = [split.variants[split.default], ...Object.values(split.variants)];
+  const action = variants.find((v): v is Route => v !== undefined && !("kind" in v));
+  if (action === undefined) return [];
+  return [{ ...action, deprecated: split.deprecated ?? action.deprecated }];
 }

@@ -36,6 +36,14 @@ describe("route split", () => {
     expect(await res.json()).toEqual({ id: "p1", name: "Teapot", price: 12.5 });
     const server = t.spans.find((s) => s.attributes["flotilla.split"] === "products");
     expect(server?.attributes["flotilla.variant"]).toBe("legacy");
+    // Documented by its action variant (a proxy's answers have no schema), deprecated as the split is.
+    const doc = (await (await get("/openapi.json")).json()) as {
+      paths: Record<string, { get?: { operationId: string; deprecated?: boolean } }>;
+    };
+    expect(doc.paths["/api/v1/products/{id}"]?.get).toMatchObject({
+      operationId: "catalog.getProduct",
+      deprecated: true,
+    });
   });
 
   it("keeps the admin routes to admins and refuses bad rules field by field", async () => {

@@ -86,6 +86,7 @@ export async function startSplitGateway(): Promise<SplitGateway> {
       }),
     },
     traffic: { metrics: trafficMetrics(registry) },
+    openapi: { title: "split", version: "1" },
   });
   return {
     ...t,
