@@ -50,15 +50,30 @@ export function chooseVariant(
   return { variant: layout[layout.length - 1] as string, by: "weight" };
 }
 
-/** 32-bit FNV-1a of the split's name and the key: the same user lands in unrelated buckets of two splits. */
+/** 32-bit FNV-1a of the split's name, a NUL and the key: the same user lands in unrelated buckets of two splits. */
 export function bucketOf(split: string, key: string): number {
-  let hash = 0x811c9dc5;
-  const text = `${split}\u0000${key}`;
+  return (fnv(key, splitSeed(split)) >>> 0) % BUCKETS;
+}
+
+const seeds = new Map<string, number>();
+
+/** The hash state after the split's name and the NUL, computed once per split. */
+function splitSeed(split: string): number {
+  let seed = seeds.get(split);
+  if (seed === undefined) {
+    seed = fnv("\u0000", fnv(split, 0x811c9dc5));
+    if (seeds.size < 10_000) seeds.set(split, seed);
+  }
+  return seed;
+}
+
+function fnv(text: string, start: number): number {
+  let hash = start;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193);
   }
-  return (hash >>> 0) % BUCKETS;
+  return hash;
 }
 
 /** The order buckets are given out in: the declared variants other than the default, then the default. */
