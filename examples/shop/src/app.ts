@@ -2,6 +2,7 @@
 import { fileURLToPath } from "node:url";
 import { defineApp, type RunningApp, runApp } from "@flotilla/app";
 import type { Logger } from "@flotilla/core";
+import { versionSplit } from "@flotilla/gateway";
 import { bffRoutes } from "./bff.js";
 import { shopPolicies } from "./edge.js";
 import { embeddedLegacy, legacyProxies, legacyUpstream } from "./legacy.js";
@@ -44,6 +45,9 @@ export const shopApp = defineApp({
     // The legacy monolith, strangled route by route: it still serves reviews and store info.
     upstreams: { legacy: legacyUpstream },
     proxies: legacyProxies,
+    // The catalog may run 1.x and 2.x instances at once: calls go to 1.x until the rules move them
+    // (`flotilla traffic set catalog --weights v1=90,v2=10`); /api/v2 reaches only instances that serve it.
+    splits: { catalog: versionSplit({ service: "catalog", variants: { v1: "1", v2: "2" }, default: "v1" }) },
   },
 });
 

@@ -6,6 +6,7 @@ import { FlotillaError, type Host } from "@flotilla/core";
 import { SpanTrace } from "@flotilla/telemetry";
 import { ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from "@opentelemetry/api";
 import type { Exchange } from "../policy.js";
+import type { CallSteering } from "../route-handler.js";
 import type { Upstream } from "../upstream/upstream.js";
 import type { UpstreamMetrics } from "../upstream/upstream-metrics.js";
 import type { CompositeMetrics, PartOutcome } from "./composite-metrics.js";
@@ -20,6 +21,8 @@ export interface ComposeDeps {
   readonly upstream: (name: string) => Upstream;
   readonly upstreamMetrics: UpstreamMetrics | undefined;
   readonly bodyLimitBytes: number;
+  /** The versions a traffic split wants for a service's calls (docs/traffic.md); none without splits. */
+  readonly steer?: CallSteering | undefined;
 }
 
 /** The parts' values by name, and the optional parts that have none because they failed. */
@@ -92,6 +95,7 @@ export async function composeParts(
         upstream: deps.upstream,
         upstreamMetrics: deps.upstreamMetrics,
         bodyLimitBytes: deps.bodyLimitBytes,
+        steer: deps.steer,
       });
       return { value, missing: false };
     } catch (err) {

@@ -2,6 +2,7 @@
 import type { Host, TraceContext } from "@flotilla/core";
 import type { Span, Tracer } from "@opentelemetry/api";
 import type { Exchange } from "../policy.js";
+import type { CallSteering } from "../route-handler.js";
 import type { Upstream } from "../upstream/upstream.js";
 import type { UpstreamMetrics } from "../upstream/upstream-metrics.js";
 
@@ -21,4 +22,6 @@ export interface PartCall {
   readonly upstreamMetrics: UpstreamMetrics | undefined;
   /** The largest upstream answer a part reads. */
   readonly bodyLimitBytes: number;
+  /** The versions a traffic split wants for a service's calls, as for the gateway's other routes. */
+  readonly steer: CallSteering | undefined;
 }

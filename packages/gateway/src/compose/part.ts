@@ -101,6 +101,7 @@ function actionPart(
     // Checked here, as a route checks its input: what the contract refuses never leaves the gateway.
     const value = parseOrThrow(ref.input, given, `input for ${ref.fqn}`);
     const baggage = call.exchange.request.headers.baggage;
+    const versions = call.steer?.(ref.service, call.exchange);
     return call.host
       .context({
         trace: call.trace,
@@ -109,7 +110,7 @@ function actionPart(
         timeoutMs: call.timeoutMs,
         ...(typeof baggage === "string" ? { baggage } : {}),
       })
-      .call(ref, value as never);
+      .call(ref, value as never, versions === undefined ? undefined : { versions });
   };
   const target = `action ${ref.fqn}`;
   if (after?.optional === true && options?.optional !== true) {

@@ -19,7 +19,7 @@ export interface UpstreamGatewayOptions {
 }
 
 export interface InstalledUpstreams {
-  /** The upstreams by name (composite routes' upstream parts fetch from them). */
+  /** The upstreams by name (composite routes' upstream parts and traffic splits' proxy variants use them). */
   readonly byName: ReadonlyMap<string, Upstream>;
   /** Starts the active health checks. */
   start(): void;
