@@ -14,6 +14,8 @@ import { orders } from "./services/orders/contract.js";
 import { ordersService } from "./services/orders/service.js";
 import { paymentsService } from "./services/payments/service.js";
 import { recommendationsService } from "./services/recommendations/service.js";
+import { reviewsAdminRoutes } from "./services/reviews/routes.js";
+import { createReviewsService, reviewsService } from "./services/reviews/service.js";
 import { shippingService } from "./services/shipping/service.js";
 
 export const shopApp = defineApp({
@@ -29,9 +31,11 @@ export const shopApp = defineApp({
     shippingService,
     notificationsService,
     recommendationsService,
+    // Extracted from the legacy monolith: copies its reviews, serves the reads it is given (docs/strangler.md).
+    reviewsService,
   ],
   gateway: {
-    routes: shopRoutes,
+    routes: [...shopRoutes, ...reviewsAdminRoutes],
     policies: shopPolicies,
     // GET /api/v1/live (SSE, and WebSocket on the same path): each buyer's orders and notifications as they change.
     live: {
@@ -72,6 +76,10 @@ export async function startShop(options: ShopOptions = {}): Promise<RunningApp> 
       ? shopApp
       : {
           ...shopApp,
+          // The reviews service copies from this monolith, the one the gateway proxies to.
+          services: shopApp.services.map((s) =>
+            s === reviewsService ? createReviewsService({ legacyUrl: legacy.url }) : s,
+          ),
           gateway: { ...shopApp.gateway, upstreams: { legacy: { ...legacyUpstream, targets: [legacy.url] } } },
         };
   try {
