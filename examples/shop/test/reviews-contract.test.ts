@@ -9,8 +9,9 @@ import { type RunningApp, runApp } from "@flotilla/app";
 import { type LegacyMonolith, startLegacyMonolith, USER_HEADER } from "@flotilla/example-legacy-monolith";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shopApp } from "../src/app.js";
-import { legacyUpstream } from "../src/legacy.js";
-import { addReviewRoute, listReviewsRoute } from "../src/services/reviews/routes.js";
+import { legacyProxies, legacyUpstream } from "../src/legacy.js";
+import { shopRoutes } from "../src/routes.js";
+import { addReviewRoute, listReviewsRoute, reviewsAdminRoutes } from "../src/services/reviews/routes.js";
 import { createReviewsService, reviewsService } from "../src/services/reviews/service.js";
 import { type Json, ShopClient } from "./support/shop-client.js";
 
@@ -116,7 +117,7 @@ describe("the reviews contract: the legacy monolith and the reviews service answ
     legacy = await startLegacyMonolith({ dbFile: join(dataDir, "legacy.db") });
     // The shop's own monolith, which its reviews service copies; the service then takes reads and writes.
     shopLegacy = await startLegacyMonolith({ dbFile: join(dataDir, "shop-legacy.db") });
-    const storeInfoOnly = shopApp.gateway.proxies.filter((p) => p.path === "/api/v1/store-info");
+    const storeInfoOnly = legacyProxies.filter((p) => p.path === "/api/v1/store-info");
     const app = {
       ...shopApp,
       services: shopApp.services.map((s) =>
@@ -124,7 +125,7 @@ describe("the reviews contract: the legacy monolith and the reviews service answ
       ),
       gateway: {
         ...shopApp.gateway,
-        routes: [...shopApp.gateway.routes, listReviewsRoute, addReviewRoute],
+        routes: [...shopRoutes, ...reviewsAdminRoutes, listReviewsRoute, addReviewRoute],
         proxies: storeInfoOnly,
         upstreams: { legacy: { ...legacyUpstream, targets: [shopLegacy.url] } },
       },
