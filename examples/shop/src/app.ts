@@ -63,6 +63,8 @@ export interface ShopOptions {
   /** Transport URL; embedded by default, serializing messages as the network would. */
   transport?: string;
   logger?: Logger;
+  /** A legacy monolith running elsewhere (default FLOTILLA_UPSTREAM_LEGACY); absent both, one starts here. */
+  legacyUrl?: string;
 }
 
 /**
@@ -70,17 +72,19 @@ export interface ShopOptions {
  * here too, unless `FLOTILLA_UPSTREAM_LEGACY` names where it runs.
  */
 export async function startShop(options: ShopOptions = {}): Promise<RunningApp> {
-  const legacy = await embeddedLegacy(options.dataDir ?? process.env.FLOTILLA_DATA_DIR ?? ".flotilla/data");
+  const legacy =
+    options.legacyUrl === undefined
+      ? await embeddedLegacy(options.dataDir ?? process.env.FLOTILLA_DATA_DIR ?? ".flotilla/data")
+      : undefined;
+  const legacyUrl = options.legacyUrl ?? legacy?.url;
   const app =
-    legacy === undefined
+    legacyUrl === undefined
       ? shopApp
       : {
           ...shopApp,
           // The reviews service copies from this monolith, the one the gateway proxies to.
-          services: shopApp.services.map((s) =>
-            s === reviewsService ? createReviewsService({ legacyUrl: legacy.url }) : s,
-          ),
-          gateway: { ...shopApp.gateway, upstreams: { legacy: { ...legacyUpstream, targets: [legacy.url] } } },
+          services: shopApp.services.map((s) => (s === reviewsService ? createReviewsService({ legacyUrl }) : s)),
+          gateway: { ...shopApp.gateway, upstreams: { legacy: { ...legacyUpstream, targets: [legacyUrl] } } },
         };
   try {
     const running = await runApp(app as typeof shopApp, {
