@@ -34,6 +34,12 @@ export interface CallOptions {
    * the first answer, without the action running again. Sent as the `idempotency-key` header.
    */
   idempotencyKey?: string;
+  /**
+   * Version prefixes of the callee's contract, most wanted first (`"2"` matches 2.0.0 and 2.3.1, not
+   * 20.1.0): client-side balancing picks among the ready instances of the first prefix that has any, and
+   * among all ready instances when none has. Needs a registry; the gateway's version splits set it.
+   */
+  versions?: readonly string[];
 }
 
 /**

@@ -19,6 +19,8 @@ export interface OutboundCall {
   key?: string;
   /** Strategy name from the call options. */
   strategy?: string;
+  /** Version prefixes from the call options, most wanted first; the load-balancing middleware honours them. */
+  versions?: readonly string[];
   /** 1 for the first attempt; a retrying middleware increments it. */
   attempt: number;
   /** Extra headers for the request. */

@@ -70,6 +70,7 @@ export class Outbound implements Dispatcher {
       if (opts.instance !== undefined) call.instance = opts.instance;
       if (opts.key !== undefined) call.key = opts.key;
       if (opts.strategy !== undefined) call.strategy = opts.strategy;
+      if (opts.versions !== undefined) call.versions = opts.versions;
     }
     return this.callPipeline(call);
   }

@@ -33,10 +33,11 @@ import {
   type TlsOptions,
   watchKeyPair,
 } from "./tls/index.js";
+import { installTraffic, type TrafficGatewayOptions } from "./traffic/install-traffic.js";
 import { installUpstreams, type UpstreamGatewayOptions } from "./upstream/index.js";
 
 /** Limits (see GatewayLimits for each one's default) are options too: `bodyLimitBytes`, `maxConcurrentRequests`, … */
-export interface GatewayOptions extends Partial<GatewayLimits>, UpstreamGatewayOptions {
+export interface GatewayOptions extends Partial<GatewayLimits>, UpstreamGatewayOptions, TrafficGatewayOptions {
   host: Host;
   routes: readonly Route[];
   /** Policies for every route, run before each route's own. */
@@ -207,12 +208,14 @@ export function createGateway(options: GatewayOptions): Gateway {
   app.setNotFoundHandler((req, reply) => sendError(new FlotillaError("NOT_FOUND", "no route matches"), req, reply));
 
   registerHealthRoutes(app, host, [...new Set(routes.map((r) => r.action.service))]);
+  const traffic = installTraffic(app, { ...options, routes }, host, log);
   const deps = {
     host,
     log,
     policies: options.policies ?? [],
     stateOf: (req: FastifyRequest) => stateOf(req.raw),
     cache: installCache(app, host, routes, log, options.cache),
+    steer: traffic?.steer,
   };
   for (const r of routes) app.route({ method: r.method, url: r.path, handler: routeHandler(r, deps) });
   const hub =
@@ -222,6 +225,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...deps,
     tracer: options.tracer,
     bodyLimitBytes: limits.bodyLimitBytes,
+  });
+  traffic?.installRoutes(upstreams.byName, {
+    ...deps,
+    tracer: options.tracer,
+    bodyLimitBytes: limits.bodyLimitBytes,
+    metrics: options.upstreamMetrics,
   });
   if (metrics !== undefined) {
     app.get(METRICS_PATH, metricsHandler(metrics, deps, options.metricsPolicies ?? ADMIN_ONLY));

@@ -56,6 +56,37 @@ export {
 export type { HttpMethod, PathParams, RequestView, Route, RouteSpec, SuccessStatus } from "./route.js";
 export { route } from "./route.js";
 export type {
+  ComparedAnswer,
+  Deprecation,
+  DeprecationSpec,
+  Difference,
+  MatchRule,
+  ReportView,
+  RulesOrigin,
+  ShadowRule,
+  Split,
+  SplitRoute,
+  SplitRouteSpec,
+  SplitView,
+  TrafficChange,
+  TrafficGatewayOptions,
+  TrafficOptions,
+  TrafficRules,
+  VersionSplit,
+  VersionSplitSpec,
+} from "./traffic/index.js";
+export {
+  bucketOf,
+  CLIENT_ID_COOKIE,
+  parseRules,
+  splitRoute,
+  TRAFFIC_ADMIN,
+  TRAFFIC_CHANGED,
+  TRAFFIC_PATH,
+  VARIANT_HEADER,
+  versionSplit,
+} from "./traffic/index.js";
+export type {
   HealthCheckOptions,
   ProxiedPath,
   ProxyMethod,

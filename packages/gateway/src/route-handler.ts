@@ -1,6 +1,6 @@
 /** @module Turns a route into a fastify handler: exchange, policies, the action call, the JSON answer. */
 import { validateHeaderName, validateHeaderValue } from "node:http";
-import { type CallOptions, checkIdempotencyKey, type Host } from "@flotilla/core";
+import { type CallOptions, checkIdempotencyKey, type Host, type Identity } from "@flotilla/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { ResponseCache } from "./cache/response-cache.js";
 import { RouteCache } from "./cache/route-cache.js";
@@ -18,7 +18,12 @@ export interface HandlerDeps {
   readonly stateOf: (req: FastifyRequest) => RequestState | undefined;
   /** The gateway's response cache, when one of its routes declares caching. */
   readonly cache?: ResponseCache | undefined;
+  /** The version prefixes a call to a service prefers for a request (the gateway's version splits). */
+  readonly steer?: CallSteering | undefined;
 }
+
+/** Steers a request's calls to a service's versions: the prefixes to prefer, or undefined for no preference. */
+export type CallSteering = (service: string, ex: Exchange) => readonly string[] | undefined;
 
 const JSON_TYPE = "application/json; charset=utf-8";
 
@@ -27,11 +32,15 @@ const JSON_TYPE = "application/json; charset=utf-8";
  * caller, timeout, baggage and (for an action that keeps answers by key) its `Idempotency-Key`. Every
  * protocol the gateway speaks calls actions through this.
  */
-export function actionCall(host: Host, route: Route): (ex: Exchange) => Promise<unknown> {
+export function actionCall(host: Host, route: Route, steer?: CallSteering): (ex: Exchange) => Promise<unknown> {
   const keyed = route.action.idempotencyKey !== undefined;
+  const { service } = route.action;
   return (ex) => {
     // W3C Baggage travels on to every hop; host.context drops a value too long or unprintable.
     const baggage = ex.request.headers.baggage;
+    const versions = steer?.(service, ex);
+    let options = keyed ? idempotencyKey(ex.request) : undefined;
+    if (versions !== undefined) options = { ...options, versions };
     return host
       .context({
         trace: ex.trace,
@@ -40,19 +49,32 @@ export function actionCall(host: Host, route: Route): (ex: Exchange) => Promise<
         timeoutMs: ex.timeoutMs,
         ...(typeof baggage === "string" ? { baggage } : {}),
       })
-      .call(route.action, ex.input as never, keyed ? idempotencyKey(ex.request) : undefined);
+      .call(route.action, ex.input as never, options);
   };
 }
 
 export function routeHandler(route: Route, deps: HandlerDeps) {
-  const call = actionCall(deps.host, route);
+  const respond = routeResponder(route, deps);
+  return (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => respond(req, reply, undefined);
+}
+
+/**
+ * Answers a request with the route: its policies, the call, the JSON answer. A traffic split runs the
+ * gateway's global policies before it chooses its variant: it passes the caller they found, and deps
+ * whose policies no longer repeat those checks.
+ */
+export function routeResponder(route: Route, deps: HandlerDeps) {
+  const call = actionCall(deps.host, route, deps.steer);
   const { cache } = deps;
   const cached =
     route.cache === undefined || cache === undefined ? undefined : new RouteCache(route, route.cache, cache, call);
   const run = composePolicies([...deps.policies, ...route.policies], cached?.call ?? call);
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+  const deprecation = route.deprecated?.headers;
+  return async (req: FastifyRequest, reply: FastifyReply, caller: Identity | undefined): Promise<FastifyReply> => {
     const state = deps.stateOf(req) as RequestState;
     const exchange = new HttpExchange(requestView(req), route, state.ids, reply, deps.log);
+    exchange.caller = caller;
+    if (deprecation !== undefined) reply.headers(deprecation);
     // The call holds the request's concurrency slot even if the client leaves before it ends.
     state.hold();
     let output: unknown;

@@ -2,6 +2,7 @@
 import { type ActionRef, FlotillaCodes, FlotillaError, type InputOf, type OutputOf } from "@flotilla/core";
 import { type CacheRule, cacheRule, type RouteCacheSpec } from "./cache/cache-options.js";
 import type { Policy } from "./policy.js";
+import { type Deprecation, type DeprecationSpec, deprecation } from "./traffic/deprecation.js";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 export type SuccessStatus = 200 | 201 | 202 | 204;
@@ -59,6 +60,11 @@ export interface RouteSpec<R extends ActionRef, P extends string = string> {
    * dropped by the gateway that served it before it answers; events carry the change to the others.
    */
   invalidates?: (output: OutputOf<R>, req: RequestView<PathParams<P>>) => readonly string[];
+  /**
+   * Marks the route deprecated: its answers carry `Deprecation`, `Sunset` and `Link` headers, and the
+   * OpenAPI document says `deprecated: true` (docs/traffic.md).
+   */
+  deprecated?: DeprecationSpec;
 }
 
 /** A route with its action's types erased, as the gateway keeps it. */
@@ -76,6 +82,8 @@ export interface Route {
   /** How the route's answers are cached; undefined: not cached. */
   readonly cache: CacheRule | undefined;
   readonly invalidates: ((output: unknown, req: RequestView) => readonly string[]) | undefined;
+  /** The route's deprecation, with the headers its answers carry; undefined when it is not deprecated. */
+  readonly deprecated?: Deprecation | undefined;
 }
 
 const BODY_METHODS: ReadonlySet<HttpMethod> = new Set(["POST", "PUT", "PATCH"]);
@@ -107,6 +115,7 @@ export function route<R extends ActionRef, P extends string>(spec: RouteSpec<R, 
     policies: spec.policies ?? [],
     cache: spec.cache === undefined ? undefined : cacheRule(spec.cache as RouteCacheSpec<never>, where, spec.path),
     invalidates: spec.invalidates as Route["invalidates"],
+    deprecated: spec.deprecated === undefined ? undefined : deprecation(spec.deprecated, where),
   });
 }
 

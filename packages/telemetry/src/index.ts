@@ -51,5 +51,7 @@ export type { WaterfallOptions } from "./traces/waterfall.js";
 export { formatDuration, renderWaterfall } from "./traces/waterfall.js";
 export type { TracingOptions } from "./tracing.js";
 export { INSTRUMENTATION_SCOPE, tracing } from "./tracing.js";
+export type { TrafficMetrics } from "./traffic-metrics.js";
+export { trafficMetrics } from "./traffic-metrics.js";
 export type { UpstreamMetrics, UpstreamTargetReading } from "./upstream-metrics.js";
 export { upstreamMetrics } from "./upstream-metrics.js";

@@ -25,6 +25,8 @@ export interface LoadBalancingOptions {
  * Sets `call.instance` to a ready instance of `call.ref.service` that serves `call.ref.fqn`, chosen by
  * `call.strategy` ?? the service's strategy ?? the default, and feeds each outcome back to the strategy.
  *
+ * - A call with `versions` goes to the ready instances of the first version prefix that has any (all
+ *   ready instances when none has): a version split never fails a call that another version could serve.
  * - A call that already names an instance (pinned by the caller or by an outer middleware) passes as is.
  * - When the registry knows no ready instance, the call goes out with no instance and the transport's
  *   queue group balances it: a registry that lags or is down never blocks calls that could succeed.
@@ -36,6 +38,7 @@ export function loadBalancing(options: LoadBalancingOptions): Middleware {
   const defaultSpec = options.strategy ?? "round-robin";
   const strategies = new Map<string, Strategy>();
   const ready = readyCandidates();
+  const versioned = versionCandidates();
   const failedOn = new WeakMap<OutboundCall, Set<string>>();
 
   function strategyFor(call: OutboundCall): Strategy {
@@ -54,6 +57,7 @@ export function loadBalancing(options: LoadBalancingOptions): Middleware {
   function candidates(call: OutboundCall): readonly InstanceInfo[] {
     const service = call.ref.service;
     let pool = ready(registry.instances(service), call.ref.fqn);
+    if (call.versions !== undefined && call.versions.length > 0) pool = versioned(pool, call.versions);
     if (avoid !== undefined) pool = preferring(pool, (i) => !avoid(service, i.instance));
     const failed = failedOn.get(call);
     if (failed !== undefined) pool = preferring(pool, (i) => !failed.has(i.instance));
@@ -116,5 +120,39 @@ function readyCandidates(): (list: readonly InstanceInfo[], fqn: string) => read
       byAction.set(fqn, ready);
     }
     return ready;
+  };
+}
+
+/** Whether a contract version falls under a prefix: "2" and "2.1" match 2.1.0; "2" does not match 20.0.0. */
+export function matchesVersion(version: string, prefix: string): boolean {
+  return version === prefix || (version.startsWith(prefix) && version.charCodeAt(prefix.length) === 46);
+}
+
+/**
+ * The candidates of the first version prefix that has any, memoized like `readyCandidates`: per candidate
+ * list (the same array until the registry changes) and per list of prefixes.
+ */
+function versionCandidates(): (pool: readonly InstanceInfo[], versions: readonly string[]) => readonly InstanceInfo[] {
+  const memo = new WeakMap<readonly InstanceInfo[], Map<string, readonly InstanceInfo[]>>();
+  return (pool, versions) => {
+    let byVersions = memo.get(pool);
+    if (byVersions === undefined) {
+      byVersions = new Map();
+      memo.set(pool, byVersions);
+    }
+    const key = versions.length === 1 ? (versions[0] as string) : versions.join("\u0000");
+    let chosen = byVersions.get(key);
+    if (chosen === undefined) {
+      chosen = pool;
+      for (const prefix of versions) {
+        const matching = pool.filter((i) => matchesVersion(i.version, prefix));
+        if (matching.length > 0) {
+          chosen = matching;
+          break;
+        }
+      }
+      byVersions.set(key, chosen);
+    }
+    return chosen;
   };
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { loadBalancing } from "../../src/balancing/load-balancing.js";
+import { loadBalancing, matchesVersion } from "../../src/balancing/load-balancing.js";
 import { action, defineContract } from "../../src/contract.js";
 import { FlotillaError } from "../../src/errors.js";
 import { createHost, type Host } from "../../src/host.js";
@@ -77,7 +77,50 @@ const fakeInstance = (instance: string, patch: { ready?: boolean; actions?: stri
   load: { inFlight: 0 },
 });
 
+/** The same service at a newer contract version: the same actions, so only `versions` tells its instances apart. */
+const poolV2 = defineContract({ service: "pool", version: "2.1.0", actions: pool.actions });
+const poolServiceV2 = defineService(poolV2, {
+  actions: {
+    who: async (_input, ctx) => {
+      bump(calls, ctx.instance ?? "?");
+      return { instance: ctx.instance ?? "?" };
+    },
+    slow: async (_input, ctx) => ({ instance: ctx.instance ?? "?" }),
+  },
+});
+
 describe("loadBalancing", () => {
+  it("steers a call to the instances of the first version prefix that has any, else to all", async () => {
+    const registry = new MemoryRegistry();
+    const caller = await cluster(["a"], registry, [loadBalancing({ registry })]);
+    const transport = caller.transport;
+    const v2 = createHost({ id: "b", services: [poolServiceV2], transport, registry });
+    hosts.push(v2);
+    await v2.start();
+    const served = async (versions: readonly string[] | undefined, n = 6) => {
+      const seen = new Set<string>();
+      for (let i = 0; i < n; i++) seen.add((await caller.call(pool.who, {}, versions ? { versions } : {})).instance);
+      return [...seen].sort();
+    };
+    expect(await served(["2"])).toEqual(["pool-b"]);
+    expect(await served(["1.0"])).toEqual(["pool-a"]);
+    expect(await served(["3", "1"])).toEqual(["pool-a"]);
+    expect(await served(["3"])).toEqual(["pool-a", "pool-b"]);
+    expect(await served(undefined)).toEqual(["pool-a", "pool-b"]);
+    await v2.stop();
+    // The only v2 instance left: its calls fall back to the instances that remain.
+    expect(await served(["2"])).toEqual(["pool-a"]);
+    await registry.close();
+  });
+
+  it("matches a version prefix on whole components", () => {
+    expect(matchesVersion("2.1.0", "2")).toBe(true);
+    expect(matchesVersion("2.1.0", "2.1")).toBe(true);
+    expect(matchesVersion("2.1.0", "2.1.0")).toBe(true);
+    expect(matchesVersion("20.1.0", "2")).toBe(false);
+    expect(matchesVersion("2.10.0", "2.1")).toBe(false);
+  });
+
   it("picks among ready registered instances that serve the action", async () => {
     const registry = new MemoryRegistry();
     const caller = await cluster(["a", "b"], registry, [loadBalancing({ registry })]);

@@ -13,6 +13,7 @@ import { GatewayCodes } from "../http-errors.js";
 import type { GatewayMetrics } from "../metrics-endpoint.js";
 import type { Policy } from "../policy.js";
 import { RequestState } from "../request-state.js";
+import type { CallSteering } from "../route-handler.js";
 import { errorTrailers, GrpcMetadataKeys, grpcCodeOf, httpStatusOfGrpcCode } from "./grpc-status.js";
 
 /** What the gRPC handlers share with the gateway. */
@@ -26,6 +27,8 @@ export interface GrpcDeps {
   /** The gateway's ceiling on concurrent requests: HTTP and gRPC calls share it. */
   readonly ceiling: ConcurrencyLimit;
   readonly closing: () => boolean;
+  /** The version prefixes a call prefers (the gateway's version splits); absent: none. */
+  readonly steer?: CallSteering | undefined;
 }
 
 /** Codes a server answers for its own faults: the span records them as errors (OpenTelemetry's rpc conventions). */

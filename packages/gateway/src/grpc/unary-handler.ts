@@ -24,7 +24,7 @@ export interface MethodTypes {
 
 export function unaryHandler(method: GrpcMethod, types: MethodTypes, deps: GrpcDeps): handleUnaryCall<Buffer, Buffer> {
   const route = grpcRoute(method.route);
-  const run = composePolicies([...deps.policies, ...route.policies], actionCall(deps.host, route));
+  const run = composePolicies([...deps.policies, ...route.policies], actionCall(deps.host, route, deps.steer));
 
   return (call, callback) => {
     const headers = headersOf(call.metadata);

@@ -128,6 +128,7 @@ function operation(
   }
   if (action.idempotencyKey !== undefined) parameters.push(IDEMPOTENCY_KEY_PARAMETER);
   if (parameters.length > 0) op.parameters = parameters;
+  if (route.deprecated !== undefined) op.deprecated = true;
   op.responses = { ...success(route, schemas), ...errors(route, policyErrors) };
   if (credentials.size > 0) {
     const schemes = [...credentials].map((c) => ({ [c]: [] }));

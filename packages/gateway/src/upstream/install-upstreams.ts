@@ -19,6 +19,8 @@ export interface UpstreamGatewayOptions {
 }
 
 export interface InstalledUpstreams {
+  /** The upstreams by name (traffic splits with proxy variants forward through them). */
+  readonly byName: ReadonlyMap<string, Upstream>;
   /** Starts the active health checks. */
   start(): void;
   /** Stops them and closes every upstream connection. */
@@ -41,6 +43,7 @@ export function installUpstreams(
     installProxies(app, options.proxies, upstreams, { ...deps, metrics });
   }
   return {
+    byName: upstreams,
     start: () => {
       for (const u of upstreams.values()) u.start();
     },

@@ -1,5 +1,5 @@
 /** @module Proxy routes in the gateway: their policies, then the request forwarded to the upstream, body untouched. */
-import { action, defineContract, FlotillaCodes, FlotillaError } from "@flotilla/core";
+import { action, defineContract, FlotillaCodes, FlotillaError, type Identity } from "@flotilla/core";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { Policy } from "../policy.js";
@@ -45,17 +45,23 @@ export function installProxies(
   });
 }
 
-function proxyHandler(p: ProxyRoute, upstream: Upstream, deps: HandlerDeps & ForwardDeps) {
+/**
+ * Forwards a request through the proxy route, after its policies. A traffic split runs the gateway's
+ * global policies before it chooses its variant: it passes the caller they found and deps without them.
+ */
+export function proxyHandler(p: ProxyRoute, upstream: Upstream, deps: HandlerDeps & ForwardDeps) {
   const onRequest = [...deps.policies, ...p.policies].filter((policy) => policy.onRequest !== undefined);
   const routes = new Map(p.methods.map((m) => [m, policyRoute(p, m)]));
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+  const deprecation = p.deprecated?.headers;
+  return async (req: FastifyRequest, reply: FastifyReply, caller?: Identity): Promise<FastifyReply> => {
     const state = deps.stateOf(req) as RequestState;
     const view = requestView(req);
     const exchange = new HttpExchange(view, routes.get(req.method as never) as Route, state.ids, reply, deps.log);
+    exchange.caller = caller;
+    if (deprecation !== undefined) reply.headers(deprecation);
     for (const policy of onRequest) await (policy as Required<Policy>).onRequest(exchange);
     const url = req.raw.url ?? "/";
-    const q = url.indexOf("?");
-    const path = p.rewrite === undefined ? url : rewritten(p, view.params, url, q);
+    const path = upstreamPath(p, view.params, url);
     const secure = (req.raw.socket as { encrypted?: boolean }).encrypted === true;
     return forward(
       upstream,
@@ -78,6 +84,11 @@ function proxyHandler(p: ProxyRoute, upstream: Upstream, deps: HandlerDeps & For
   };
 }
 
+/** The path and query a request to the proxy route is sent upstream with. */
+export function upstreamPath(p: ProxyRoute, params: Readonly<Record<string, string>>, url: string): string {
+  return p.rewrite === undefined ? url : rewritten(p, params, url, url.indexOf("?"));
+}
+
 function rewritten(p: ProxyRoute, params: Readonly<Record<string, string>>, url: string, q: number): string {
   const path = (p.rewrite as NonNullable<ProxyRoute["rewrite"]>)({
     params,
@@ -91,7 +102,7 @@ function rewritten(p: ProxyRoute, params: Readonly<Record<string, string>>, url:
 }
 
 /** HEAD and OPTIONS are not action-route methods; policies that look at the route see it as a GET. */
-function policyRoute(p: ProxyRoute, method: string): Route {
+export function policyRoute(p: ProxyRoute, method: string): Route {
   const asAction: HttpMethod = method === "HEAD" || method === "OPTIONS" ? "GET" : (method as HttpMethod);
   return route({ method: asAction, path: p.path, action: edge.proxy, policies: p.policies });
 }

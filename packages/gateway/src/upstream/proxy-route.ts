@@ -2,6 +2,7 @@
 import { FlotillaCodes, FlotillaError } from "@flotilla/core";
 import type { Policy } from "../policy.js";
 import type { PathParams } from "../route.js";
+import { type Deprecation, type DeprecationSpec, deprecation } from "../traffic/deprecation.js";
 
 export type ProxyMethod = "GET" | "HEAD" | "OPTIONS" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -30,6 +31,8 @@ export interface ProxySpec<P extends string = string> {
    * subject of the verified identity; a value the client sent under that name is always dropped.
    */
   callerHeader?: string;
+  /** Marks the route deprecated: `Deprecation`, `Sunset` and `Link` headers on its answers (docs/traffic.md). */
+  deprecated?: DeprecationSpec;
 }
 
 /** A proxy route as the gateway keeps it. */
@@ -41,6 +44,7 @@ export interface ProxyRoute {
   readonly rewrite: ((req: ProxiedPath) => string) | undefined;
   readonly policies: readonly Policy[];
   readonly callerHeader: string | undefined;
+  readonly deprecated?: Deprecation | undefined;
 }
 
 const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
@@ -62,5 +66,6 @@ export function proxy<P extends string>(spec: ProxySpec<P>): ProxyRoute {
     rewrite: spec.rewrite as ProxyRoute["rewrite"],
     policies: spec.policies ?? [],
     callerHeader: spec.callerHeader,
+    deprecated: spec.deprecated === undefined ? undefined : deprecation(spec.deprecated, `proxy ${spec.path}`),
   });
 }
