@@ -135,7 +135,9 @@ describe("the reviews contract: the legacy monolith and the reviews service answ
     const adminAuth = await client.signIn("admin@flotilla.dev", "admin-password");
     const backfill = await client.send("POST", "/api/v1/admin/reviews/sync", adminAuth, {});
     expect(backfill.body).toMatchObject({ behind: 0, lastError: null });
-    await client.send("PUT", "/api/v1/admin/reviews/sync", adminAuth, { enabled: false });
+    // Writes move to the service too: the scenario's review is stored by the service itself.
+    const moved = await client.send("PUT", "/api/v1/admin/reviews/writes", adminAuth, { to: "service" });
+    expect(moved.body).toMatchObject({ writesTo: "service", enabled: false });
 
     const auth = await client.signIn("demo@flotilla.dev", "demo-password");
     author = (await client.send("GET", "/api/v1/me", auth)).body.id;

@@ -72,20 +72,46 @@ describe("reviews copied from the legacy monolith", () => {
     expect(listed.items.filter((r) => r.id === added.id)).toHaveLength(1);
   });
 
-  it("numbers its own reviews after the legacy's newest, and skips a late legacy review with a taken id", async () => {
+  it("forwards a write to the legacy while the legacy takes them, and lists it at once with the legacy's id", async () => {
+    const review = { productId: "prod-ceramic-mug", rating: 4, body: "Sturdy." };
+    const forwarded = await host.call(reviews.addReview, review, { caller: buyer });
+    const inLegacy = (await legacyList(legacy, "prod-ceramic-mug")).items.at(-1);
+    expect(inLegacy).toEqual(forwarded);
+    expect(forwarded).toMatchObject({ author: "user-7", rating: 4, body: "Sturdy." });
+    expect(await host.call(reviews.listReviews, { productId: "prod-ceramic-mug" })).toEqual(
+      await legacyList(legacy, "prod-ceramic-mug"),
+    );
+    expect(await host.call(reviews.syncStatus, {}, { caller: admin })).toMatchObject({
+      writesTo: "legacy",
+      ownReviews: 0,
+    });
+  });
+
+  it("takes the writes itself once they move, numbering its reviews after the legacy's newest", async () => {
+    const legacyBefore = await legacyAdd(legacy, "prod-moka-pot", 3, "Written just before the move.");
+    const moved = await host.call(reviews.setWrites, { to: "service" }, { caller: admin });
+    // The move copied the legacy's last writes first, then stopped the sync.
+    expect(moved).toMatchObject({
+      writesTo: "service",
+      enabled: false,
+      behind: 0,
+      lastId: Number(legacyBefore.id.slice(4)),
+    });
     const own = await host.call(
       reviews.addReview,
       { productId: "prod-moka-pot", rating: 5, body: " Great. " },
       { caller: buyer },
     );
-    const { legacyLastId } = await host.call(reviews.syncStatus, {}, { caller: admin });
-    expect(own).toMatchObject({ id: `rev-${legacyLastId + 1}`, author: "user-7", rating: 5, body: "Great." });
+    expect(own).toMatchObject({ id: `rev-${moved.legacyLastId + 1}`, author: "user-7", rating: 5, body: "Great." });
+    expect((await legacyList(legacy, "prod-moka-pot")).items.map((r: Json) => r.id)).not.toContain(own.id);
+    expect(await host.call(reviews.syncStatus, {}, { caller: admin })).toMatchObject({ ownReviews: 1 });
 
-    // A write that reached the legacy after writes moved: it takes the same number there.
+    // A write that still reached the legacy after the move takes the same number there: the sync, turned
+    // back on to catch such stragglers, counts it as a conflict and never overwrites the service's review.
     const late = await legacyAdd(legacy, "prod-moka-pot", 1, "Late.");
     expect(late.id).toBe(own.id);
-    const status = await host.call(reviews.syncNow, {}, { caller: admin });
-    expect(status.conflicts).toBe(1);
+    await host.call(reviews.setSync, { enabled: true }, { caller: admin });
+    expect((await host.call(reviews.syncNow, {}, { caller: admin })).conflicts).toBe(1);
     const listed = await host.call(reviews.listReviews, { productId: "prod-moka-pot" });
     expect(listed.items.find((r) => r.id === own.id)).toEqual(own);
   });
@@ -144,6 +170,19 @@ describe("the reviews sync when the legacy fails", () => {
     ["refused", url, (res) => res.writeHead(500).end("boom"), /^legacy refused: 500 boom/],
     ["malformed", url, (res) => res.writeHead(200).end('{"items":[{"id":1}]}'), /^legacy page malformed/],
   ];
+  it("stores nothing and says so when a forwarded write gets no review back, and keeps writes with the legacy", async () => {
+    answer = (res) => res.writeHead(503).end("down");
+    host = reviewsHost(url());
+    await host.start();
+    const write = host.call(reviews.addReview, { productId: "p", rating: 3, body: "x" }, { caller: buyer });
+    await expect(write).rejects.toMatchObject({ code: "LEGACY_UNAVAILABLE", status: "UNAVAILABLE" });
+    const move = host.call(reviews.setWrites, { to: "service" }, { caller: admin });
+    await expect(move).rejects.toMatchObject({ code: "LEGACY_UNAVAILABLE" });
+    const status = await host.call(reviews.syncStatus, {}, { caller: admin });
+    expect(status).toMatchObject({ writesTo: "legacy", imported: 0, ownReviews: 0 });
+    expect(await host.call(reviews.listReviews, { productId: "p" })).toMatchObject({ count: 0 });
+  });
+
   for (const [name, target, respond, error] of cases) {
     it(`keeps its cursor and says why when the legacy is ${name}`, async () => {
       answer = respond;

@@ -30,6 +30,10 @@ export const ProductReviews = z.object({
 export type ProductReviews = z.infer<typeof ProductReviews>;
 
 export const SyncStatus = z.object({
+  /** Where new reviews are written: `legacy` (forwarded, then copied here at once) or `service`. */
+  writesTo: z.enum(["legacy", "service"]),
+  /** Reviews written here since writes moved: the legacy does not have them. */
+  ownReviews: z.number().int(),
   /** Whether this service copies new legacy reviews (on until the writes have moved to it). */
   enabled: z.boolean(),
   /** The numeric part of the last legacy review copied (the sync's cursor). */
@@ -61,7 +65,8 @@ export const reviews = defineContract({
       idempotent: true,
     }),
     addReview: action({
-      description: "Adds the caller's review of a product (the caller is its author)",
+      description:
+        "Adds the caller's review of a product (the caller is its author): in the legacy until writes move here",
       // Checked by the service, not the schema: a bad review is INVALID_REVIEW, as the legacy answered it.
       input: z.object({
         productId: ProductId,
@@ -79,6 +84,12 @@ export const reviews = defineContract({
     syncNow: action({
       description: "Admin: copies every legacy review not copied yet, now, and answers the status after it",
       input: z.object({}),
+      output: SyncStatus,
+    }),
+    setWrites: action({
+      description:
+        "Admin: moves writes to the service (after a last sync pass; the sync then stops) or back to the legacy",
+      input: z.object({ to: z.enum(["legacy", "service"]) }),
       output: SyncStatus,
     }),
     setSync: action({

@@ -165,7 +165,14 @@ export async function syncStatus(db: Db): Promise<SyncStatus> {
   const row = await db.selectFrom("review_sync").selectAll().where("name", "=", "legacy").executeTakeFirstOrThrow();
   const lastId = Number(row.last_id);
   const legacyLastId = Number(row.legacy_last_id);
+  const own = await db
+    .selectFrom("reviews")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("origin", "=", "service")
+    .executeTakeFirstOrThrow();
   return {
+    writesTo: row.writes_to === "service" ? "service" : "legacy",
+    ownReviews: Number(own.n),
     enabled: Boolean(row.enabled),
     lastId,
     legacyLastId,

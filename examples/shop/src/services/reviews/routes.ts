@@ -33,9 +33,10 @@ export const addReviewRoute = route({
   policies: [authenticated()],
 });
 
-/** The sync's admin routes: its status, a pass now, and turning it on or off. */
+/** The sync's admin routes: its status, a pass now, turning it on or off, and moving the writes. */
 export const reviewsAdminRoutes = [
   route({ method: "GET", path: "/api/v1/admin/reviews/sync", action: reviews.syncStatus, policies: admin }),
   route({ method: "POST", path: "/api/v1/admin/reviews/sync", action: reviews.syncNow, policies: admin }),
   route({ method: "PUT", path: "/api/v1/admin/reviews/sync", action: reviews.setSync, policies: admin }),
+  route({ method: "PUT", path: "/api/v1/admin/reviews/writes", action: reviews.setWrites, policies: admin }),
 ];

@@ -14,9 +14,11 @@ export interface ReviewsTables {
     /** `legacy` (copied) or `service` (written here). */
     origin: string;
   };
-  /** One row (`name` = 'legacy'): the sync's cursor and counters, shared by every instance. */
+  /** One row (`name` = 'legacy'): the sync's cursor and counters and where writes go, shared by every instance. */
   review_sync: {
     name: string;
+    /** `legacy` (forwarded there, then copied here) or `service` (stored here only). */
+    writes_to: string;
     enabled: number;
     last_id: number;
     legacy_last_id: number;
@@ -47,6 +49,7 @@ export const reviewsMigrations = {
       await db.schema
         .createTable("review_sync")
         .addColumn("name", "text", (c) => c.primaryKey())
+        .addColumn("writes_to", "text", (c) => c.notNull())
         .addColumn("enabled", "integer", (c) => c.notNull())
         .addColumn("last_id", "bigint", (c) => c.notNull())
         .addColumn("legacy_last_id", "bigint", (c) => c.notNull())
@@ -57,7 +60,15 @@ export const reviewsMigrations = {
         .execute();
       await db
         .insertInto("review_sync")
-        .values({ name: "legacy", enabled: 1, last_id: 0, legacy_last_id: 0, imported: 0, conflicts: 0 })
+        .values({
+          name: "legacy",
+          writes_to: "legacy",
+          enabled: 1,
+          last_id: 0,
+          legacy_last_id: 0,
+          imported: 0,
+          conflicts: 0,
+        })
         .execute();
     },
   },

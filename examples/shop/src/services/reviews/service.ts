@@ -7,6 +7,7 @@ import { type Context, defineService, type ServiceDefinition } from "@flotilla/c
 import { database } from "@flotilla/data";
 import { reviews } from "./contract.js";
 import { LegacySync, syncStatus } from "./legacy-sync.js";
+import { forwardToLegacy, writesTo } from "./legacy-writes.js";
 import { productReviews, reviewInput, storeReview } from "./review-store.js";
 import { type ReviewsTables, reviewsMigrations } from "./schema.js";
 
@@ -52,7 +53,9 @@ export function createReviewsService(options: ReviewsOptions = {}): ServiceDefin
       async addReview(input, ctx) {
         if (ctx.caller === undefined) throw reviews.error("SIGN_IN_REQUIRED", "sign in to review");
         const { rating, body } = reviewInput(input.rating, input.body);
-        return storeReview(ctx.db, { productId: input.productId, author: ctx.caller.subject, rating, body });
+        const review = { productId: input.productId, author: ctx.caller.subject, rating, body };
+        if ((await writesTo(ctx.db)) === "legacy") return forwardToLegacy(ctx.db, legacyUrl, review, ctx.log);
+        return storeReview(ctx.db, review);
       },
 
       async syncStatus(_input, ctx) {
@@ -67,6 +70,25 @@ export function createReviewsService(options: ReviewsOptions = {}): ServiceDefin
         } catch (err) {
           throw reviews.error("LEGACY_UNAVAILABLE", (err as Error).message, { legacy: legacyUrl });
         }
+      },
+
+      async setWrites({ to }, ctx) {
+        adminOnly(ctx);
+        if (to === "service") {
+          // Legacy writes made before the move are copied first; a write forwarded meanwhile copies itself.
+          await syncOf(ctx)
+            .passNow()
+            .catch((err: Error) => {
+              throw reviews.error("LEGACY_UNAVAILABLE", `writes stay with the legacy: ${err.message}`);
+            });
+        }
+        await ctx.db
+          .updateTable("review_sync")
+          .set({ writes_to: to, enabled: to === "service" ? 0 : 1 })
+          .where("name", "=", "legacy")
+          .execute();
+        ctx.log.warn({ to }, "reviews writes moved");
+        return syncStatus(ctx.db);
       },
 
       async setSync({ enabled }, ctx) {
