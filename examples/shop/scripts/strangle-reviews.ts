@@ -96,13 +96,11 @@ async function embeddedShop(): Promise<{ url: string; stop(): Promise<void>; sto
 
 function describe(r: StepReport): string {
   const served = (t: StepReport["reads"]) =>
-    `${t.sent} sent, ${Object.entries(t.servedBy)
-      .map(([v, n]) => `${n} by ${v}`)
-      .join(", ")}, ${t.lost} lost`;
+    [`${t.sent} sent`, ...Object.entries(t.servedBy).map(([v, n]) => `${n} by ${v}`), `${t.lost} lost`].join(", ");
   const lines = [
     `== ${r.step}: ${r.title}`,
     `   reads  ${JSON.stringify(r.rules.reads)}: ${served(r.reads)}`,
-    `   writes ${JSON.stringify(r.rules.writes)}: ${served(r.writes)}`,
+    `   writes to ${r.rules.writesTo}: ${served(r.writes)}`,
     `   sync   ${r.sync.enabled ? "on" : "off"}, last id ${r.sync.lastId}, ${r.sync.behind} behind, ${r.sync.imported} copied, ${r.sync.conflicts} conflicts`,
   ];
   const c = r.comparison;

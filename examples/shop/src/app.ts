@@ -2,8 +2,9 @@
 import { fileURLToPath } from "node:url";
 import { defineApp, type RunningApp, runApp } from "@flotilla/app";
 import type { Logger } from "@flotilla/core";
+import { upstreamEnvName } from "@flotilla/gateway";
 import { shopPolicies } from "./edge.js";
-import { embeddedLegacy, legacyProxies, legacyUpstream } from "./legacy.js";
+import { embeddedLegacy, legacyProxies, legacyUpstream, reviewsReads } from "./legacy.js";
 import { shopRoutes } from "./routes.js";
 import { catalogService } from "./services/catalog/service.js";
 import { identityService } from "./services/identity/service.js";
@@ -14,7 +15,7 @@ import { orders } from "./services/orders/contract.js";
 import { ordersService } from "./services/orders/service.js";
 import { paymentsService } from "./services/payments/service.js";
 import { recommendationsService } from "./services/recommendations/service.js";
-import { reviewsAdminRoutes } from "./services/reviews/routes.js";
+import { addReviewRoute, reviewsAdminRoutes } from "./services/reviews/routes.js";
 import { createReviewsService, reviewsService } from "./services/reviews/service.js";
 import { shippingService } from "./services/shipping/service.js";
 
@@ -35,7 +36,7 @@ export const shopApp = defineApp({
     reviewsService,
   ],
   gateway: {
-    routes: [...shopRoutes, ...reviewsAdminRoutes],
+    routes: [...shopRoutes, addReviewRoute, ...reviewsAdminRoutes],
     policies: shopPolicies,
     // GET /api/v1/live (SSE, and WebSocket on the same path): each buyer's orders and notifications as they change.
     live: {
@@ -44,9 +45,10 @@ export const shopApp = defineApp({
     },
     // The same routes over gRPC when asked (FLOTILLA_GRPC_PORT); `npx flotilla proto` regenerates the file.
     grpc: { package: "flotilla.shop.v1", protoFile: fileURLToPath(new URL("../proto/shop.proto", import.meta.url)) },
-    // The legacy monolith, strangled route by route: it still serves reviews and store info.
+    // The legacy monolith, strangled route by route: reviews move to their service by a split; store info stays.
     upstreams: { legacy: legacyUpstream },
     proxies: legacyProxies,
+    splits: { reviews: reviewsReads },
   },
 });
 
@@ -76,13 +78,13 @@ export async function startShop(options: ShopOptions = {}): Promise<RunningApp> 
     options.legacyUrl === undefined
       ? await embeddedLegacy(options.dataDir ?? process.env.FLOTILLA_DATA_DIR ?? ".flotilla/data")
       : undefined;
-  const legacyUrl = options.legacyUrl ?? legacy?.url;
+  // The reviews service copies from (and forwards writes to) the monolith the gateway proxies to.
+  const legacyUrl = options.legacyUrl ?? legacy?.url ?? process.env[upstreamEnvName("legacy")]?.split(",")[0]?.trim();
   const app =
     legacyUrl === undefined
       ? shopApp
       : {
           ...shopApp,
-          // The reviews service copies from this monolith, the one the gateway proxies to.
           services: shopApp.services.map((s) => (s === reviewsService ? createReviewsService({ legacyUrl }) : s)),
           gateway: { ...shopApp.gateway, upstreams: { legacy: { ...legacyUpstream, targets: [legacyUrl] } } },
         };

@@ -5,14 +5,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type RunningApp, runApp } from "@flotilla/app";
+import type { RunningApp } from "@flotilla/app";
 import { type LegacyMonolith, startLegacyMonolith, USER_HEADER } from "@flotilla/example-legacy-monolith";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { shopApp } from "../src/app.js";
-import { legacyProxies, legacyUpstream } from "../src/legacy.js";
-import { shopRoutes } from "../src/routes.js";
-import { addReviewRoute, listReviewsRoute, reviewsAdminRoutes } from "../src/services/reviews/routes.js";
-import { createReviewsService, reviewsService } from "../src/services/reviews/service.js";
+import { startShop } from "../src/app.js";
 import { type Json, ShopClient } from "./support/shop-client.js";
 
 /** One answer as the contract sees it: the gateway's trace id and a new review's time are not part of it. */
@@ -117,20 +113,7 @@ describe("the reviews contract: the legacy monolith and the reviews service answ
     legacy = await startLegacyMonolith({ dbFile: join(dataDir, "legacy.db") });
     // The shop's own monolith, which its reviews service copies; the service then takes reads and writes.
     shopLegacy = await startLegacyMonolith({ dbFile: join(dataDir, "shop-legacy.db") });
-    const storeInfoOnly = legacyProxies.filter((p) => p.path === "/api/v1/store-info");
-    const app = {
-      ...shopApp,
-      services: shopApp.services.map((s) =>
-        s === reviewsService ? createReviewsService({ legacyUrl: shopLegacy.url, syncEveryMs: 60_000 }) : s,
-      ),
-      gateway: {
-        ...shopApp.gateway,
-        routes: [...shopRoutes, ...reviewsAdminRoutes, listReviewsRoute, addReviewRoute],
-        proxies: storeInfoOnly,
-        upstreams: { legacy: { ...legacyUpstream, targets: [shopLegacy.url] } },
-      },
-    };
-    shop = await runApp(app as typeof shopApp, { gatewayPort: 0, listenHost: "127.0.0.1", dataDir });
+    shop = await startShop({ port: 0, listenHost: "127.0.0.1", dataDir, legacyUrl: shopLegacy.url });
     const client = new ShopClient(shop.url as string);
     const adminAuth = await client.signIn("admin@flotilla.dev", "admin-password");
     const backfill = await client.send("POST", "/api/v1/admin/reviews/sync", adminAuth, {});
@@ -138,6 +121,10 @@ describe("the reviews contract: the legacy monolith and the reviews service answ
     // Writes move to the service too: the scenario's review is stored by the service itself.
     const moved = await client.send("PUT", "/api/v1/admin/reviews/writes", adminAuth, { to: "service" });
     expect(moved.body).toMatchObject({ writesTo: "service", enabled: false });
+    const reads = await client.send("PUT", "/_flotilla/traffic/reviews", adminAuth, {
+      weights: { legacy: 0, service: 100 },
+    });
+    expect(reads.status).toBe(200);
 
     const auth = await client.signIn("demo@flotilla.dev", "demo-password");
     author = (await client.send("GET", "/api/v1/me", auth)).body.id;
@@ -171,6 +158,13 @@ describe("the reviews contract: the legacy monolith and the reviews service answ
     for (const step of Object.keys(legacyAnswers)) {
       expect(serviceAnswers[step], step).toEqual(legacyAnswers[step]);
     }
+  });
+
+  it("was served by the service, not the legacy, on the shop's side", async () => {
+    const res = await fetch(`${shop.url}/api/v1/products/prod-french-press/reviews`);
+    expect(res.headers.get("flotilla-variant")).toBe("service");
+    const status = (await (await fetch(`${shopLegacy.url}/reviews?after=0&limit=1`)).json()) as Json;
+    expect(status.lastId).toBe(10);
   });
 
   it("says what is wrong with a review in the legacy's words", async () => {

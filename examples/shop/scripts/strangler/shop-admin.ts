@@ -25,6 +25,8 @@ export interface ComparisonReport {
 
 /** The reviews sync's status (`GET /api/v1/admin/reviews/sync`). */
 export interface SyncStatus {
+  writesTo: "legacy" | "service";
+  ownReviews: number;
   enabled: boolean;
   lastId: number;
   legacyLastId: number;
@@ -73,8 +75,9 @@ export class ShopAdmin {
     return this.send("POST", "/api/v1/admin/reviews/sync", {}) as Promise<SyncStatus>;
   }
 
-  setSync(enabled: boolean): Promise<SyncStatus> {
-    return this.send("PUT", "/api/v1/admin/reviews/sync", { enabled }) as Promise<SyncStatus>;
+  /** Moves the reviews' writes (to the service: after a last sync pass, which then stops). */
+  setWrites(to: "legacy" | "service"): Promise<SyncStatus> {
+    return this.send("PUT", "/api/v1/admin/reviews/writes", { to }) as Promise<SyncStatus>;
   }
 
   private async send(method: string, path: string, body?: unknown): Promise<unknown> {

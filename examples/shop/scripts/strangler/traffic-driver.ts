@@ -28,7 +28,8 @@ export interface Tally {
   created: Array<{ id: string; productId: string; variant: string }>;
 }
 
-const CONCURRENCY = 8;
+/** Requests in flight at once: below the gateway's bound on shadow calls (16), so few are dropped. */
+const CONCURRENCY = 4;
 
 export class TrafficDriver {
   private tally: Tally = emptyTally();

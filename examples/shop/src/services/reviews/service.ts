@@ -87,7 +87,7 @@ export function createReviewsService(options: ReviewsOptions = {}): ServiceDefin
           .set({ writes_to: to, enabled: to === "service" ? 0 : 1 })
           .where("name", "=", "legacy")
           .execute();
-        ctx.log.warn({ to }, "reviews writes moved");
+        ctx.log.info({ to }, "reviews writes moved");
         return syncStatus(ctx.db);
       },
 
