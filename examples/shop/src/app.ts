@@ -2,7 +2,7 @@
 import { fileURLToPath } from "node:url";
 import { defineApp, type RunningApp, runApp } from "@flotilla/app";
 import type { Logger } from "@flotilla/core";
-import { upstreamEnvName } from "@flotilla/gateway";
+import { upstreamEnvName, versionSplit } from "@flotilla/gateway";
 import { shopPolicies } from "./edge.js";
 import { embeddedLegacy, legacyProxies, legacyUpstream, reviewsReads } from "./legacy.js";
 import { shopRoutes } from "./routes.js";
@@ -48,7 +48,13 @@ export const shopApp = defineApp({
     // The legacy monolith, strangled route by route: reviews move to their service by a split; store info stays.
     upstreams: { legacy: legacyUpstream },
     proxies: legacyProxies,
-    splits: { reviews: reviewsReads },
+    // The catalog may run 1.x and 2.x instances at once: calls go to 1.x until the rules move them
+    // (`flotilla traffic set catalog --weights v1=90,v2=10`); /api/v2 reaches only instances that serve it.
+    // Reviews' reads: the legacy or the reviews service, as the strangler fig moves them (docs/strangler.md).
+    splits: {
+      catalog: versionSplit({ service: "catalog", variants: { v1: "1", v2: "2" }, default: "v1" }),
+      reviews: reviewsReads,
+    },
   },
 });
 

@@ -45,6 +45,14 @@ const catalogRoutes = [
       tags: (product) => [productTag(product.id)],
       invalidateOn: [onEvent(catalog.ProductUpdated, (product) => [productTag(product.id)])],
     },
+    // Version 2 shows the price as money; v1 answers until its sunset (docs/traffic.md).
+    deprecated: { since: "2026-12-01T00:00:00Z", sunset: "2027-06-30T00:00:00Z", link: "/openapi.json" },
+  }),
+  route({
+    method: "GET",
+    path: "/api/v2/products/:id",
+    action: catalog.getProductV2,
+    input: (req) => ({ id: req.params.id }),
   }),
   route({ method: "GET", path: "/api/v1/bestsellers", action: catalog.bestsellers }),
 ];

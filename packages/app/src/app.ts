@@ -8,6 +8,7 @@ import type {
   Policy,
   ProxyRoute,
   Route,
+  Split,
   UpstreamOptions,
 } from "@flotilla/gateway";
 
@@ -43,6 +44,11 @@ export interface FlotillaApp {
     readonly upstreams?: Readonly<Record<string, UpstreamOptions>>;
     /** Routes the gateway forwards to one of the `upstreams` (`proxy()` of @flotilla/gateway). */
     readonly proxies?: readonly ProxyRoute[];
+    /**
+     * Traffic splits by name: `versionSplit()` steers calls to a service's versions, `splitRoute()` serves
+     * one route by variants; their rules change at run time through `/_flotilla/traffic` (docs/traffic.md).
+     */
+    readonly splits?: Readonly<Record<string, Split>>;
   };
   /** Middleware every host of this app runs, before what `runApp` adds (metrics, retries, balancing). */
   readonly middleware?: readonly Middleware[];

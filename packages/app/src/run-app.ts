@@ -27,6 +27,7 @@ import {
   tlsReloadMetrics,
   traceMetrics,
   tracing,
+  trafficMetrics,
   upstreamMetrics,
 } from "@flotilla/telemetry";
 import type { FlotillaApp } from "./app.js";
@@ -181,6 +182,9 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
               proxies: app.gateway.proxies ?? [],
               upstreamMetrics: upstreamMetrics(telemetry.registry),
             }
+          : {}),
+        ...(app.gateway.splits
+          ? { splits: app.gateway.splits, traffic: { metrics: trafficMetrics(telemetry.registry) } }
           : {}),
       });
       const address = new URL(await gateway.listen({ port: options.gatewayPort, host: listenHost }));

@@ -1,5 +1,6 @@
-/** @module The `flotilla` command: `start`, `dlq`, `replay`, `edge-keys`, `trace`, `traces` and `proto`. */
+/** @module The `flotilla` command: `start`, `dlq`, `replay`, `edge-keys`, `trace`, `traces`, `proto` and `traffic`. */
 import { FlotillaError } from "@flotilla/core";
+import { TRAFFIC_USAGE } from "./commands/traffic.js";
 import { UsageError } from "./options.js";
 import {
   DLQ_USAGE,
@@ -20,6 +21,7 @@ const OVERVIEW = `usage: flotilla <command> [options]
   trace ID                     draw one trace as a waterfall
   traces [--slow] [--errors]   list recent (or the slowest) traces
   proto [--check]              write (or check) the .proto of the routes' gRPC face
+  traffic [set|report]         list or change a gateway's traffic splits, print their comparison reports
 
 "flotilla <command> --help" shows one command's options.
 `;
@@ -41,6 +43,7 @@ const COMMANDS: Record<string, Command> = {
   trace: { usage: TRACE_USAGE, run: async (args) => (await import("./commands/trace.js")).traceCommand(args) },
   traces: { usage: TRACES_USAGE, run: async (args) => (await import("./commands/traces.js")).tracesCommand(args) },
   proto: { usage: PROTO_USAGE, run: async (args) => (await import("./commands/proto.js")).proto(args) },
+  traffic: { usage: TRAFFIC_USAGE, run: async (args) => (await import("./commands/traffic.js")).traffic(args) },
 };
 
 const FULL_USAGE = [
@@ -52,6 +55,7 @@ const FULL_USAGE = [
   TRACE_USAGE,
   TRACES_USAGE,
   PROTO_USAGE,
+  TRAFFIC_USAGE,
 ].join("\n");
 
 async function main(argv: string[]): Promise<void> {

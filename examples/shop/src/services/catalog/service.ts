@@ -1,8 +1,12 @@
-/** @module The catalog service: products, search, cursor pagination and admin updates over its own database. */
-import { defineService } from "@flotilla/core";
+/**
+ * @module The catalog service: products, search, cursor pagination and admin updates over its own database.
+ * `catalogService` is version 2 (with `getProductV2`); `catalogServiceV1` is the same code at 1.x, for
+ * running both versions side by side while traffic moves (docs/traffic.md).
+ */
+import { defineService, type EventRef, type ServiceOptions } from "@flotilla/core";
 import { database } from "@flotilla/data";
 import { type CompiledQuery, type Kysely, sql } from "kysely";
-import { catalog, type Product } from "./contract.js";
+import { catalog, catalogV1, type Product, type ProductV2 } from "./contract.js";
 import { salesProjection } from "./sales.js";
 import { type CatalogTables, catalogMigrations } from "./schema.js";
 import { demoProducts } from "./seed.js";
@@ -29,7 +33,8 @@ function productById(db: Kysely<CatalogTables>, id: string): CompiledQuery<Produ
   return { ...template, parameters: [id] };
 }
 
-export const catalogService = defineService(catalog, {
+/** The catalog at 1.x; version 2 adds one action to the same code. */
+const v1Options: ServiceOptions<typeof catalogV1, Kysely<CatalogTables>, Record<never, EventRef>> = {
   database: database<CatalogTables>({ migrations: catalogMigrations }),
   projections: [salesProjection],
 
@@ -117,7 +122,24 @@ export const catalogService = defineService(catalog, {
       return { items: items.map((i) => ({ ...i, units: Number(i.units), orders: Number(i.orders) })) };
     },
   },
+};
+
+/** The catalog at 1.x: every action but `getProductV2`, for running both versions side by side. */
+export const catalogServiceV1 = defineService(catalogV1, v1Options);
+
+export const catalogService = defineService(catalog, {
+  ...v1Options,
+  actions: {
+    ...v1Options.actions,
+    async getProductV2({ id }, ctx) {
+      return toV2(await v1Options.actions.getProduct({ id }, ctx));
+    },
+  },
 });
+
+function toV2({ id, name, description, price, currency }: Product): ProductV2 {
+  return { id, name, description, price: { amountCents: price, currency } };
+}
 
 async function seed(db: Kysely<CatalogTables>, products: Product[]): Promise<void> {
   const now = new Date().toISOString();
