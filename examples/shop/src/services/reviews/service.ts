@@ -5,6 +5,7 @@
  */
 import { type Context, defineService, type ServiceDefinition } from "@flotilla/core";
 import { database } from "@flotilla/data";
+import { intFromEnv } from "../env-int.js";
 import { reviews } from "./contract.js";
 import { LegacySync, syncStatus } from "./legacy-sync.js";
 import { forwardToLegacy, writesTo } from "./legacy-writes.js";
@@ -24,7 +25,7 @@ export interface ReviewsOptions {
 /** The service with its options; `reviewsService` is this with the environment's. */
 export function createReviewsService(options: ReviewsOptions = {}): ServiceDefinition {
   const legacyUrl = options.legacyUrl ?? process.env.FLOTILLA_UPSTREAM_LEGACY?.split(",")[0]?.trim() ?? LEGACY_ORIGIN;
-  const everyMs = options.syncEveryMs ?? Number(process.env.REVIEWS_SYNC_EVERY_MS ?? 1_000);
+  const everyMs = options.syncEveryMs ?? intFromEnv("REVIEWS_SYNC_EVERY_MS", 1_000, { min: 50, max: 3_600_000 });
   // Per instance, so two hosts in one process (tests) each sync into their own database.
   const syncs = new Map<string, LegacySync>();
   const syncOf = (ctx: Context) => syncs.get(ctx.instance ?? "") as LegacySync;
