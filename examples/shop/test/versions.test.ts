@@ -102,7 +102,10 @@ describe("catalog@1 and catalog@2 behind one gateway", () => {
       for (let i = 0; i < 10; i++) {
         const res = await product(2);
         expect(res.status).toBe(200);
-        expect(((await res.json()) as { price: unknown }).price).toEqual({ amountCents: expect.any(Number), currency: "EUR" });
+        expect(((await res.json()) as { price: unknown }).price).toEqual({
+          amountCents: expect.any(Number),
+          currency: "EUR",
+        });
       }
       for (let i = 0; i < 10; i++) {
         const res = await product(1);

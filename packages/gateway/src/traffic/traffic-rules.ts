@@ -54,16 +54,19 @@ export function parseRules(raw: unknown, variants: readonly string[], kind: "ver
   if (!isObject(raw.weights)) fail("weights", "must be an object of variant → percent");
   else {
     let sum = 0;
+    let valid = true;
     for (const [name, w] of Object.entries(raw.weights)) {
       variantAt(`weights.${name}`, name);
       if (typeof w !== "number" || !Number.isInteger(w) || w < 0 || w > 100) {
         fail(`weights.${name}`, "must be an integer from 0 to 100");
+        valid = false;
       } else {
         weights[name] = w;
         sum += w;
       }
     }
-    if (sum !== 100) fail("weights", `must sum to 100, not ${sum}`);
+    // The sum of weights that are themselves wrong would only repeat their problem.
+    if (valid && sum !== 100) fail("weights", `must sum to 100, not ${sum}`);
   }
   const match = parseMatches(raw.match, fail, variantAt);
   const sticky = raw.sticky ?? "user";
