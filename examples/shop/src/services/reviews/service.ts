@@ -13,7 +13,7 @@ import { productReviews, reviewInput, storeReview } from "./review-store.js";
 import { type ReviewsTables, reviewsMigrations } from "./schema.js";
 
 /** Where the monolith runs when nothing says otherwise (its own `npm start`). */
-export const LEGACY_ORIGIN = "http://127.0.0.1:8081";
+const LEGACY_ORIGIN = "http://127.0.0.1:8081";
 
 export interface ReviewsOptions {
   /** The monolith to copy from (default: the first of FLOTILLA_UPSTREAM_LEGACY, as the gateway reads it, else LEGACY_ORIGIN). */
