@@ -1,7 +1,7 @@
 /** @module The legacy monolith's HTTP app: plain node:http, routes matched by hand, JSON in and out. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ReviewsDb } from "./reviews-db.js";
+import { type Review, ReviewsDb } from "./reviews-db.js";
 
 export interface LegacyOptions {
   /** The SQLite file of its reviews (created and seeded when missing). */
@@ -70,6 +70,9 @@ async function handle(db: ReviewsDb, req: IncomingMessage, res: ServerResponse):
   const method = req.method ?? "GET";
   if (parts.length === 1 && parts[0] === "health") return only(method, ["GET"], () => send(res, 200, { status: "ok" }));
   if (parts.length === 1 && parts[0] === "store-info") return only(method, ["GET"], () => send(res, 200, STORE_INFO));
+  if (parts.length === 1 && parts[0] === "reviews") {
+    return only(method, ["GET"], () => send(res, 200, exportPage(db, url.searchParams)));
+  }
   if (parts.length === 2 && parts[0] === "reviews") {
     return only(method, ["GET"], () => {
       const review = db.byId(parts[1] as string);
@@ -96,6 +99,25 @@ async function handle(db: ReviewsDb, req: IncomingMessage, res: ServerResponse):
     return only(method, ["GET", "POST"], () => undefined);
   }
   throw new HttpError(404, "NOT_FOUND", "no such page");
+}
+
+/**
+ * `GET /reviews?after=<n>&limit=<n>`: every review in id order, a page at a time, for a service taking the
+ * reviews over (its backfill, then its sync). `after` is the numeric part of the last id seen (0 at first).
+ */
+function exportPage(db: ReviewsDb, query: URLSearchParams): { items: Review[]; lastId: number } {
+  const after = wholeNumber(query.get("after") ?? "0", "after", Number.MAX_SAFE_INTEGER);
+  const limit = wholeNumber(query.get("limit") ?? "100", "limit", 1000);
+  if (limit === 0) throw new HttpError(400, "INVALID_QUERY", "limit must be from 1 to 1000");
+  return { items: db.page(after, limit), lastId: db.lastId() };
+}
+
+function wholeNumber(text: string, name: string, max: number): number {
+  const n = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n > max) {
+    throw new HttpError(400, "INVALID_QUERY", `${name} must be a whole number up to ${max}`);
+  }
+  return n;
 }
 
 function only(method: string, allowed: string[], serve: () => void): void {

@@ -41,6 +41,8 @@ export class ReviewsDb {
   private readonly statements: {
     byProduct: Database.Statement;
     byId: Database.Statement;
+    page: Database.Statement;
+    lastId: Database.Statement;
     insert: Database.Statement;
   };
 
@@ -59,6 +61,8 @@ export class ReviewsDb {
     this.statements = {
       byProduct: this.db.prepare("SELECT * FROM reviews WHERE product_id = ? ORDER BY id"),
       byId: this.db.prepare("SELECT * FROM reviews WHERE id = ?"),
+      page: this.db.prepare("SELECT * FROM reviews WHERE id > ? ORDER BY id LIMIT ?"),
+      lastId: this.db.prepare("SELECT coalesce(max(id), 0) AS n FROM reviews"),
       insert: this.db.prepare(
         "INSERT INTO reviews (product_id, author, rating, body, created_at) VALUES (?, ?, ?, ?, ?)",
       ),
@@ -86,6 +90,16 @@ export class ReviewsDb {
     if (n === undefined) return undefined;
     const row = this.statements.byId.get(Number(n)) as ReviewRow | undefined;
     return row === undefined ? undefined : toReview(row);
+  }
+
+  /** Reviews after the numeric id `after`, in id order: the export a new reviews service copies from. */
+  page(after: number, limit: number): Review[] {
+    return (this.statements.page.all(after, limit) as ReviewRow[]).map(toReview);
+  }
+
+  /** The numeric part of the newest review's id (0 when none). */
+  lastId(): number {
+    return (this.statements.lastId.get() as { n: number }).n;
   }
 
   add(productId: string, author: string, rating: number, body: string): Review {

@@ -54,6 +54,25 @@ describe("legacy monolith", () => {
     expect((await (await fetch(`${legacy.url}/reviews/${review.id}`)).json()) as Json).toEqual(review);
   });
 
+  it("exports every review in id order, a page at a time, for a service taking them over", async () => {
+    const seen: Json[] = [];
+    let after = 0;
+    let lastId = -1;
+    for (;;) {
+      const page = (await (await fetch(`${legacy.url}/reviews?after=${after}&limit=4`)).json()) as Json;
+      lastId = page.lastId;
+      if (page.items.length === 0) break;
+      seen.push(...page.items);
+      after = Number(page.items.at(-1).id.slice("rev-".length));
+    }
+    const ids = seen.map((r) => Number(r.id.slice(4)));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.at(-1)).toBe(lastId);
+    expect(seen.length).toBeGreaterThanOrEqual(10);
+    expect(seen[0]).toEqual((await (await fetch(`${legacy.url}/reviews/${seen[0].id}`)).json()) as Json);
+  });
+
   it("refuses bad input with its own error codes", async () => {
     const cases: Array<[Response, number, string]> = [
       [await post("/products/p/reviews", { rating: 4, body: "x" }, {}), 401, "UNAUTHENTICATED"],
@@ -65,6 +84,9 @@ describe("legacy monolith", () => {
       [await fetch(`${legacy.url}/reviews/nonsense`), 404, "REVIEW_NOT_FOUND"],
       [await fetch(`${legacy.url}/store-info`, { method: "DELETE" }), 405, "METHOD_NOT_ALLOWED"],
       [await fetch(`${legacy.url}/nowhere`), 404, "NOT_FOUND"],
+      [await fetch(`${legacy.url}/reviews?after=-1`), 400, "INVALID_QUERY"],
+      [await fetch(`${legacy.url}/reviews?limit=0`), 400, "INVALID_QUERY"],
+      [await fetch(`${legacy.url}/reviews?limit=5000`), 400, "INVALID_QUERY"],
     ];
     for (const [res, status, code] of cases) {
       expect(res.status, code).toBe(status);

@@ -2,10 +2,10 @@
 import { fileURLToPath } from "node:url";
 import { defineApp, type RunningApp, runApp } from "@flotilla/app";
 import type { Logger } from "@flotilla/core";
-import { versionSplit } from "@flotilla/gateway";
+import { upstreamEnvName, versionSplit } from "@flotilla/gateway";
 import { bffRoutes } from "./bff.js";
 import { shopPolicies } from "./edge.js";
-import { embeddedLegacy, legacyProxies, legacyUpstream } from "./legacy.js";
+import { embeddedLegacy, legacyProxies, legacyUpstream, reviewsReads } from "./legacy.js";
 import { shopRoutes } from "./routes.js";
 import { catalogService } from "./services/catalog/service.js";
 import { identityService } from "./services/identity/service.js";
@@ -16,6 +16,8 @@ import { orders } from "./services/orders/contract.js";
 import { ordersService } from "./services/orders/service.js";
 import { paymentsService } from "./services/payments/service.js";
 import { recommendationsService } from "./services/recommendations/service.js";
+import { addReviewRoute, reviewsAdminRoutes } from "./services/reviews/routes.js";
+import { createReviewsService, reviewsService } from "./services/reviews/service.js";
 import { shippingService } from "./services/shipping/service.js";
 
 export const shopApp = defineApp({
@@ -31,9 +33,11 @@ export const shopApp = defineApp({
     shippingService,
     notificationsService,
     recommendationsService,
+    // Extracted from the legacy monolith: copies its reviews, serves the reads it is given (docs/strangler.md).
+    reviewsService,
   ],
   gateway: {
-    routes: [...shopRoutes, ...bffRoutes],
+    routes: [...shopRoutes, ...bffRoutes, addReviewRoute, ...reviewsAdminRoutes],
     policies: shopPolicies,
     // GET /api/v1/live (SSE, and WebSocket on the same path): each buyer's orders and notifications as they change.
     live: {
@@ -42,12 +46,16 @@ export const shopApp = defineApp({
     },
     // The same routes over gRPC when asked (FLOTILLA_GRPC_PORT); `npx flotilla proto` regenerates the file.
     grpc: { package: "flotilla.shop.v1", protoFile: fileURLToPath(new URL("../proto/shop.proto", import.meta.url)) },
-    // The legacy monolith, strangled route by route: it still serves reviews and store info.
+    // The legacy monolith, strangled route by route: reviews move to their service by a split; store info stays.
     upstreams: { legacy: legacyUpstream },
     proxies: legacyProxies,
     // The catalog may run 1.x and 2.x instances at once: calls go to 1.x until the rules move them
     // (`flotilla traffic set catalog --weights v1=90,v2=10`); /api/v2 reaches only instances that serve it.
-    splits: { catalog: versionSplit({ service: "catalog", variants: { v1: "1", v2: "2" }, default: "v1" }) },
+    // Reviews' reads: the legacy or the reviews service, as the strangler fig moves them (docs/strangler.md).
+    splits: {
+      catalog: versionSplit({ service: "catalog", variants: { v1: "1", v2: "2" }, default: "v1" }),
+      reviews: reviewsReads,
+    },
   },
 });
 
@@ -64,6 +72,8 @@ export interface ShopOptions {
   /** Transport URL; embedded by default, serializing messages as the network would. */
   transport?: string;
   logger?: Logger;
+  /** A legacy monolith running elsewhere (default FLOTILLA_UPSTREAM_LEGACY); absent both, one starts here. */
+  legacyUrl?: string;
 }
 
 /**
@@ -71,13 +81,19 @@ export interface ShopOptions {
  * here too, unless `FLOTILLA_UPSTREAM_LEGACY` names where it runs.
  */
 export async function startShop(options: ShopOptions = {}): Promise<RunningApp> {
-  const legacy = await embeddedLegacy(options.dataDir ?? process.env.FLOTILLA_DATA_DIR ?? ".flotilla/data");
+  const legacy =
+    options.legacyUrl === undefined
+      ? await embeddedLegacy(options.dataDir ?? process.env.FLOTILLA_DATA_DIR ?? ".flotilla/data")
+      : undefined;
+  // The reviews service copies from (and forwards writes to) the monolith the gateway proxies to.
+  const legacyUrl = options.legacyUrl ?? legacy?.url ?? process.env[upstreamEnvName("legacy")]?.split(",")[0]?.trim();
   const app =
-    legacy === undefined
+    legacyUrl === undefined
       ? shopApp
       : {
           ...shopApp,
-          gateway: { ...shopApp.gateway, upstreams: { legacy: { ...legacyUpstream, targets: [legacy.url] } } },
+          services: shopApp.services.map((s) => (s === reviewsService ? createReviewsService({ legacyUrl }) : s)),
+          gateway: { ...shopApp.gateway, upstreams: { legacy: { ...legacyUpstream, targets: [legacyUrl] } } },
         };
   try {
     const running = await runApp(app as typeof shopApp, {

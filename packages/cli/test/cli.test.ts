@@ -72,7 +72,7 @@ describe("flotilla CLI", () => {
     const cli = runCli(["start", "--services", "catalog,nope"]);
     expect(await cli.closed).toBe(1);
     expect(cli.output()).toMatch(
-      /shop has no service "nope" \(it has: catalog, orders, identity, inventory, payments, shipping, notifications, recommendations\) \[FLOTILLA_CONFIG\]/,
+      /shop has no service "nope" \(it has: catalog, orders, identity, inventory, payments, shipping, notifications, recommendations, reviews\) \[FLOTILLA_CONFIG\]/,
     );
   });
 
@@ -105,7 +105,7 @@ describe("flotilla CLI", () => {
     running.push(cli);
     await waitFor(() => cli.output().includes("listening on"), { timeoutMs: 30_000, what: "the gateway" });
     expect(cli.output()).toContain(
-      "running catalog, orders, identity, inventory, payments, shipping, notifications, recommendations over memory",
+      "running catalog, orders, identity, inventory, payments, shipping, notifications, recommendations, reviews over memory",
     );
     const products = (await (await fetch(`http://localhost:${port}/api/v1/products`)).json()) as { items: unknown[] };
     expect(products.items.length).toBeGreaterThan(0);
