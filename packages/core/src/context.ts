@@ -1,4 +1,14 @@
 /** @module The context every handler gets: call, emit, log, trace, correlation, caller and deadline. */
+
+import {
+  createTraceState,
+  INVALID_SPAN_CONTEXT,
+  ROOT_CONTEXT,
+  type Span,
+  type SpanOptions,
+  type Tracer,
+  trace,
+} from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import type { ActionRef, EventRef, InputOf, OutputOf, Schema } from "./contract.js";
@@ -51,6 +61,8 @@ export interface Dispatcher {
   dispatch(ctx: Context, ref: ActionRef, input: unknown, opts: CallOptions | undefined): Promise<unknown>;
   emit(ctx: Context, ref: EventRef, data: unknown): Promise<void>;
   logger(ctx: Context): Logger;
+  /** The tracer of the host this work runs on; undefined when tracing is off. */
+  readonly tracer?: Tracer | undefined;
 }
 
 export interface ContextInit<DB = unknown> {
@@ -119,6 +131,32 @@ export class Context<DB = unknown> {
   /** Emits one of this service's own events. */
   emit<S extends Schema>(ref: EventRef<S>, data: z.input<S>): Promise<void> {
     return this.dispatcher.emit(this, ref, data);
+  }
+
+  /**
+   * The host's tracer (undefined when tracing is off): for spans that start traces of their own, such
+   * as a background loop's rounds begun in a `start` hook. Within a handler, `startSpan` is simpler.
+   */
+  get tracer(): Tracer | undefined {
+    return this.dispatcher.tracer;
+  }
+
+  /**
+   * Starts a span of your own as a child of this work's span (a sync pass, a call to a third party),
+   * with the host's tracer; end it yourself. Without tracing it is a span that records nothing.
+   */
+  startSpan(name: string, options?: SpanOptions): Span {
+    const tracer = this.dispatcher.tracer;
+    if (tracer === undefined) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+    const { traceId, spanId, flags, tracestate } = this.trace;
+    const parent = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId,
+      spanId,
+      traceFlags: flags,
+      isRemote: false,
+      ...(tracestate === undefined ? {} : { traceState: createTraceState(tracestate) }),
+    });
+    return tracer.startSpan(name, options, parent);
   }
 
   /** Throws DEADLINE_EXCEEDED if the deadline has passed: a cheap check between expensive steps. */

@@ -106,7 +106,11 @@ export class Host {
     const middleware = options.middleware ?? [];
     const sink = transportSink(this.transport);
     const edgeOptions = { service: undefined, id: this.id, transport: this.transport, log: this.log };
-    this.edge = new Outbound({ ...edgeOptions, callTimeoutMs: this.defaultCallTimeoutMs }, middleware, sink);
+    this.edge = new Outbound(
+      { ...edgeOptions, callTimeoutMs: this.defaultCallTimeoutMs, tracer: this.tracer },
+      middleware,
+      sink,
+    );
     const names = new Set<string>();
     this.instances = (options.services ?? []).map((def) => {
       if (names.has(def.name)) {

@@ -3,6 +3,7 @@
  * its middleware, then a call goes to the transport and an event to the instance's sink.
  */
 import { randomUUID } from "node:crypto";
+import type { Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import { audienceHeaders } from "./audience.js";
 import type { CallOptions, Context, Dispatcher } from "./context.js";
@@ -25,10 +26,13 @@ export interface OutboundOptions {
   readonly log: Logger;
   /** Timeout of a call when neither the caller nor the action sets one. */
   readonly callTimeoutMs: number;
+  /** The host's tracer, for spans handlers start themselves (`ctx.startSpan`). */
+  readonly tracer?: Tracer | undefined;
 }
 
 export class Outbound implements Dispatcher {
   readonly defaultCallTimeoutMs: number;
+  readonly tracer: Tracer | undefined;
   private callPipeline!: (call: OutboundCall) => Promise<unknown>;
   /** No middleware has a call hook: calls skip building an `OutboundCall` for them. */
   private bareCalls = true;
@@ -41,6 +45,7 @@ export class Outbound implements Dispatcher {
     sink: OutboundSink,
   ) {
     this.defaultCallTimeoutMs = options.callTimeoutMs;
+    this.tracer = options.tracer;
     this.plumb(middleware, sink);
   }
 

@@ -263,3 +263,45 @@ describe("tracing() with other middleware", () => {
     }
   });
 });
+
+describe("ctx.startSpan and ctx.tracer", () => {
+  const pricing = defineService(inventory, {
+    actions: {
+      async stockLevel({ sku }, ctx) {
+        const span = ctx.startSpan("price rules", { attributes: { "rules.count": 3 } });
+        span.end();
+        return { sku, available: ctx.tracer === undefined ? 0 : 1 };
+      },
+    },
+  });
+
+  it("opens a handler's own span as a child of the handler's span, with the host's tracer", async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const tracer = provider.getTracer("flotilla");
+    const host = createHost({ services: [pricing], tracer, middleware: [tracing({ tracer })] });
+    await host.start();
+    try {
+      const answer = await host.call(inventory.stockLevel, { sku: "kettle" }, { traceparent: TRACEPARENT });
+      expect(answer.available).toBe(1);
+      const spans = exporter.getFinishedSpans();
+      const own = find(spans, "price rules", SpanKind.INTERNAL);
+      expectChild(own, find(spans, "inventory.stockLevel", SpanKind.SERVER));
+      expect(own.spanContext().traceId).toBe(EDGE_TRACE);
+      expect(own.attributes["rules.count"]).toBe(3);
+    } finally {
+      await host.stop();
+      await provider.shutdown();
+    }
+  });
+
+  it("without a tracer, gives a span that records nothing", async () => {
+    const host = createHost({ services: [pricing] });
+    await host.start();
+    try {
+      expect((await host.call(inventory.stockLevel, { sku: "kettle" })).available).toBe(0);
+    } finally {
+      await host.stop();
+    }
+  });
+});

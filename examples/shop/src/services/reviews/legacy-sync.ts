@@ -19,7 +19,7 @@
  * - A legacy review edited or deleted after it was copied is not seen again (the monolith has no edits).
  */
 import type { Logger } from "@flotilla/core";
-import { SpanStatusCode, trace } from "@opentelemetry/api";
+import { SpanStatusCode, type Tracer, trace } from "@opentelemetry/api";
 import { type Kysely, sql } from "kysely";
 import { z } from "zod";
 import { Review, type SyncStatus } from "./contract.js";
@@ -30,7 +30,6 @@ type Db = Kysely<ReviewsTables>;
 
 const LegacyPage = z.object({ items: z.array(Review), lastId: z.number().int().nonnegative() });
 const MAX_BACKOFF_MS = 30_000;
-const tracer = trace.getTracer("@flotilla/example-shop");
 
 export interface LegacySyncOptions {
   /** The monolith's origin, e.g. `http://127.0.0.1:8081`. */
@@ -42,6 +41,8 @@ export interface LegacySyncOptions {
   /** Longest wait for one page (ms). */
   timeoutMs?: number;
   log: Logger;
+  /** The host's tracer: each pass is a trace of its own (none when tracing is off). */
+  tracer: Tracer | undefined;
 }
 
 /** One per service instance: started in the service's start hook, stopped in its stop hook. */
@@ -93,6 +94,7 @@ export class LegacySync {
 
   private async pass(): Promise<SyncStatus> {
     if (!(await syncStatus(this.db)).enabled) return syncStatus(this.db);
+    const tracer = this.options.tracer ?? trace.getTracer("@flotilla/example-shop");
     return tracer.startActiveSpan("reviews sync", async (span) => {
       let copied = 0;
       try {

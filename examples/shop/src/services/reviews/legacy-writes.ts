@@ -2,8 +2,8 @@
  * @module Where a review is written: in the legacy while it still takes the writes (the service forwards
  * it there and copies the answer at once), here once they moved. One place at a time: never both.
  */
-import type { Logger } from "@flotilla/core";
-import { type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import type { Context } from "@flotilla/core";
+import { type Span, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { type Kysely, sql } from "kysely";
 import { Review, reviews } from "./contract.js";
 import { importReviews, seqOf } from "./review-store.js";
@@ -13,7 +13,6 @@ type Db = Kysely<ReviewsTables>;
 
 /** The header the monolith reads its author from (it trusts whoever sends it: only this service and the gateway do). */
 const USER_HEADER = "x-user-id";
-const tracer = trace.getTracer("@flotilla/example-shop");
 
 /** Where writes go now, from the database (the same at every instance). */
 export async function writesTo(db: Db): Promise<"legacy" | "service"> {
@@ -34,20 +33,20 @@ export async function forwardToLegacy(
   db: Db,
   legacyUrl: string,
   review: { productId: string; author: string; rating: number; body: string },
-  log: Logger,
+  ctx: Context,
 ): Promise<Review> {
   const url = `${legacyUrl}/products/${encodeURIComponent(review.productId)}/reviews`;
   const attributes = { "http.request.method": "POST", "url.full": url };
-  const stored = await tracer.startActiveSpan("POST", { kind: SpanKind.CLIENT, attributes }, async (span) => {
-    try {
-      return await postToLegacy(url, review, span);
-    } catch (err) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-      throw err;
-    } finally {
-      span.end();
-    }
-  });
+  const span = ctx.startSpan("POST", { kind: SpanKind.CLIENT, attributes });
+  let stored: Review;
+  try {
+    stored = await postToLegacy(url, review, span);
+  } catch (err) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+    throw err;
+  } finally {
+    span.end();
+  }
   await db.transaction().execute(async (trx) => {
     const { conflicts } = await importReviews(trx, [stored]);
     const n = seqOf(stored);
@@ -60,7 +59,7 @@ export async function forwardToLegacy(
       .where("name", "=", "legacy")
       .execute();
     if (conflicts.length > 0)
-      log.error({ review: stored }, "forwarded review skipped: the service gave its id to a review of its own");
+      ctx.log.error({ review: stored }, "forwarded review skipped: the service gave its id to a review of its own");
   });
   return stored;
 }
@@ -74,7 +73,12 @@ async function postToLegacy(
   try {
     res = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", [USER_HEADER]: review.author },
+      headers: {
+        "content-type": "application/json",
+        [USER_HEADER]: review.author,
+        // The monolith's own tracing (if any) continues the shop's trace.
+        traceparent: traceparentOf(span),
+      },
       body: JSON.stringify({ rating: review.rating, body: review.body }),
       signal: AbortSignal.timeout(10_000),
     });
@@ -90,4 +94,10 @@ async function postToLegacy(
   if (!created?.success)
     throw reviews.error("LEGACY_UNAVAILABLE", `the legacy answered ${res.status} without a review`);
   return created.data;
+}
+
+/** The W3C `traceparent` naming `span` as the parent of the monolith's work. */
+function traceparentOf(span: Span): string {
+  const { traceId, spanId, traceFlags } = span.spanContext();
+  return `00-${traceId}-${spanId}-${traceFlags.toString(16).padStart(2, "0")}`;
 }

@@ -34,7 +34,7 @@ export function createReviewsService(options: ReviewsOptions = {}): ServiceDefin
     database: database<ReviewsTables>({ migrations: reviewsMigrations }),
 
     async start(ctx) {
-      const sync = new LegacySync(ctx.db, { legacyUrl, everyMs, log: ctx.log });
+      const sync = new LegacySync(ctx.db, { legacyUrl, everyMs, log: ctx.log, tracer: ctx.tracer });
       syncs.set(ctx.instance ?? "", sync);
       sync.start();
       ctx.log.info({ legacy: legacyUrl }, "copying reviews from the legacy monolith while it takes the writes");
@@ -55,7 +55,7 @@ export function createReviewsService(options: ReviewsOptions = {}): ServiceDefin
         if (ctx.caller === undefined) throw reviews.error("SIGN_IN_REQUIRED", "sign in to review");
         const { rating, body } = reviewInput(input.rating, input.body);
         const review = { productId: input.productId, author: ctx.caller.subject, rating, body };
-        if ((await writesTo(ctx.db)) === "legacy") return forwardToLegacy(ctx.db, legacyUrl, review, ctx.log);
+        if ((await writesTo(ctx.db)) === "legacy") return forwardToLegacy(ctx.db, legacyUrl, review, ctx);
         return storeReview(ctx.db, review);
       },
 
