@@ -5,6 +5,7 @@
  */
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
+import { CACHE_EDGE_CASES, type CacheEdgeCase, renderCacheEdge, runCacheEdgeSuite } from "./cache-edge/suite.js";
 import { CONFIGS, type Config, IMPLS, type Impl } from "./calls/cases.js";
 import { goals, render, runSuite } from "./calls/suite.js";
 import { ACCESS_LOG, type AccessLog, EDGE_CASES, type EdgeCase, TOKEN_CACHE, type TokenCache } from "./edge/cases.js";
@@ -39,6 +40,7 @@ const SUITES = [
   "live",
   "grpc",
   "proxy",
+  "cache-edge",
 ] as const;
 type Suite = (typeof SUITES)[number];
 
@@ -78,6 +80,7 @@ const { values } = parseArgs({
     "grpc-warmup": { type: "string", default: "2" },
     "grpc-concurrency": { type: "string", default: "50" },
     "proxy-cases": { type: "string", default: PROXY_CASES.join(",") },
+    "cache-edge-cases": { type: "string", default: CACHE_EDGE_CASES.join(",") },
     "saga-impls": { type: "string", default: SAGA_IMPLS.join(",") },
     "saga-in-flight": { type: "string", default: "1,10,100" },
     "saga-sweep": { type: "string", default: "10,100,1000,10000" },
@@ -150,6 +153,9 @@ with @grpc/grpc-js clients in another process; FLOTILLA_RATE_LIMIT 1000000/60):
 proxy (GET /products/:id/reviews of the legacy monolith: directly, behind nginx, behind the gateway's proxy route;
 the --edge-duration, --edge-warmup and --edge-connections flags apply):
   --proxy-cases=LIST  ${PROXY_CASES.join(",")} (default all)
+cache-edge (the shop's cached GET /api/v1/products/:id: the gateway's cache, nginx proxy_cache in front of it,
+nginx serving the same bytes from a file; the --edge-duration, --edge-warmup and --edge-connections flags apply):
+  --cache-edge-cases=LIST  ${CACHE_EDGE_CASES.join(",")} (default all)
 saga (durable sagas; starts PostgreSQL, a nats-server and restate-server; --repeat applies to the peer table):
   --saga-impls=LIST  ${SAGA_IMPLS.join(",")} (default all): the four-step saga with compensation
   --saga-in-flight=LIST  sagas in flight of the peer table (default 1,10,100)
@@ -203,7 +209,7 @@ const numbers = (value: string) =>
 const json: Record<string, unknown> = {};
 
 console.log(`node ${process.version}, ${cpus().length} cores, ${cpus()[0]?.model ?? "unknown CPU"}`);
-if (suites.some((s) => !["edge", "saga", "live", "grpc", "proxy"].includes(s))) {
+if (suites.some((s) => !["edge", "saga", "live", "grpc", "proxy", "cache-edge"].includes(s))) {
   console.log(`${timeMs} ms per case after ${warmupMs} ms warm-up, best of ${repeat}, one child process per case side`);
 }
 console.log("");
@@ -374,6 +380,21 @@ if (suites.includes("proxy")) {
   console.log(renderProxy(results, options));
   console.log("");
   json.proxy = results;
+}
+
+if (suites.includes("cache-edge")) {
+  console.log("## A cached product: the gateway's response cache against nginx's proxy_cache and a static file\n");
+  const options = {
+    cases: list<CacheEdgeCase>(values["cache-edge-cases"], CACHE_EDGE_CASES, "cache-edge case"),
+    connections: Number(values["edge-connections"]),
+    warmupSec: Number(values["edge-warmup"]),
+    durationSec: Number(values["edge-duration"]),
+    repeat,
+  };
+  const results = await runCacheEdgeSuite(options, (line) => console.error(line));
+  console.log(renderCacheEdge(results, options));
+  console.log("");
+  json.cacheEdge = results;
 }
 
 if (suites.includes("saga")) {
