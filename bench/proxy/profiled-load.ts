@@ -5,7 +5,7 @@
  * (start-up, warm-up and idle samples left out).
  */
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { load } from "../edge/load.js";
@@ -19,6 +19,8 @@ export interface ProfiledLoad {
   env: Record<string, string>;
   /** Requested on the worker's url. */
   path: string;
+  /** Paths each connection requests in turn instead of `path`. */
+  paths?: readonly string[];
   /** Where the profile and the worker's log go. */
   dir: string;
   connections: number;
@@ -56,6 +58,7 @@ export async function profileUnderLoad(o: ProfiledLoad): Promise<void> {
     let skipMs = 0;
     const result = await load({
       url: `${url}${o.path}`,
+      ...(o.paths === undefined ? {} : { paths: o.paths }),
       headers: {},
       connections: o.connections,
       warmupSec: o.warmupSec,
@@ -70,7 +73,10 @@ export async function profileUnderLoad(o: ProfiledLoad): Promise<void> {
     console.log(
       `${result.reqPerSec.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms under the profiler (${result.non2xx + result.errors} failed)`,
     );
-    const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
+    // tsx's loader thread writes a profile of its own; the main thread's is the large one.
+    const file = readdirSync(profDir)
+      .filter((f) => f.endsWith(".cpuprofile"))
+      .sort((a, b) => statSync(join(profDir, b)).size - statSync(join(profDir, a)).size)[0];
     if (file === undefined) throw new Error(`${o.script} wrote no profile`);
     const summary = summarize(JSON.parse(readFileSync(join(profDir, file), "utf8")), skipMs);
     console.log(`\n${summary.samples} busy samples in the measured run\n\nself   total  function`);
