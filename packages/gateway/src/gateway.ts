@@ -110,7 +110,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     const existing = stateOf(req.raw);
     if (existing !== undefined) return existing;
     // A response closes once; `once` would add a wrapper and a removeListener per request, which the
-    // route-count benchmark measured at a third of the CPU per request with 1,000 routes (bench/RESULTS.md).
+    // route-count benchmark found to be most of the extra CPU per request with 1,000 routes (bench/RESULTS.md).
     reply.raw.on("close", onAnswerClosed);
     metrics?.started();
     return attachState(req.raw, new RequestState(edgeIds(req.headers, options.tracer, req.method)));
