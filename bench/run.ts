@@ -5,6 +5,7 @@
  */
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
+import { CACHE_EDGE_CASES, type CacheEdgeCase, renderCacheEdge, runCacheEdgeSuite } from "./cache-edge/suite.js";
 import { CONFIGS, type Config, IMPLS, type Impl } from "./calls/cases.js";
 import { goals, render, runSuite } from "./calls/suite.js";
 import { ACCESS_LOG, type AccessLog, EDGE_CASES, type EdgeCase, TOKEN_CACHE, type TokenCache } from "./edge/cases.js";
@@ -23,6 +24,7 @@ import { LATENCY_CASES, type LatencyCase, outboxGoals, renderOutbox, runOutboxSu
 import { DBS, type Db, WRITE_IMPLS, type WriteImpl } from "./outbox/write-cases.js";
 import { PROXY_CASES, type ProxyCase, renderProxy, runProxySuite } from "./proxy/suite.js";
 import { REPLAY_CASES, type ReplayCase, renderReplay, replayGoals, runReplaySuite } from "./replay/suite.js";
+import { ROUTE_TARGETS, type RouteTarget, renderRoutes, runRoutesSuite } from "./routes/suite.js";
 import { SAGA_IMPLS, type SagaImpl } from "./saga/cases.js";
 import { renderSagas, sagaGoals } from "./saga/report.js";
 import { CHECKOUT_MODES, type CheckoutMode, runSagaSuite } from "./saga/suite.js";
@@ -39,6 +41,8 @@ const SUITES = [
   "live",
   "grpc",
   "proxy",
+  "cache-edge",
+  "routes",
 ] as const;
 type Suite = (typeof SUITES)[number];
 
@@ -78,6 +82,9 @@ const { values } = parseArgs({
     "grpc-warmup": { type: "string", default: "2" },
     "grpc-concurrency": { type: "string", default: "50" },
     "proxy-cases": { type: "string", default: PROXY_CASES.join(",") },
+    "cache-edge-cases": { type: "string", default: CACHE_EDGE_CASES.join(",") },
+    "routes-counts": { type: "string", default: "1,10,100,1000" },
+    "routes-targets": { type: "string", default: ROUTE_TARGETS.join(",") },
     "saga-impls": { type: "string", default: SAGA_IMPLS.join(",") },
     "saga-in-flight": { type: "string", default: "1,10,100" },
     "saga-sweep": { type: "string", default: "10,100,1000,10000" },
@@ -150,6 +157,13 @@ with @grpc/grpc-js clients in another process; FLOTILLA_RATE_LIMIT 1000000/60):
 proxy (GET /products/:id/reviews of the legacy monolith: directly, behind nginx, behind the gateway's proxy route;
 the --edge-duration, --edge-warmup and --edge-connections flags apply):
   --proxy-cases=LIST  ${PROXY_CASES.join(",")} (default all)
+cache-edge (the shop's cached GET /api/v1/products/:id: the gateway's cache, nginx proxy_cache in front of it,
+nginx serving the same bytes from a file; the --edge-duration, --edge-warmup and --edge-connections flags apply):
+  --cache-edge-cases=LIST  ${CACHE_EDGE_CASES.join(",")} (default all)
+routes (one gateway with N routes over memory://, a trivial action; the --edge-duration, --edge-warmup and
+--edge-connections flags apply):
+  --routes-counts=LIST  route counts, each in a gateway of its own (default 1,10,100,1000)
+  --routes-targets=LIST  ${ROUTE_TARGETS.join(",")} (default both): the one fixed route, every GET route shuffled
 saga (durable sagas; starts PostgreSQL, a nats-server and restate-server; --repeat applies to the peer table):
   --saga-impls=LIST  ${SAGA_IMPLS.join(",")} (default all): the four-step saga with compensation
   --saga-in-flight=LIST  sagas in flight of the peer table (default 1,10,100)
@@ -203,7 +217,7 @@ const numbers = (value: string) =>
 const json: Record<string, unknown> = {};
 
 console.log(`node ${process.version}, ${cpus().length} cores, ${cpus()[0]?.model ?? "unknown CPU"}`);
-if (suites.some((s) => !["edge", "saga", "live", "grpc", "proxy"].includes(s))) {
+if (suites.some((s) => !["edge", "saga", "live", "grpc", "proxy", "cache-edge", "routes"].includes(s))) {
   console.log(`${timeMs} ms per case after ${warmupMs} ms warm-up, best of ${repeat}, one child process per case side`);
 }
 console.log("");
@@ -374,6 +388,37 @@ if (suites.includes("proxy")) {
   console.log(renderProxy(results, options));
   console.log("");
   json.proxy = results;
+}
+
+if (suites.includes("cache-edge")) {
+  console.log("## A cached product: the gateway's response cache against nginx's proxy_cache and a static file\n");
+  const options = {
+    cases: list<CacheEdgeCase>(values["cache-edge-cases"], CACHE_EDGE_CASES, "cache-edge case"),
+    connections: Number(values["edge-connections"]),
+    warmupSec: Number(values["edge-warmup"]),
+    durationSec: Number(values["edge-duration"]),
+    repeat,
+  };
+  const results = await runCacheEdgeSuite(options, (line) => console.error(line));
+  console.log(renderCacheEdge(results, options));
+  console.log("");
+  json.cacheEdge = results;
+}
+
+if (suites.includes("routes")) {
+  console.log("## Route count: one gateway with 1 to 1,000 routes\n");
+  const options = {
+    counts: numbers(values["routes-counts"]),
+    targets: list<RouteTarget>(values["routes-targets"], ROUTE_TARGETS, "routes target"),
+    connections: Number(values["edge-connections"]),
+    warmupSec: Number(values["edge-warmup"]),
+    durationSec: Number(values["edge-duration"]),
+    repeat,
+  };
+  const results = await runRoutesSuite(options, (line) => console.error(line));
+  console.log(renderRoutes(results, options));
+  console.log("");
+  json.routes = results;
 }
 
 if (suites.includes("saga")) {

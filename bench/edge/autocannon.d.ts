@@ -10,6 +10,8 @@ declare module "autocannon" {
     duration?: number;
     headers?: Record<string, string>;
     method?: string;
+    /** Requests each connection sends in turn, built once each. */
+    requests?: { path?: string; method?: string }[];
   }
 
   interface Histogram {

@@ -11,6 +11,8 @@ export interface LoadOptions {
   connections: number;
   warmupSec: number;
   durationSec: number;
+  /** Paths each connection requests in turn (on the url's origin) instead of the url's own path. */
+  paths?: readonly string[];
   /** Called between the warm-up and the measured run (e.g. to read the servers' CPU time). */
   beforeMeasure?: () => void;
 }
@@ -33,7 +35,14 @@ export interface LoadResult {
 function run(o: LoadOptions, durationSec: number, onTime?: (ms: number) => void): Promise<Result> {
   return new Promise((resolve, reject) => {
     const instance = autocannon(
-      { url: o.url, connections: o.connections, pipelining: 1, duration: durationSec, headers: o.headers },
+      {
+        url: o.url,
+        connections: o.connections,
+        pipelining: 1,
+        duration: durationSec,
+        headers: o.headers,
+        ...(o.paths === undefined ? {} : { requests: o.paths.map((path) => ({ path })) }),
+      },
       (err, result) => (err ? reject(err) : resolve(result)),
     );
     if (onTime) instance.on("response", (_client: unknown, _status: number, _bytes: number, ms: number) => onTime(ms));

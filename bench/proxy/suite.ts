@@ -4,7 +4,7 @@
  * One case at a time, each with its own monolith process and database; printed with ratios against
  * nginx and against the monolith alone.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { load } from "../edge/load.js";
@@ -42,6 +42,8 @@ export interface ProxyResult {
   errors: number;
   /** CPU µs per response of the proxy's process and the monolith's. */
   cpuUs: Record<string, number>;
+  /** /proc/loadavg's 1-minute figure before and after the case: how busy the shared machine was. */
+  load: [number, number];
 }
 
 export async function runProxySuite(o: ProxyOptions, log: (line: string) => void): Promise<ProxyResult[]> {
@@ -84,6 +86,7 @@ async function runCase(c: ProxyCase, o: ProxyOptions): Promise<ProxyResult> {
       pids.proxy = gateway.pid;
     }
     let before: Record<string, number> = {};
+    const loadBefore = loadAverage();
     const result = await load({
       url: `${url}${PROXY_PATH}`,
       headers: {},
@@ -96,12 +99,16 @@ async function runCase(c: ProxyCase, o: ProxyOptions): Promise<ProxyResult> {
       },
     });
     const cpuUs = perOp(before, snapshot(pids), result.responses);
-    return { case: c, ...result, cpuUs };
+    return { case: c, ...result, cpuUs, load: [loadBefore, loadAverage()] };
   } finally {
     await nginx?.stop();
     for (const w of workers.reverse()) await w.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function loadAverage(): number {
+  return Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]);
 }
 
 export function renderProxy(results: readonly ProxyResult[], o: ProxyOptions): string {
@@ -118,12 +125,24 @@ export function renderProxy(results: readonly ProxyResult[], o: ProxyOptions): s
     nginx === undefined ? "–" : ratio(r.p99Ms, nginx.p99Ms),
     Number.isFinite(r.cpuUs.proxy) ? (r.cpuUs.proxy as number).toFixed(0) : "–",
     `${r.non2xx + r.errors}`,
+    `${r.load[0].toFixed(2)} → ${r.load[1].toFixed(2)}`,
   ]);
   return [
     `GET ${PROXY_PATH}, ${o.connections} connections, ${o.durationSec} s measured after ${o.warmupSec} s warm-up, best of ${o.repeat}`,
     "",
     table(
-      ["case", "req/s", "vs nginx", "vs direct", "p50 ms", "p99 ms", "p99 vs nginx", "proxy CPU µs/req", "failed"],
+      [
+        "case",
+        "req/s",
+        "vs nginx",
+        "vs direct",
+        "p50 ms",
+        "p99 ms",
+        "p99 vs nginx",
+        "proxy CPU µs/req",
+        "failed",
+        "load avg",
+      ],
       rows,
     ),
   ].join("\n");

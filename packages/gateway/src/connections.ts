@@ -39,7 +39,8 @@ export class ConnectionTracker {
       const socket = req.socket;
       if (!this.inFlight.has(socket)) return;
       this.inFlight.set(socket, (this.inFlight.get(socket) ?? 0) + 1);
-      res.once("close", () => {
+      // A response closes once: `on` spares the `once` wrapper and its removeListener per request.
+      res.on("close", () => {
         const left = (this.inFlight.get(socket) ?? 1) - 1;
         this.inFlight.set(socket, left);
         if (this.closing && left === 0) hangUp(socket);
