@@ -86,6 +86,7 @@ export class ServiceInstance {
       transport: env.transport,
       log: this.log,
       callTimeoutMs: env.callTimeoutMs,
+      calls: def.calls === undefined ? undefined : new Set(def.calls),
     };
     this.outbound = new Outbound(options, env.middleware, this.transportSink);
     this.attaching = new Promise((resolve) => {

@@ -30,6 +30,8 @@ function productById(db: Kysely<CatalogTables>, id: string): CompiledQuery<Produ
 }
 
 export const catalogService = defineService(catalog, {
+  // Calls no other service: a call to one is refused, and its NATS credentials allow none (docs/security.md).
+  calls: [],
   database: database<CatalogTables>({ migrations: catalogMigrations }),
   projections: [salesProjection],
 
