@@ -179,6 +179,7 @@ export class NatsTransport implements Transport {
         name: o.name,
         ...(o.user === undefined ? {} : { user: o.user, pass: o.pass }),
         ...(o.token === undefined ? {} : { token: o.token }),
+        ...(o.inboxPrefix === undefined ? {} : { inboxPrefix: o.inboxPrefix }),
         timeout: o.connectTimeoutMs,
         // nats.js otherwise captures a stack (an Error) for every request and publish: ~4 µs each.
         noAsyncTraces: true,
@@ -199,8 +200,8 @@ export class NatsTransport implements Transport {
       js,
       jsm,
       streams,
-      rpc: new RpcClient(nc),
-      events: new EventPublisher(nc, streams, o.publishTimeoutMs),
+      rpc: new RpcClient(nc, o.inboxPrefix),
+      events: new EventPublisher(nc, streams, o.publishTimeoutMs, o.inboxPrefix),
     };
     this.link = link;
     void this.watch(link);

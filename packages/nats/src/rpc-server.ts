@@ -64,7 +64,7 @@ export class RpcServer implements Subscription {
         queue: opts.service,
         callback: (_err, msg) => this.receive(msg, RPC_PREFIX.length),
       }),
-      nc.subscribe(instanceWildcard(opts.instance), {
+      nc.subscribe(instanceWildcard(opts.instance, opts.service), {
         callback: (_err, msg) => this.receive(msg, this.instancePrefixLength),
       }),
     ];
