@@ -95,8 +95,15 @@ export class NatsTransport implements Transport {
       if (!isSubjectSafe(name) || name.includes(".")) throw config(`"${name}" cannot be used in a NATS subject`);
     }
     const server = new RpcServer(link.nc, opts, handler);
-    // The subscriptions must be known to the server before anyone is told this instance serves.
+    // The subscriptions must be known to the server before anyone is told this instance serves; a
+    // refusal (the connection's user may not serve the service) arrives before the flush's answer.
     await withTimeout(link.nc.flush(), CLOSE_WAIT_MS).catch(() => undefined);
+    if (server.refused !== undefined) {
+      await server.close();
+      throw new FlotillaError("PERMISSION_DENIED", `NATS refused serving ${opts.service}: ${server.refused.message}`, {
+        cause: server.refused,
+      });
+    }
     return this.track(server);
   }
 

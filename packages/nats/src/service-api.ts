@@ -58,7 +58,8 @@ export class ServiceApi {
     if (!NAME.test(service) || !NAME.test(instance)) return;
     const prefix = `${SERVICE_API_PREFIX}.*`;
     for (const subject of [prefix, `${prefix}.${service}`, `${prefix}.${service}.${instance}`]) {
-      this.subs.push(nc.subscribe(subject, { callback: (_err, msg) => this.answer(msg) }));
+      // A user without the `$SRV` subjects is simply not listed by the tooling.
+      this.subs.push(nc.subscribe(subject, { callback: (err, msg) => void (err === null && this.answer(msg)) }));
     }
   }
 
