@@ -4,6 +4,7 @@ import { UsageError } from "./options.js";
 import {
   DLQ_USAGE,
   EDGE_KEYS_USAGE,
+  NATS_CONFIG_USAGE,
   PROTO_USAGE,
   REPLAY_USAGE,
   START_USAGE,
@@ -20,6 +21,7 @@ const OVERVIEW = `usage: flotilla <command> [options]
   trace ID                     draw one trace as a waterfall
   traces [--slow] [--errors]   list recent (or the slowest) traces
   proto [--check]              write (or check) the .proto of the routes' gRPC face
+  nats-config                  a nats-server configuration with a least-privilege user per unit
 
 "flotilla <command> --help" shows one command's options.
 `;
@@ -41,6 +43,10 @@ const COMMANDS: Record<string, Command> = {
   trace: { usage: TRACE_USAGE, run: async (args) => (await import("./commands/trace.js")).traceCommand(args) },
   traces: { usage: TRACES_USAGE, run: async (args) => (await import("./commands/traces.js")).tracesCommand(args) },
   proto: { usage: PROTO_USAGE, run: async (args) => (await import("./commands/proto.js")).proto(args) },
+  "nats-config": {
+    usage: NATS_CONFIG_USAGE,
+    run: async (args) => (await import("./commands/nats-config.js")).natsConfig(args),
+  },
 };
 
 const FULL_USAGE = [
@@ -52,6 +58,7 @@ const FULL_USAGE = [
   TRACE_USAGE,
   TRACES_USAGE,
   PROTO_USAGE,
+  NATS_CONFIG_USAGE,
 ].join("\n");
 
 async function main(argv: string[]): Promise<void> {
