@@ -28,6 +28,8 @@ export interface StartOptions {
   ops?: boolean;
   /** Query string appended to the transport URL, e.g. `ackWaitMs=2000`. */
   transportQuery?: string;
+  /** The whole transport URL instead of the cluster's (e.g. with a NATS user's credentials). */
+  transport?: string;
   env?: Record<string, string>;
   /** Reuse a data dir (default: a fresh one per process). */
   dataDir?: string;
@@ -84,7 +86,7 @@ export class Cluster {
       "--services",
       opts.services,
       "--transport",
-      this.transportUrl(opts.transportQuery),
+      opts.transport ?? this.transportUrl(opts.transportQuery),
       "--data-dir",
       dataDir,
       "--host",
