@@ -101,8 +101,12 @@ export async function natsConfig(args: string[]): Promise<void> {
     if (groups.has(name)) throw new UsageError(`group ${name} is given twice`);
     groups.set(name, members);
   }
-  const server = new URL(values.server ?? "nats://127.0.0.1:4222");
-  if (server.protocol !== "nats:") throw new UsageError(`--server must be a nats:// URL, got "${values.server}"`);
+  const given = values.server ?? "nats://127.0.0.1:4222";
+  const address = given.includes("://") ? given : `nats://${given}`;
+  const server = URL.canParse(address) ? new URL(address) : undefined;
+  if (server?.protocol !== "nats:" || server.hostname === "") {
+    throw new UsageError(`--server must be a nats:// URL or host:port, got "${given}"`);
+  }
   const out = resolve(values.out ?? "nats.conf");
   const dir = resolve(values.credentials ?? "nats-credentials");
   if (!values.force && existsSync(out)) throw new UsageError(`${out} exists already; --force replaces it`);
