@@ -1,6 +1,7 @@
 import { action, defineContract, defineService, event, type OrchestratorDefinition } from "@flotilla/core";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { optionsFromUrl } from "../src/options.js";
 import { natsPermissions } from "../src/permissions.js";
 import { natsServerConfig, natsUsers, natsUserUrl } from "../src/permissions-config.js";
 
@@ -147,6 +148,15 @@ describe("natsUsers and natsServerConfig", () => {
     const config = natsServerConfig(users, { port: 4333 });
     expect(config).toContain("port: 4333\njetstream: enabled\n");
     expect(config).toContain(`"password": "${users[1]?.password}"`);
+  });
+
+  it("reads the inbox prefix from a transport URL, and refuses one with wildcards or empty tokens", () => {
+    expect(optionsFromUrl(new URL("nats://u:p@h:4222?inboxPrefix=_INBOX_u")).inboxPrefix).toBe("_INBOX_u");
+    for (const bad of ["_INBOX.*", "a..b", "_INBOX.>", ""]) {
+      expect(() => optionsFromUrl(new URL(`nats://h:4222?inboxPrefix=${encodeURIComponent(bad)}`))).toThrow(
+        expect.objectContaining({ code: "FLOTILLA_CONFIG" }),
+      );
+    }
   });
 
   it("refuses unit names a user name cannot hold, and a name given twice", () => {
