@@ -118,5 +118,6 @@ each unit's transport URL goes to <credentials dir>/<unit>.env as FLOTILLA_TRANS
   --out FILE              the configuration (default nats.conf; refuses to replace one without --force)
   --credentials DIR       where the <unit>.env files go (default nats-credentials)
   --store-dir DIR         JetStream's store directory (default: nats-server's own)
+  --registry              the processes also use the NATS KV registry (start --registry with the same URL)
   --force                 replace an existing configuration (every password changes)
 `;

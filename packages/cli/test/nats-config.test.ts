@@ -49,13 +49,18 @@ describe("flotilla nats-config", () => {
     expect(readFileSync(join(dir, "nats.conf"), "utf8")).toContain("port: 4333\njetstream: enabled\n");
   });
 
-  it("refuses to replace a configuration without --force", () => {
+  it("refuses to replace a configuration without --force, and replaces it with", () => {
     writeFileSync(join(dir, "nats.conf"), "kept");
     const refused = run("--credentials", join(dir, "creds"));
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain("exists already; --force replaces it");
     expect(readFileSync(join(dir, "nats.conf"), "utf8")).toBe("kept");
-    expect(run("--credentials", join(dir, "creds"), "--force").status).toBe(0);
+    const replaced = run("--credentials", join(dir, "creds"), "--force", "--registry");
+    expect(replaced.status, replaced.stderr).toBe(0);
+    // With --registry each unit may also put its instances' keys in the NATS KV registry.
+    const config = readFileSync(join(dir, "nats.conf"), "utf8");
+    expect(config).toContain('"$KV.flotilla_registry.catalog.*"');
+    expect(config).not.toContain('"$KV.flotilla_registry.>"');
   });
 
   it("refuses groups that name no service, a service twice, or that it cannot read", () => {

@@ -24,5 +24,5 @@ export function natsRegistry(url: URL): Registry {
 }
 export type { GatewayNeeds, NatsPermissions, PermissionOptions } from "./permissions.js";
 export { natsPermissions } from "./permissions.js";
-export type { NatsUnit, NatsUser, ServerConfigOptions } from "./permissions-config.js";
+export type { NatsUnit, NatsUser, ServerConfigOptions, UserOptions } from "./permissions-config.js";
 export { natsServerConfig, natsUsers, natsUserUrl } from "./permissions-config.js";

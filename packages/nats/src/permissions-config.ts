@@ -27,8 +27,13 @@ export interface NatsUser {
 
 const USER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
+export interface UserOptions {
+  /** The units' processes use the NATS KV registry (`--registry`) with this bucket. */
+  readonly registryBucket?: string;
+}
+
 /** A user per unit with a random password (256 bits, URL-safe), confined to its own inbox prefix. */
-export function natsUsers(units: readonly NatsUnit[]): NatsUser[] {
+export function natsUsers(units: readonly NatsUnit[], options: UserOptions = {}): NatsUser[] {
   const seen = new Set<string>();
   return units.map((unit) => {
     if (!USER_NAME.test(unit.name)) {
@@ -37,12 +42,15 @@ export function natsUsers(units: readonly NatsUnit[]): NatsUser[] {
     if (seen.has(unit.name)) throw FlotillaError.of(FlotillaCodes.CONFIG, `unit "${unit.name}" is named twice`);
     seen.add(unit.name);
     const inboxPrefix = `_INBOX_${safeName(unit.name)}`;
-    const options = unit.gateway === undefined ? { inboxPrefix } : { inboxPrefix, gateway: unit.gateway };
     return {
       user: unit.name,
       password: randomBytes(32).toString("base64url"),
       inboxPrefix,
-      permissions: natsPermissions(unit.services, options),
+      permissions: natsPermissions(unit.services, {
+        inboxPrefix,
+        ...(unit.gateway === undefined ? {} : { gateway: unit.gateway }),
+        ...(options.registryBucket === undefined ? {} : { registryBucket: options.registryBucket }),
+      }),
     };
   });
 }

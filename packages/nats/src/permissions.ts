@@ -38,6 +38,8 @@ export interface PermissionOptions {
   readonly gateway?: GatewayNeeds;
   /** The connection's inbox prefix (the transport's `inboxPrefix`); replies arrive only there. Default `_INBOX`. */
   readonly inboxPrefix?: string;
+  /** The NATS KV registry's bucket, when the unit registers its instances and watches others there. */
+  readonly registryBucket?: string;
 }
 
 const JS_API = "$JS.API";
@@ -71,6 +73,7 @@ export function natsPermissions(
       else consumes(`${def.name}.${sub.name}`, sub.event.type, publish);
     }
   }
+  if (options.registryBucket !== undefined) registry(options.registryBucket, services, publish);
   for (const action of options.gateway?.calls ?? []) calls(action, publish);
   for (const type of options.gateway?.events ?? []) follows(type, publish);
   return { publish: { allow: [...publish] }, subscribe: { allow: [...subscribe] }, allow_responses: true };
@@ -131,6 +134,22 @@ function follows(type: string, publish: Set<string>): void {
   // A broadcast group is one token (`bc_…`): its dead letters, never a durable group's (those have dots).
   publish.add(`${DLQ_PREFIX}*`);
   stream(DLQ_STREAM, publish);
+}
+
+/**
+ * Puts and deletes its own instances' keys (`<service>.<instance>`), and watches every key: the watcher is
+ * an ordered consumer of the bucket's stream, named at run time like a broadcast subscriber's.
+ */
+function registry(bucket: string, services: readonly ServiceDefinition[], publish: Set<string>): void {
+  const source = `KV_${bucket}`;
+  // The KV client reads the account's JetStream limits (read-only) before it opens a bucket.
+  publish.add(`${JS_API}.INFO`);
+  stream(source, publish);
+  for (const def of services) publish.add(`$KV.${bucket}.${def.name}.*`);
+  publish.add(`${JS_API}.CONSUMER.CREATE.${source}.*.$KV.${bucket}.>`);
+  publish.add(`${JS_API}.CONSUMER.INFO.${source}.*`);
+  publish.add(`${JS_API}.CONSUMER.DELETE.${source}.*`);
+  publish.add(`$JS.FC.${source}.>`);
 }
 
 /** Reads a stream's state and creates it when missing (every stream is created idempotently by its users). */

@@ -15,7 +15,14 @@ import { type NatsServerHandle, startNatsServer } from "@flotilla/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { natsServerConfig, natsTransport, natsUsers, natsUserUrl } from "../src/index.js";
+import {
+  type KvRegistry,
+  natsRegistry,
+  natsServerConfig,
+  natsTransport,
+  natsUsers,
+  natsUserUrl,
+} from "../src/index.js";
 import type { NatsUser } from "../src/permissions-config.js";
 
 const Empty = z.object({});
@@ -59,6 +66,7 @@ const buyerService = defineService(buyer, {
 let server: NatsServerHandle;
 let users: Map<string, NatsUser>;
 const hosts: Host[] = [];
+const registries: KvRegistry[] = [];
 const raw: NatsConnection[] = [];
 
 function urlOf(user: string): string {
@@ -99,11 +107,14 @@ async function until(predicate: () => boolean, what: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  const generated = natsUsers([
-    { name: "shelf", services: [shelfService] },
-    { name: "buyer", services: [buyerService] },
-    { name: "edge", services: [], gateway: { calls: ["shelf.addItem", "till.pay"], events: [] } },
-  ]);
+  const generated = natsUsers(
+    [
+      { name: "shelf", services: [shelfService] },
+      { name: "buyer", services: [buyerService] },
+      { name: "edge", services: [], gateway: { calls: ["shelf.addItem", "till.pay"], events: [] } },
+    ],
+    { registryBucket: "flotilla_registry" },
+  );
   users = new Map(generated.map((u) => [u.user, u]));
   server = await startNatsServer({ config: natsServerConfig(generated) });
   for (const [name, services] of [
@@ -111,7 +122,15 @@ beforeAll(async () => {
     ["buyer", [buyerService]],
     ["edge", []],
   ] as const) {
-    const host = createHost({ services: [...services], transport: urlOf(name), transports: { nats: natsTransport } });
+    // Every unit also registers its instances in, and watches, the NATS KV registry under its own user.
+    const registry = natsRegistry(new URL(`${urlOf(name)}&heartbeatMs=200&ttlMs=600`)) as KvRegistry;
+    registries.push(registry);
+    const host = createHost({
+      services: [...services],
+      transport: urlOf(name),
+      transports: { nats: natsTransport },
+      registry,
+    });
     await host.start();
     hosts.push(host);
   }
@@ -120,6 +139,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const nc of raw) await nc.close();
   for (const host of hosts.reverse()) await host.stop();
+  for (const registry of registries) await registry.close();
   await server?.stop();
 });
 
@@ -129,6 +149,12 @@ describe("least-privilege NATS users", () => {
     await expect(buyerHost.call(shelf.getItem, { id: "cup" })).resolves.toEqual({ id: "cup" });
     await expect(edge.call(shelf.addItem, { id: "mug" })).resolves.toEqual({});
     await until(() => restocked.includes("mug") && refreshed.includes("mug"), "both subscribers to get the event");
+    // Each unit sees the others' instances in the registry, put under their own users.
+    await until(
+      () => registries.every((r) => r.instances("shelf").length === 1 && r.instances("buyer").length === 1),
+      "every registry view to list shelf and buyer",
+    );
+    expect(server.logs()).not.toMatch(/Violation/);
   });
 
   it("refuse a connection another service's event subject and another service's action", async () => {

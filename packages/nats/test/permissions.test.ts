@@ -117,6 +117,21 @@ describe("natsPermissions", () => {
     ]);
   });
 
+  it("lets a unit on the KV registry put its own instances' keys and watch the bucket", () => {
+    const plain = natsPermissions([shelfService]).publish.allow;
+    const withRegistry = natsPermissions([shelfService], { registryBucket: "reg" }).publish.allow;
+    expect(withRegistry.filter((s) => !plain.includes(s))).toEqual([
+      "$JS.API.INFO",
+      "$JS.API.STREAM.INFO.KV_reg",
+      "$JS.API.STREAM.CREATE.KV_reg",
+      "$KV.reg.shelf.*",
+      "$JS.API.CONSUMER.CREATE.KV_reg.*.$KV.reg.>",
+      "$JS.API.CONSUMER.INFO.KV_reg.*",
+      "$JS.API.CONSUMER.DELETE.KV_reg.*",
+      "$JS.FC.KV_reg.>",
+    ]);
+  });
+
   it("refuses a service that does not declare its calls", () => {
     const undeclared = defineService(till, { actions: { pay: () => ({}), refund: () => ({}) } });
     expect(() => natsPermissions([shelfService, undeclared])).toThrow(

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { FlotillaApp } from "@flotilla/app";
 import { type GatewayNeeds, type NatsUnit, natsServerConfig, natsUsers, natsUserUrl } from "@flotilla/nats";
+import { DEFAULT_BUCKET } from "@flotilla/nats/internal";
 import { loadApp } from "../load-app.js";
 import { parseOptions, UsageError } from "../options.js";
 import { NATS_CONFIG_USAGE } from "../usage.js";
@@ -87,6 +88,7 @@ export async function natsConfig(args: string[]): Promise<void> {
     server: { type: "string" },
     "store-dir": { type: "string" },
     group: { type: "string", multiple: true },
+    registry: { type: "boolean" },
     force: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
@@ -112,7 +114,7 @@ export async function natsConfig(args: string[]): Promise<void> {
   if (!values.force && existsSync(out)) throw new UsageError(`${out} exists already; --force replaces it`);
 
   const app = await loadApp(values.app);
-  const users = natsUsers(appUnits(app, groups));
+  const users = natsUsers(appUnits(app, groups), values.registry ? { registryBucket: DEFAULT_BUCKET } : {});
   const port = Number(server.port || "4222");
   writeFileSync(
     out,
