@@ -8,6 +8,7 @@ import { shopPolicies } from "./edge.js";
 import { embeddedLegacy, legacyProxies, legacyUpstream, reviewsReads } from "./legacy.js";
 import { shopRoutes } from "./routes.js";
 import { catalogService } from "./services/catalog/service.js";
+import { identity } from "./services/identity/contract.js";
 import { identityService } from "./services/identity/service.js";
 import { inventoryService } from "./services/inventory/service.js";
 import { notifications } from "./services/notifications/contract.js";
@@ -39,6 +40,8 @@ export const shopApp = defineApp({
   gateway: {
     routes: [...shopRoutes, ...bffRoutes, addReviewRoute, ...reviewsAdminRoutes],
     policies: shopPolicies,
+    // What the policies call (token keys, API keys): the gateway's NATS credentials allow these too.
+    calls: [identity.jwks, identity.verifyApiKey],
     // GET /api/v1/live (SSE, and WebSocket on the same path): each buyer's orders and notifications as they change.
     live: {
       path: "/api/v1/live",

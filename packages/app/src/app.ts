@@ -1,6 +1,13 @@
 /** @module An app: the services of one system and, optionally, the gateway routes in front of them. */
 import type { EdgeSigner } from "@flotilla/auth";
-import { FlotillaCodes, FlotillaError, type Host, type Middleware, type ServiceDefinition } from "@flotilla/core";
+import {
+  type ActionRef,
+  FlotillaCodes,
+  FlotillaError,
+  type Host,
+  type Middleware,
+  type ServiceDefinition,
+} from "@flotilla/core";
 import type {
   GatewayCacheOptions,
   GrpcOptions,
@@ -31,6 +38,11 @@ export interface FlotillaApp {
     readonly routes: readonly Route[];
     /** Policies for every route (authentication, rate limits, …), or a function building them where the gateway runs. */
     readonly policies?: readonly Policy[] | ((env: GatewayEnvironment) => readonly Policy[]);
+    /**
+     * Actions the gateway calls beyond its routes' (its policies': e.g. an identity service's keys):
+     * what least-privilege NATS credentials allow it besides the routes (`flotilla nats-config`).
+     */
+    readonly calls?: readonly ActionRef[];
     /** Live push of events marked for their user (SSE and WebSocket); see docs/live.md. */
     readonly live?: LiveOptions;
     /**

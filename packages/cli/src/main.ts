@@ -5,6 +5,7 @@ import { UsageError } from "./options.js";
 import {
   DLQ_USAGE,
   EDGE_KEYS_USAGE,
+  NATS_CONFIG_USAGE,
   PROTO_USAGE,
   REPLAY_USAGE,
   START_USAGE,
@@ -22,6 +23,7 @@ const OVERVIEW = `usage: flotilla <command> [options]
   traces [--slow] [--errors]   list recent (or the slowest) traces
   proto [--check]              write (or check) the .proto of the routes' gRPC face
   traffic [set|report]         list or change a gateway's traffic splits, print their comparison reports
+  nats-config                  a nats-server configuration with a least-privilege user per unit
 
 "flotilla <command> --help" shows one command's options.
 `;
@@ -44,6 +46,10 @@ const COMMANDS: Record<string, Command> = {
   traces: { usage: TRACES_USAGE, run: async (args) => (await import("./commands/traces.js")).tracesCommand(args) },
   proto: { usage: PROTO_USAGE, run: async (args) => (await import("./commands/proto.js")).proto(args) },
   traffic: { usage: TRAFFIC_USAGE, run: async (args) => (await import("./commands/traffic.js")).traffic(args) },
+  "nats-config": {
+    usage: NATS_CONFIG_USAGE,
+    run: async (args) => (await import("./commands/nats-config.js")).natsConfig(args),
+  },
 };
 
 const FULL_USAGE = [
@@ -56,6 +62,7 @@ const FULL_USAGE = [
   TRACES_USAGE,
   PROTO_USAGE,
   TRAFFIC_USAGE,
+  NATS_CONFIG_USAGE,
 ].join("\n");
 
 async function main(argv: string[]): Promise<void> {

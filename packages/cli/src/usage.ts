@@ -103,3 +103,21 @@ Lists recent traces, newest first: trace id, start, duration, spans, errors, nam
   --data-dir DIR      the app's data directory (default: FLOTILLA_DATA_DIR or .flotilla/data)
   --url URL           ask a running instance's ops port instead (http://host:opsPort)
 `;
+
+export const NATS_CONFIG_USAGE = `usage: flotilla nats-config [options]
+
+Writes a nats-server configuration (JetStream on) with one user per deployment unit, each allowed only
+the subjects its services need: publish its events, serve its actions, call the actions they declare
+(calls, saga steps), consume the events they subscribe to (docs/security.md). Passwords are random;
+each unit's transport URL goes to <credentials dir>/<unit>.env as FLOTILLA_TRANSPORT=….
+
+  --app PATH              the app module (default: package.json "flotilla": { "app": PATH })
+  --group NAME=A,B        services sharing one unit (process); "gateway" names the gateway. Repeatable;
+                          every service left out is a unit of its own, and so is the gateway
+  --server URL            the nats:// address processes connect to (default nats://127.0.0.1:4222)
+  --out FILE              the configuration (default nats.conf; refuses to replace one without --force)
+  --credentials DIR       where the <unit>.env files go (default nats-credentials)
+  --store-dir DIR         JetStream's store directory (default: nats-server's own)
+  --registry              the processes also use the NATS KV registry (start --registry with the same URL)
+  --force                 replace an existing configuration (every password changes)
+`;

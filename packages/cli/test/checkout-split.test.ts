@@ -24,7 +24,7 @@ const PROCESSES = {
   gateway: { services: "none", gateway: true },
   orders: { services: "orders" },
   participants: { services: "inventory,payments,shipping" },
-  rest: { services: "catalog,identity,notifications,recommendations" },
+  rest: { services: "catalog,identity,notifications,recommendations,reviews" },
 } as const satisfies Record<string, Omit<StartOptions, "env">>;
 type Name = keyof typeof PROCESSES;
 const VICTIMS = ["orders", "participants"] as const satisfies readonly Name[];

@@ -32,7 +32,7 @@ describe("live push, split over NATS with two gateways", () => {
     cluster = new Cluster();
     await cluster.startNats();
     await cluster.start("services", {
-      services: "catalog,orders,identity,inventory,payments,shipping,notifications,recommendations",
+      services: "catalog,orders,identity,inventory,payments,shipping,notifications,recommendations,reviews",
       env: ENV,
     });
     [gatewayA, gatewayB] = await Promise.all([

@@ -34,7 +34,7 @@ describe.runIf(runsWith(resolvePrometheusBinary))("the split shop scraped by Pro
     };
     // The participants' databases and stock exist before the first order; then orders and the gateway.
     const rest = await cluster.start("rest", {
-      services: "catalog,identity,inventory,payments,shipping,notifications,recommendations",
+      services: "catalog,identity,inventory,payments,shipping,notifications,recommendations,reviews",
       ops: true,
       env,
     });

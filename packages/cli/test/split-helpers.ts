@@ -28,6 +28,8 @@ export interface StartOptions {
   ops?: boolean;
   /** Query string appended to the transport URL, e.g. `ackWaitMs=2000`. */
   transportQuery?: string;
+  /** The whole transport URL instead of the cluster's (e.g. with a NATS user's credentials). */
+  transport?: string;
   env?: Record<string, string>;
   /** Reuse a data dir (default: a fresh one per process). */
   dataDir?: string;
@@ -84,7 +86,7 @@ export class Cluster {
       "--services",
       opts.services,
       "--transport",
-      this.transportUrl(opts.transportQuery),
+      opts.transport ?? this.transportUrl(opts.transportQuery),
       "--data-dir",
       dataDir,
       "--host",
@@ -336,7 +338,9 @@ export async function natsOutageUnderLoad(cluster: Cluster, recoveryTimeoutMs: n
   const nats = await cluster.startNats();
   const [, , gateway] = await Promise.all([
     cluster.start("catalog", { services: "catalog" }),
-    cluster.start("orders", { services: "orders,identity,inventory,payments,shipping,notifications,recommendations" }),
+    cluster.start("orders", {
+      services: "orders,identity,inventory,payments,shipping,notifications,recommendations,reviews",
+    }),
     // Uncached: every product read must cross NATS, or the outage would not show (the cache answers meanwhile).
     cluster.start("gateway", { services: "none", gateway: true, env: { FLOTILLA_GATEWAY_CACHE: "off" } }),
   ]);

@@ -63,13 +63,13 @@ describe("distributed mode: flotilla processes over NATS", () => {
     const [catalogProc, ordersProc, gateway] = await Promise.all([
       cluster.start("catalog", { services: "catalog" }),
       cluster.start("orders", {
-        services: "orders,identity,inventory,payments,shipping,notifications,recommendations",
+        services: "orders,identity,inventory,payments,shipping,notifications,recommendations,reviews",
       }),
       cluster.start("gateway", { services: "none", gateway: true }),
     ]);
     expect(catalogProc.output()).toContain("Flotilla shop: running catalog over nats");
     expect(ordersProc.output()).toContain(
-      "Flotilla shop: running orders, identity, inventory, payments, shipping, notifications, recommendations over nats",
+      "Flotilla shop: running orders, identity, inventory, payments, shipping, notifications, recommendations, reviews over nats",
     );
     expect(gateway.output()).toContain("Flotilla shop: running no services over nats");
     await gatewayReady(gateway, cluster);
@@ -252,7 +252,7 @@ describe("distributed mode: flotilla processes over NATS", () => {
       cluster.start("ledger-survivor", { app: LEDGER_APP, services: "ledger", ops: true, transportQuery, env }),
       cluster.start("producer", {
         app: LEDGER_APP,
-        services: "catalog,orders,identity,inventory,payments,shipping,notifications,recommendations",
+        services: "catalog,orders,identity,inventory,payments,shipping,notifications,recommendations,reviews",
         gateway: true,
         transportQuery,
       }),

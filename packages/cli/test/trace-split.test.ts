@@ -58,7 +58,7 @@ describe("a checkout's trace, split over NATS", () => {
     participants = await cluster.start("participants", { services: "inventory,payments,shipping", env, ops: true });
     await Promise.all([
       cluster.start("orders", { services: "orders", env }),
-      cluster.start("rest", { services: "catalog,identity,notifications,recommendations", env }),
+      cluster.start("rest", { services: "catalog,identity,notifications,recommendations,reviews", env }),
     ]);
     await gatewayReady(gateway, cluster, 30_000);
     client = new ShopClient(gateway.url);

@@ -82,6 +82,8 @@ export const FlotillaCodes = {
   IDEMPOTENCY_KEY_INVALID: { code: "FLOTILLA_IDEMPOTENCY_KEY_INVALID", status: "INVALID_ARGUMENT" },
   /** An idempotency key used before, by the same caller on the same action, with another input (HTTP 422). */
   IDEMPOTENCY_KEY_REUSED: { code: "FLOTILLA_IDEMPOTENCY_KEY_REUSED", status: "FAILED_PRECONDITION" },
+  /** A service that declares the actions it `calls` called one it did not declare: a bug in the caller. */
+  CALL_NOT_DECLARED: { code: "FLOTILLA_CALL_NOT_DECLARED", status: "INTERNAL" },
 } as const satisfies Record<string, { code: string; status: Status }>;
 
 export interface ErrorOptions {

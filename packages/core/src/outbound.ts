@@ -28,6 +28,8 @@ export interface OutboundOptions {
   readonly callTimeoutMs: number;
   /** The host's tracer, for spans handlers start themselves (`ctx.startSpan`). */
   readonly tracer?: Tracer | undefined;
+  /** The actions of other services it may call; undefined: any. Its own service's are always allowed. */
+  readonly calls?: ReadonlySet<string> | undefined;
 }
 
 export class Outbound implements Dispatcher {
@@ -63,6 +65,10 @@ export class Outbound implements Dispatcher {
     const remaining = ctx.deadline - now;
     if (remaining <= 0) {
       return Promise.reject(new FlotillaError("DEADLINE_EXCEEDED", `deadline passed before calling ${ref.fqn}`));
+    }
+    const calls = this.options.calls;
+    if (calls !== undefined && !calls.has(ref.fqn) && ref.service !== this.options.service) {
+      return Promise.reject(notDeclared(this.options.service, ref.fqn));
     }
     let timeoutMs = opts?.timeoutMs ?? ref.timeoutMs ?? this.defaultCallTimeoutMs;
     if (timeoutMs > remaining) timeoutMs = remaining;
@@ -171,4 +177,12 @@ export class Outbound implements Dispatcher {
     };
     return this.sink.send({ kind: "event", envelope });
   };
+}
+
+function notDeclared(service: string | undefined, action: string): FlotillaError {
+  return FlotillaError.of(
+    FlotillaCodes.CALL_NOT_DECLARED,
+    `${service} calls ${action}, which is not among the actions it declares in calls`,
+    { details: { service, action } },
+  );
 }

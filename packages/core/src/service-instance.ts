@@ -87,6 +87,7 @@ export class ServiceInstance {
       log: this.log,
       callTimeoutMs: env.callTimeoutMs,
       tracer: env.tracer,
+      calls: def.calls === undefined ? undefined : new Set(def.calls),
     };
     this.outbound = new Outbound(options, env.middleware, this.transportSink);
     this.attaching = new Promise((resolve) => {

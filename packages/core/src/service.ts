@@ -1,7 +1,7 @@
 /** @module Services: a contract's implementation, its event handlers, lifecycle hooks and resources. */
 import type { z } from "zod";
 import type { Context } from "./context.js";
-import type { AnyContract, EventRef, Schema } from "./contract.js";
+import type { ActionRef, AnyContract, EventRef, Schema } from "./contract.js";
 import { FlotillaCodes, FlotillaError } from "./errors.js";
 import type { CommandEnvelope, CommandOutcome, OutboundMessage } from "./outbound-sink.js";
 import type { ResourceSpec } from "./resources.js";
@@ -79,6 +79,8 @@ export interface OrchestratorDefinition<DB = unknown> {
   readonly name: string;
   /** Event handlers by name; they become the service's subscriptions `<orchestrator>.<handler>`. */
   readonly subscriptions?: Readonly<Record<string, SubscriptionDefinitionOf<DB>>>;
+  /** The actions its commands target (a saga's steps and compensations): what its service needs to call. */
+  readonly calls?: readonly ActionRef[];
   /**
    * Called once per instance, after its database opened and before the service's start hook; throws
    * to refuse the start (e.g. state in flight that no definition can finish).
@@ -120,6 +122,12 @@ export interface ServiceOptions<C extends AnyContract, DB, Subs extends Record<s
   /** This service's own database; handlers see it as `ctx.db`. */
   database?: ResourceSpec<DB>;
   actions: ActionImpls<C, DB>;
+  /**
+   * The actions of other services its handlers call (`ctx.call`). Declared, a call to any other action
+   * is refused with FLOTILLA_CALL_NOT_DECLARED, and least-privilege NATS credentials allow exactly these
+   * (with its orchestrators' targets); undeclared, it may call anything.
+   */
+  calls?: readonly ActionRef[];
   /** Event handlers by name; the name keeps the durable consumer stable across deploys. */
   subscriptions?: SubscriptionDefs<Subs, DB>;
   /** Read models this service keeps in its database, built from events. */
@@ -153,6 +161,8 @@ export interface ServiceDefinition {
   readonly contract: AnyContract;
   readonly database: ResourceSpec | undefined;
   readonly actions: Readonly<Record<string, (input: unknown, ctx: Context<unknown>) => MaybePromise<unknown>>>;
+  /** Fully qualified names (`catalog.getProducts`) of the actions it declared it calls; undefined: not declared. */
+  readonly calls?: readonly string[] | undefined;
   readonly subscriptions: readonly SubscriptionDefinition[];
   readonly projections: readonly ProjectionDefinition[];
   readonly orchestrators: readonly OrchestratorDefinition[];
@@ -220,6 +230,7 @@ export function defineService<
     contract,
     database: options.database,
     actions: impls,
+    calls: options.calls === undefined ? undefined : [...new Set(options.calls.map((ref) => ref.fqn))],
     subscriptions,
     projections,
     orchestrators,

@@ -41,7 +41,7 @@ const decoder = new TextDecoder();
 export class EventPublisher {
   private readonly pending = new Map<string, Publish>();
   private readonly timer = new DeadlineTimer();
-  private readonly inbox = createInbox();
+  private readonly inbox: string;
   private readonly sub: Subscription;
   private seq = 0;
   /** False while the connection is down: publishes fail at once instead of waiting for their PubAck timeout. */
@@ -51,7 +51,9 @@ export class EventPublisher {
     private readonly nc: NatsConnection,
     private readonly streams: Streams,
     private readonly timeoutMs: number,
+    inboxPrefix?: string,
   ) {
+    this.inbox = createInbox(inboxPrefix);
     this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (_err, msg) => this.onAck(msg) });
   }
 

@@ -22,3 +22,7 @@ export function natsTransport(url: URL): Transport {
 export function natsRegistry(url: URL): Registry {
   return new KvRegistry(kvOptionsFromUrl(url));
 }
+export type { GatewayNeeds, NatsPermissions, PermissionOptions } from "./permissions.js";
+export { natsPermissions } from "./permissions.js";
+export type { NatsUnit, NatsUser, ServerConfigOptions, UserOptions } from "./permissions-config.js";
+export { natsServerConfig, natsUsers, natsUserUrl } from "./permissions-config.js";

@@ -5,7 +5,7 @@ import { type NatsTransportOptions, optionsFromUrl } from "./options.js";
 
 type ConnectionOptions = Pick<
   NatsTransportOptions,
-  "servers" | "name" | "user" | "pass" | "token" | "connectTimeoutMs" | "reconnectWaitMs"
+  "servers" | "name" | "user" | "pass" | "token" | "inboxPrefix" | "connectTimeoutMs" | "reconnectWaitMs"
 >;
 
 export interface KvRegistryOptions extends Partial<ConnectionOptions> {
@@ -54,10 +54,10 @@ export function resolveKvOptions(options: KvRegistryOptions) {
 
 const REGISTRY_NUMERIC = ["heartbeatMs", "ttlMs", "replicas", "timeoutMs"] as const;
 /** Query parameters the transport's URL parser understands and that mean the same for the registry. */
-const CONNECTION_PARAMS = new Set(["servers", "name", "connectTimeoutMs", "reconnectWaitMs"]);
+const CONNECTION_PARAMS = new Set(["servers", "name", "inboxPrefix", "connectTimeoutMs", "reconnectWaitMs"]);
 
 /**
- * `nats://[user:pass@ | token@]host[:port][?bucket=…&heartbeatMs=…&ttlMs=…&replicas=…&timeoutMs=…&servers=…&name=…]`.
+ * `nats://[user:pass@ | token@]host[:port][?bucket=…&heartbeatMs=…&ttlMs=…&replicas=…&timeoutMs=…&servers=…&name=…&inboxPrefix=…]`.
  * An unknown parameter (including transport-only ones such as `publishTimeoutMs`) is refused with FLOTILLA_CONFIG.
  */
 export function kvOptionsFromUrl(url: URL): KvRegistryOptions {

@@ -125,6 +125,7 @@ export class KvRegistry implements Registry {
         name: o.name,
         ...(o.user === undefined ? {} : { user: o.user, pass: o.pass }),
         ...(o.token === undefined ? {} : { token: o.token }),
+        ...(o.inboxPrefix === undefined ? {} : { inboxPrefix: o.inboxPrefix }),
         timeout: o.connectTimeoutMs,
         maxReconnectAttempts: -1,
         reconnectTimeWait: o.reconnectWaitMs,

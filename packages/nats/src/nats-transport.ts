@@ -95,8 +95,15 @@ export class NatsTransport implements Transport {
       if (!isSubjectSafe(name) || name.includes(".")) throw config(`"${name}" cannot be used in a NATS subject`);
     }
     const server = new RpcServer(link.nc, opts, handler);
-    // The subscriptions must be known to the server before anyone is told this instance serves.
+    // The subscriptions must be known to the server before anyone is told this instance serves; a
+    // refusal (the connection's user may not serve the service) arrives before the flush's answer.
     await withTimeout(link.nc.flush(), CLOSE_WAIT_MS).catch(() => undefined);
+    if (server.refused !== undefined) {
+      await server.close();
+      throw new FlotillaError("PERMISSION_DENIED", `NATS refused serving ${opts.service}: ${server.refused.message}`, {
+        cause: server.refused,
+      });
+    }
     return this.track(server);
   }
 
@@ -179,6 +186,7 @@ export class NatsTransport implements Transport {
         name: o.name,
         ...(o.user === undefined ? {} : { user: o.user, pass: o.pass }),
         ...(o.token === undefined ? {} : { token: o.token }),
+        ...(o.inboxPrefix === undefined ? {} : { inboxPrefix: o.inboxPrefix }),
         timeout: o.connectTimeoutMs,
         // nats.js otherwise captures a stack (an Error) for every request and publish: ~4 µs each.
         noAsyncTraces: true,
@@ -199,8 +207,8 @@ export class NatsTransport implements Transport {
       js,
       jsm,
       streams,
-      rpc: new RpcClient(nc),
-      events: new EventPublisher(nc, streams, o.publishTimeoutMs),
+      rpc: new RpcClient(nc, o.inboxPrefix),
+      events: new EventPublisher(nc, streams, o.publishTimeoutMs, o.inboxPrefix),
     };
     this.link = link;
     void this.watch(link);

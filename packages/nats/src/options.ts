@@ -13,6 +13,11 @@ export interface NatsTransportOptions extends Partial<StreamSettings>, Partial<C
   user?: string;
   pass?: string;
   token?: string;
+  /**
+   * Prefix of this connection's reply subjects (default `_INBOX`). Least-privilege credentials confine
+   * each user to its own (`_INBOX_<user>`), so no one else can read its replies.
+   */
+  inboxPrefix?: string;
   /** Initial connection deadline (5 s); after that the client reconnects forever. */
   connectTimeoutMs?: number;
   /** Pause between reconnection attempts (500 ms, plus up to a quarter of it as jitter). */
@@ -48,7 +53,7 @@ export function resolveOptions(options: NatsTransportOptions) {
 }
 
 /**
- * `nats://[user:pass@ | token@]host[:port][?servers=h2:p2,h3:p3&name=…&publishTimeoutMs=…]`; every
+ * `nats://[user:pass@ | token@]host[:port][?servers=h2:p2,h3:p3&name=…&inboxPrefix=…&publishTimeoutMs=…]`; every
  * numeric option can be given as a query parameter of the same name.
  */
 export function optionsFromUrl(url: URL): NatsTransportOptions {
@@ -63,6 +68,7 @@ export function optionsFromUrl(url: URL): NatsTransportOptions {
   for (const [key, value] of url.searchParams) {
     if (key === "servers") servers.push(...value.split(",").filter(Boolean));
     else if (key === "name") options.name = value;
+    else if (key === "inboxPrefix" && isSubjectToken(value)) options.inboxPrefix = value;
     else if ((NUMERIC as readonly string[]).includes(key) && Number.isFinite(Number(value)) && value !== "") {
       options[key as (typeof NUMERIC)[number]] = Number(value);
     } else {
@@ -70,6 +76,11 @@ export function optionsFromUrl(url: URL): NatsTransportOptions {
     }
   }
   return options;
+}
+
+/** A prefix nats.js accepts for inboxes: one or more tokens, no wildcards or whitespace. */
+function isSubjectToken(value: string): boolean {
+  return /^[^\s*>]+$/.test(value) && !value.split(".").includes("");
 }
 
 /** One pull consumer per event type: durable (named after the group) or ephemeral for broadcast. */

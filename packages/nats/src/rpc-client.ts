@@ -46,7 +46,7 @@ interface Outgoing {
 export class RpcClient {
   private readonly pending = new Map<string, Call>();
   private readonly timer = new DeadlineTimer();
-  private readonly inbox = createInbox();
+  private readonly inbox: string;
   private readonly sub: Subscription;
   private seq = 0;
   /** Requests of this turn not yet handed to nats.js (see request). */
@@ -54,7 +54,12 @@ export class RpcClient {
   /** False while the connection is down: calls fail at once instead of queueing in the client's buffer. */
   online = true;
 
-  constructor(private readonly nc: NatsConnection) {
+  /** `inboxPrefix`: the connection's (`_INBOX` unless set), which credentials may confine a user to. */
+  constructor(
+    private readonly nc: NatsConnection,
+    inboxPrefix?: string,
+  ) {
+    this.inbox = createInbox(inboxPrefix);
     this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (_err, msg) => this.onReply(msg) });
   }
 

@@ -51,6 +51,8 @@ export class RpcServer implements Subscription {
   /** Replies waiting for the end of this turn of the event loop, each message followed by its body. */
   private replies: (Msg | Uint8Array)[] = [];
   private idle: (() => void) | undefined;
+  /** Why the server refused a subscription (its user may not serve this service), if it did. */
+  refused: Error | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -62,10 +64,10 @@ export class RpcServer implements Subscription {
     this.subs = [
       nc.subscribe(rpcServiceSubject(opts.service), {
         queue: opts.service,
-        callback: (_err, msg) => this.receive(msg, RPC_PREFIX.length),
+        callback: (err, msg) => (err ? this.refuse(err) : this.receive(msg, RPC_PREFIX.length)),
       }),
-      nc.subscribe(instanceWildcard(opts.instance), {
-        callback: (_err, msg) => this.receive(msg, this.instancePrefixLength),
+      nc.subscribe(instanceWildcard(opts.instance, opts.service), {
+        callback: (err, msg) => (err ? this.refuse(err) : this.receive(msg, this.instancePrefixLength)),
       }),
     ];
   }
@@ -91,6 +93,10 @@ export class RpcServer implements Subscription {
     );
     if (this.inFlight > 0 || this.queue.length > 0) await new Promise<void>((resolve) => (this.idle = resolve));
     this.flushReplies();
+  }
+
+  private refuse(err: Error): void {
+    this.refused ??= err;
   }
 
   private receive(msg: Msg, prefixLength: number): void {

@@ -43,7 +43,7 @@ export class ServiceApi {
 
   constructor(nc: NatsConnection, opts: ServeOptions) {
     const { service, instance } = opts;
-    const metadata: Record<string, string> = { "flotilla.instance_subject": instanceWildcard(instance) };
+    const metadata: Record<string, string> = { "flotilla.instance_subject": instanceWildcard(instance, service) };
     const version = opts.version !== undefined && SEMVER.test(opts.version) ? opts.version : "0.0.0";
     if (opts.version !== undefined && version !== opts.version) metadata["flotilla.version"] = opts.version;
     this.identity = { name: service, id: instance, version, metadata };
@@ -53,12 +53,13 @@ export class ServiceApi {
       this.endpoints.set(action, endpoint(name, subject, service, instanceSubject(instance, action)));
     }
     if (opts.actions === undefined) {
-      this.endpoints.set("", endpoint("all", rpcServiceSubject(service), service, instanceWildcard(instance)));
+      this.endpoints.set("", endpoint("all", rpcServiceSubject(service), service, instanceWildcard(instance, service)));
     }
     if (!NAME.test(service) || !NAME.test(instance)) return;
     const prefix = `${SERVICE_API_PREFIX}.*`;
     for (const subject of [prefix, `${prefix}.${service}`, `${prefix}.${service}.${instance}`]) {
-      this.subs.push(nc.subscribe(subject, { callback: (_err, msg) => this.answer(msg) }));
+      // A user without the `$SRV` subjects is simply not listed by the tooling.
+      this.subs.push(nc.subscribe(subject, { callback: (err, msg) => void (err === null && this.answer(msg)) }));
     }
   }
 

@@ -23,7 +23,12 @@ export const rpcServiceSubject = (service: string): string => `${RPC_PREFIX}${se
 /** Requests addressed to one instance: `flotilla.inst.<instance>.catalog.getProduct`. */
 export const instanceSubject = (instance: string, action: string): string => `${INSTANCE_PREFIX}${instance}.${action}`;
 
-export const instanceWildcard = (instance: string): string => `${INSTANCE_PREFIX}${instance}.>`;
+/**
+ * What an instance subscribes to for each service it serves: `flotilla.inst.<instance>.<service>.>`, so
+ * credentials can allow a service its own instance subjects only (`flotilla.inst.*.<service>.>`).
+ */
+export const instanceWildcard = (instance: string, service: string): string =>
+  `${INSTANCE_PREFIX}${instance}.${service}.>`;
 
 /** `orders.OrderPlaced` → `flotilla.evt.orders.OrderPlaced`. */
 export const eventSubject = (type: string): string => EVENT_PREFIX + type;

@@ -73,7 +73,7 @@ describe("nats transport: NATS Services API (ADR-32)", () => {
         name: "greeter",
         id: "greeter-1",
         version: "1.2.3",
-        metadata: { "flotilla.instance_subject": "flotilla.inst.greeter-1.>" },
+        metadata: { "flotilla.instance_subject": "flotilla.inst.greeter-1.greeter.>" },
       },
     ]);
     const [info] = await discover(nc, "INFO", "greeter", "greeter-1");

@@ -4,6 +4,7 @@
  * advances when a command's outcome comes back.
  */
 import {
+  type ActionRef,
   type AttachedOrchestrator,
   type CommandEnvelope,
   type CommandOutcome,
@@ -176,6 +177,7 @@ export function sagaOrchestrator(options: SagaOrchestratorOptions): SagaOrchestr
   const orchestrator: SagaOrchestrator = {
     kind: "orchestrator",
     name,
+    calls: stepTargets(options.sagas),
     attach,
     list: (db, filter) => listSagas(db as Kysely<unknown>, stepNames, filter),
     get: (db, id) => getSaga(db as Kysely<unknown>, stepNames, id),
@@ -281,4 +283,14 @@ function storedTrace(state: StoredState): TraceContext {
 
 function config(message: string): FlotillaError {
   return FlotillaError.of(FlotillaCodes.CONFIG, message);
+}
+
+/** Every action a step or compensation of these sagas targets, once each. */
+function stepTargets(sagas: readonly SagaDefinition[]): ActionRef[] {
+  const targets = new Map<string, ActionRef>();
+  for (const step of sagas.flatMap((saga) => saga.steps)) {
+    targets.set(step.action.fqn, step.action);
+    if (step.compensate !== undefined) targets.set(step.compensate.action.fqn, step.compensate.action);
+  }
+  return [...targets.values()];
 }

@@ -40,6 +40,8 @@ export interface Part<T = unknown, Optional extends boolean = boolean> {
   readonly target: string;
   /** The service its action belongs to; undefined for an upstream part. */
   readonly service: string | undefined;
+  /** Its action (`catalog.getProduct`); undefined for an upstream part. */
+  readonly action: string | undefined;
   /** The gateway upstream it reads from; undefined for an action part. */
   readonly upstream: string | undefined;
   /** The declared errors of its action's contract (documented for the route when the part is required). */
@@ -121,6 +123,7 @@ function actionPart(
     after,
     target,
     service: ref.service,
+    action: ref.fqn,
     upstream: undefined,
     errors: ref.errors,
     input,
@@ -138,6 +141,7 @@ export const partBuilder: PartBuilder<never> = {
       ...checked(options, `upstream ${upstream}`),
       after: undefined,
       target: `upstream ${upstream}`,
+      action: undefined,
       service: undefined,
       upstream,
       errors: {},

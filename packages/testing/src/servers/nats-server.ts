@@ -1,6 +1,6 @@
 /** @module Launches a throwaway real nats-server (JetStream on by default) on a free loopback port. */
 
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./free-port.js";
@@ -20,6 +20,11 @@ export interface NatsServerOptions {
   jetstream?: boolean;
   /** Client port; a free one is picked by default. */
   port?: number;
+  /**
+   * A configuration (nats-server's format, e.g. users and permissions), written to a file in the store
+   * dir and passed with `-c`; the address, port and JetStream flags still override what it sets.
+   */
+  config?: string;
   /** Extra nats-server arguments, appended last. */
   args?: string[];
   /** Binary to run; default $FLOTILLA_NATS_SERVER, then `nats-server` on PATH, then /usr/sbin/nats-server. */
@@ -74,7 +79,14 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const timeoutMs = opts.startTimeoutMs ?? 10_000;
   const graceMs = opts.stopGraceMs ?? 5_000;
   let keepStoreDir = opts.keepStoreDir ?? false;
+  const configArgs: string[] = [];
+  if (opts.config !== undefined) {
+    const file = join(storeDir, "nats-server.conf");
+    writeFileSync(file, opts.config, { mode: 0o600 });
+    configArgs.push("-c", file);
+  }
   const args = [
+    ...configArgs,
     "-a",
     "127.0.0.1",
     "-p",

@@ -35,6 +35,8 @@ function productById(db: Kysely<CatalogTables>, id: string): CompiledQuery<Produ
 
 /** The catalog at 1.x; version 2 adds one action to the same code. */
 const v1Options: ServiceOptions<typeof catalogV1, Kysely<CatalogTables>, Record<never, EventRef>> = {
+  // Calls no other service: a call to one is refused, and its NATS credentials allow none (docs/security.md).
+  calls: [],
   database: database<CatalogTables>({ migrations: catalogMigrations }),
   projections: [salesProjection],
 

@@ -60,6 +60,8 @@ export function createIdentityService(options: IdentityOptions = {}): ServiceDef
   };
 
   return defineService(identity, {
+    // Calls no other service: a call to one is refused, and its NATS credentials allow none (docs/security.md).
+    calls: [],
     database: database<IdentityTables>({ migrations: identityMigrations }),
     projections: [usersOnlineProjection],
 

@@ -24,6 +24,8 @@ export function createInventoryService(options: InventoryOptions = {}): ServiceD
   const loops = new SweepLoops();
 
   return defineService(inventory, {
+    // Calls no other service: a call to one is refused, and its NATS credentials allow none (docs/security.md).
+    calls: [],
     database: database<InventoryTables>({ migrations: inventoryMigrations }),
 
     async start(ctx) {

@@ -28,6 +28,8 @@ export function createNotificationsService(options: NotificationsOptions = {}): 
   const writers = new Map<string, EmailWriter>();
 
   return defineService(notifications, {
+    // Calls no other service: a call to one is refused, and its NATS credentials allow none (docs/security.md).
+    calls: [],
     database: database<NotificationsTables>({ migrations: notificationsMigrations }),
 
     async start(ctx) {

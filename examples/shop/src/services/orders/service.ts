@@ -22,6 +22,8 @@ export const checkoutSagas = sagaOrchestrator({ name: "checkout", sagas: [checko
 const currentCheckout = checkoutV1;
 
 export const ordersService = defineService(orders, {
+  // Least privilege: any other call is refused, and its NATS credentials allow only these (docs/security.md).
+  calls: [catalog.getProducts],
   database: database<OrdersTables>({ migrations: ordersMigrations }),
   orchestrators: [checkoutSagas],
 

@@ -26,6 +26,8 @@ export function simulatedProvider(): SimulatedCardProvider {
 export function createPaymentsService(options: PaymentsOptions = {}): ServiceDefinition {
   const provider = () => options.provider ?? simulatedProvider();
   return defineService(payments, {
+    // Calls no other service: a call to one is refused, and its NATS credentials allow none (docs/security.md).
+    calls: [],
     database: database<PaymentsTables>({ migrations: paymentsMigrations }),
     actions: {
       charge: (input, ctx) => charge(ctx, provider(), input),

@@ -10,6 +10,8 @@ import { type RecommendationsTables, recommendationsMigrations } from "./schema.
 import { boughtWith, boughtWithYours, popular } from "./scoring.js";
 
 export const recommendationsService = defineService(recommendations, {
+  // Calls no other service: a call to one is refused, and its NATS credentials allow none (docs/security.md).
+  calls: [],
   database: database<RecommendationsTables>({ migrations: recommendationsMigrations }),
   projections: [boughtTogetherProjection],
 

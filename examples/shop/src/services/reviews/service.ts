@@ -31,6 +31,8 @@ export function createReviewsService(options: ReviewsOptions = {}): ServiceDefin
   const syncOf = (ctx: Context) => syncs.get(ctx.instance ?? "") as LegacySync;
 
   return defineService(reviews, {
+    // Calls no other service (the monolith is reached over HTTP, not as an action).
+    calls: [],
     database: database<ReviewsTables>({ migrations: reviewsMigrations }),
 
     async start(ctx) {

@@ -28,6 +28,8 @@ export function createShippingService(options: ShippingOptions = {}): ServiceDef
   const loops = new SweepLoops();
 
   return defineService(shipping, {
+    // Calls no other service: a call to one is refused, and its NATS credentials allow none (docs/security.md).
+    calls: [],
     database: database<ShippingTables>({ migrations: shippingMigrations }),
 
     async start(ctx) {
