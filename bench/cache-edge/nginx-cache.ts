@@ -3,19 +3,9 @@
  * server: Debian's nginx with a generated configuration in a temp dir (one worker, access log off, every
  * path it writes in the temp dir, removed on stop), the binary found as the edge benchmark finds it.
  */
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort } from "@flotilla/testing";
-import {
-  canConnect,
-  launch,
-  removeDir,
-  terminate,
-  waitUntilReady,
-} from "../../packages/testing/src/servers/process.js";
-import { resolveNginx } from "../edge/nginx.js";
+import { launchNginx } from "../edge/nginx.js";
 
 export interface NginxServer {
   readonly url: string;
@@ -88,42 +78,13 @@ ${upstream}
 
 /** Starts nginx as `role` for `path`; resolves once it accepts connections. */
 export async function startNginxServer(path: string, role: NginxRole): Promise<NginxServer> {
-  const binary = resolveNginx();
-  // `nginx -v` prints to stderr.
-  const version = spawnSync(binary, ["-v"], { encoding: "utf8" })
-    .stderr.trim()
-    .replace(/^nginx version: /, "");
-  const dir = mkdtempSync(join(tmpdir(), "flotilla-nginx-cache-"));
-  const port = await freePort();
-  for (const sub of ["client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cache"]) mkdirSync(join(dir, sub));
-  if (role.kind === "static") writeFileSync(join(dir, "body.json"), role.body);
-  writeFileSync(join(dir, "nginx.conf"), nginxConfig(dir, port, path, role));
-  const args = ["-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log"), "-g", "daemon off;"];
-  // SIGTERM is nginx's fast shutdown.
-  const proc = launch(binary, args, { stopSignal: "SIGTERM", cleanupDir: dir });
-  try {
-    await waitUntilReady(proc, `nginx (${binary} ${args.join(" ")})`, 10_000, () => canConnect(port));
-  } catch (err) {
-    await terminate(proc, "SIGKILL", 0);
-    removeDir(dir);
-    throw err;
-  }
-  return {
-    url: `http://127.0.0.1:${port}`,
-    version,
-    worker: () => childOf(proc.pid),
-    async stop() {
-      await terminate(proc, "SIGTERM", 5_000);
-      removeDir(dir);
+  const nginx = await launchNginx(
+    "flotilla-nginx-cache-",
+    ["cache"],
+    (dir, port) => nginxConfig(dir, port, path, role),
+    (dir) => {
+      if (role.kind === "static") writeFileSync(join(dir, "body.json"), role.body);
     },
-  };
-}
-
-function childOf(pid: number): number | undefined {
-  try {
-    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/)[0];
-    return first ? Number(first) : undefined;
-  } catch {
-    return undefined;
-  }
+  );
+  return { url: nginx.url, version: nginx.version, worker: () => nginx.pids().worker, stop: () => nginx.stop() };
 }

@@ -7,18 +7,10 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { profileUnderLoad } from "../proxy/profiled-load.js";
+import { profileArgs, profileUnderLoad } from "../proxy/profiled-load.js";
 import { CACHED_PATH } from "./suite.js";
 
-const { values } = parseArgs({
-  options: {
-    duration: { type: "string", short: "d", default: "10" },
-    warmup: { type: "string", default: "3" },
-    connections: { type: "string", default: "50" },
-    top: { type: "string", default: "30" },
-  },
-});
+const { load } = profileArgs();
 
 const dir = mkdtempSync(join(tmpdir(), "flotilla-cache-prof-"));
 try {
@@ -29,10 +21,7 @@ try {
     env: { FLOTILLA_LOG_LEVEL: "warn", FLOTILLA_RATE_LIMIT: "1000000/60" },
     path: CACHED_PATH,
     dir,
-    connections: Number(values.connections),
-    warmupSec: Number(values.warmup),
-    durationSec: Number(values.duration),
-    top: Number(values.top),
+    ...load,
   });
 } finally {
   rmSync(dir, { recursive: true, force: true });

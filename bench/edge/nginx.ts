@@ -75,14 +75,29 @@ http {
 }
 
 /** Starts nginx in front of 127.0.0.1:`upstreamPort`; resolves once it accepts connections. */
-export async function startNginx(upstreamPort: number, accessLog: boolean): Promise<Nginx> {
+export function startNginx(upstreamPort: number, accessLog: boolean): Promise<Nginx> {
+  return launchNginx("flotilla-nginx-", [], (dir, port) => nginxConfig(dir, port, upstreamPort, accessLog));
+}
+
+/**
+ * Starts Debian's nginx on a free port with the configuration `config(dir, port)` writes, every path it
+ * writes (pid, error log, temp dirs, `extraDirs`) in a new temp dir named `prefix…`, removed on stop;
+ * `prepare` puts files there first. Resolves once nginx accepts connections.
+ */
+export async function launchNginx(
+  prefix: string,
+  extraDirs: readonly string[],
+  config: (dir: string, port: number) => string,
+  prepare?: (dir: string) => void,
+): Promise<Nginx> {
   const binary = resolveNginx();
   // `nginx -v` prints to stderr.
   const version = spawnSync(binary, ["-v"], { encoding: "utf8" }).stderr.trim() || "nginx";
-  const dir = mkdtempSync(join(tmpdir(), "flotilla-nginx-"));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const port = await freePort();
-  for (const sub of ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]) mkdirSync(join(dir, sub));
-  writeFileSync(join(dir, "nginx.conf"), nginxConfig(dir, port, upstreamPort, accessLog));
+  for (const sub of ["client_body", "proxy", "fastcgi", "uwsgi", "scgi", ...extraDirs]) mkdirSync(join(dir, sub));
+  prepare?.(dir);
+  writeFileSync(join(dir, "nginx.conf"), config(dir, port));
   const args = ["-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log"), "-g", "daemon off;"];
   // SIGTERM is nginx's fast shutdown.
   const proc = launch(binary, args, { stopSignal: "SIGTERM", cleanupDir: dir });

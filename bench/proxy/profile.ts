@@ -7,19 +7,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { startWorker } from "../edge/processes.js";
-import { profileUnderLoad } from "./profiled-load.js";
+import { profileArgs, profileUnderLoad } from "./profiled-load.js";
 import { PROXY_PATH } from "./suite.js";
 
-const { values } = parseArgs({
-  options: {
-    duration: { type: "string", short: "d", default: "10" },
-    warmup: { type: "string", default: "3" },
-    connections: { type: "string", default: "50" },
-    top: { type: "string", default: "30" },
-  },
-});
+const { load } = profileArgs();
 
 const dir = mkdtempSync(join(tmpdir(), "flotilla-proxy-prof-"));
 const legacy = startWorker("legacy", "../proxy/legacy-worker.ts", ["--db", join(dir, "reviews.db")], {
@@ -33,10 +25,7 @@ try {
     env: { FLOTILLA_LOG_LEVEL: "warn" },
     path: PROXY_PATH,
     dir,
-    connections: Number(values.connections),
-    warmupSec: Number(values.warmup),
-    durationSec: Number(values.duration),
-    top: Number(values.top),
+    ...load,
   });
 } finally {
   await legacy.stop();

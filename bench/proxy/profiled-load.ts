@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { load } from "../edge/load.js";
 import { percent } from "../lib/bundle.js";
 import { summarize } from "../lib/cpu-profile.js";
@@ -28,6 +29,25 @@ export interface ProfiledLoad {
   durationSec: number;
   /** Rows of each table printed. */
   top: number;
+}
+
+/** What every profile script takes: `-d SEC`, `--warmup SEC`, `--connections N`, `--top ROWS`, and its own string options with defaults. */
+export function profileArgs(extra: Record<string, string> = {}) {
+  const options: Record<string, { type: "string"; short?: string; default: string }> = {
+    duration: { type: "string", short: "d", default: "10" },
+    warmup: { type: "string", default: "3" },
+    connections: { type: "string", default: "50" },
+    top: { type: "string", default: "30" },
+  };
+  for (const [name, fallback] of Object.entries(extra)) options[name] = { type: "string", default: fallback };
+  const values = parseArgs({ options }).values as Record<string, string>;
+  const load = {
+    connections: Number(values.connections),
+    warmupSec: Number(values.warmup),
+    durationSec: Number(values.duration),
+    top: Number(values.top),
+  };
+  return { values, load };
 }
 
 export async function profileUnderLoad(o: ProfiledLoad): Promise<void> {
