@@ -109,8 +109,9 @@ export class TrafficDriver {
         await new Promise((r) => setTimeout(r, 1000 * Number(res.headers.get("retry-after") ?? 1)));
         continue;
       }
+      // Writes are not split: their answers name no variant, and are not counted by one.
       const variant = res.headers.get("flotilla-variant") ?? "-";
-      this.tally.servedBy[variant] = (this.tally.servedBy[variant] ?? 0) + 1;
+      if (variant !== "-") this.tally.servedBy[variant] = (this.tally.servedBy[variant] ?? 0) + 1;
       const answer = { status: res.status, body: await res.json().catch(() => undefined), variant };
       if (res.status !== 200 && res.status !== 201) this.tally.lost.push({ method, path, status: res.status });
       return answer;
