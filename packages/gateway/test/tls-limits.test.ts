@@ -3,48 +3,14 @@
  * handshakes that never finish, over HTTP/2 (node:http2) and HTTP/1.1 by ALPN (node:tls, raw bytes).
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { type ClientHttp2Session, connect as h2connect, type OutgoingHttpHeaders } from "node:http2";
 import { connect as netConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeCa, makeServerCert, type TestCa } from "./support/certs.js";
+import { connectH2, h2request } from "./support/h2-client.js";
 import { startGateway, type TestGateway } from "./support/harness.js";
-
-interface H2Answer {
-  status: number;
-  body: string;
-  error?: string;
-}
-
-function h2request(session: ClientHttp2Session, headers: OutgoingHttpHeaders, body?: string): Promise<H2Answer> {
-  return new Promise((resolve) => {
-    const stream = session.request(headers, { endStream: body === undefined });
-    let status = 0;
-    let text = "";
-    stream.on("response", (h) => {
-      status = Number(h[":status"]);
-    });
-    stream.setEncoding("utf8");
-    stream.on("data", (chunk: string) => {
-      text += chunk;
-    });
-    stream.on("end", () => resolve({ status, body: text }));
-    stream.on("error", (err: Error & { code?: string }) =>
-      resolve({ status, body: text, error: err.code ?? err.message }),
-    );
-    if (body !== undefined) stream.end(body);
-  });
-}
-
-function connectH2(url: string, ca: string): Promise<ClientHttp2Session> {
-  return new Promise((resolve, reject) => {
-    const session = h2connect(url, { ca });
-    session.once("connect", () => resolve(session));
-    session.once("error", reject);
-  });
-}
 
 /** Raw HTTP/1.1 over TLS: writes `chunks` (with `gapMs` between them) and collects the answer until the server closes. */
 function tlsExchange(url: string, ca: string, chunks: string[], gapMs = 0): Promise<string> {

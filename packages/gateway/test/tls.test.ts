@@ -3,7 +3,6 @@
  * made by openssl for this run; certificate rotation by replacing the files, and a broken replacement refused.
  */
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { type ClientHttp2Session, connect as h2connect } from "node:http2";
 import { request as httpsRequest, type RequestOptions } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +10,7 @@ import { connect as tlsConnect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGateway } from "../src/index.js";
 import { makeCa, makeServerCert, type ServerCert, type TestCa } from "./support/certs.js";
+import { connectH2, h2request } from "./support/h2-client.js";
 import { startGateway, type TestGateway } from "./support/harness.js";
 
 /** The serial number of the certificate a new TLS connection is shown. */
@@ -21,31 +21,6 @@ function servedSerial(url: URL, ca: string): Promise<string> {
       socket.end();
     });
     socket.once("error", reject);
-  });
-}
-
-function h2get(session: ClientHttp2Session, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const stream = session.request({ ":path": path });
-    let status = 0;
-    let body = "";
-    stream.on("response", (headers) => {
-      status = Number(headers[":status"]);
-    });
-    stream.setEncoding("utf8");
-    stream.on("data", (chunk: string) => {
-      body += chunk;
-    });
-    stream.on("end", () => resolve({ status, body }));
-    stream.on("error", reject);
-  });
-}
-
-function connectH2(url: string, ca: string): Promise<ClientHttp2Session> {
-  return new Promise((resolve, reject) => {
-    const session = h2connect(url, { ca });
-    session.once("connect", () => resolve(session));
-    session.once("error", reject);
   });
 }
 
@@ -98,7 +73,7 @@ describe("the gateway over TLS", () => {
     const session = await connectH2(gw.url, ca.pem);
     try {
       expect(session.alpnProtocol).toBe("h2");
-      const res = await h2get(session, "/api/v1/products/p1");
+      const res = await h2request(session, { ":path": "/api/v1/products/p1" });
       expect(res.status).toBe(200);
       expect(JSON.parse(res.body)).toMatchObject({ id: "p1" });
     } finally {
@@ -157,7 +132,7 @@ describe("the gateway over TLS", () => {
       expect(
         (old.socket as unknown as { getPeerCertificate(): { serialNumber: string } }).getPeerCertificate().serialNumber,
       ).toBe(first.serial);
-      expect((await h2get(old, "/api/v1/products/p1")).status).toBe(200);
+      expect((await h2request(old, { ":path": "/api/v1/products/p1" })).status).toBe(200);
 
       // A broken replacement is refused: the second certificate stays.
       const refused = nextReload("failed");

@@ -6,30 +6,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { proxy } from "../../src/index.js";
 import { makeCa, makeServerCert, type TestCa } from "../support/certs.js";
+import { h2request } from "../support/h2-client.js";
 import { type ProxyGateway, startProxyGateway } from "./support/proxy-gateway.js";
 import { startTestUpstream, type TestUpstream } from "./support/test-upstream.js";
-
-function h2request(
-  session: ClientHttp2Session,
-  headers: Record<string, string>,
-  body?: string,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const stream = session.request(headers);
-    let status = 0;
-    let text = "";
-    stream.on("response", (h) => {
-      status = Number(h[":status"]);
-    });
-    stream.setEncoding("utf8");
-    stream.on("data", (chunk: string) => {
-      text += chunk;
-    });
-    stream.on("end", () => resolve({ status, body: text }));
-    stream.on("error", reject);
-    stream.end(body);
-  });
-}
 
 describe("proxy routes over HTTP/2", () => {
   let dir: string;
