@@ -60,6 +60,16 @@ export const shopApp = defineApp({
       reviews: reviewsReads,
     },
   },
+  // How the shop runs split (`flotilla up`, `flotilla deploy k8s`): the edge with the keys it checks
+  // tokens against, browsing reads together, the checkout saga alone, fulfilment together, and the
+  // notifications, which only consume events (docs/deployment.md).
+  units: {
+    edge: { services: ["identity"], gateway: true, scaling: { min: 1, max: 3 } },
+    browse: { services: ["catalog", "reviews", "recommendations"], scaling: { min: 1, max: 4 } },
+    orders: { services: ["orders"], scaling: { min: 1, max: 3 } },
+    fulfilment: { services: ["inventory", "payments", "shipping"], scaling: { min: 1, max: 3 } },
+    notifications: { services: ["notifications"], scaling: { min: 1, max: 4, lagPerInstance: 50 } },
+  },
 });
 
 export default shopApp;

@@ -18,6 +18,7 @@ import type {
   Split,
   UpstreamOptions,
 } from "@flotilla/gateway";
+import { type DeploymentUnit, deploymentUnits } from "./units.js";
 
 /** What an app's gateway policies are built from where the gateway runs. */
 export interface GatewayEnvironment {
@@ -64,6 +65,12 @@ export interface FlotillaApp {
   };
   /** Middleware every host of this app runs, before what `runApp` adds (metrics, retries, balancing). */
   readonly middleware?: readonly Middleware[];
+  /**
+   * Deployment units by name: which services share a process, how many instances run and how they scale
+   * (`flotilla up`, `flotilla start --unit`, `flotilla deploy k8s`). Default: a unit per service and one
+   * for the gateway. See docs/deployment.md.
+   */
+  readonly units?: Readonly<Record<string, DeploymentUnit>>;
 }
 
 /**
@@ -78,5 +85,6 @@ export function defineApp(app: FlotillaApp): FlotillaApp {
     }
     names.add(service.name);
   }
+  if (app.units !== undefined) deploymentUnits(app, "app");
   return Object.freeze(app);
 }

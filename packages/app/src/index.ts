@@ -12,3 +12,5 @@ export { startOpsServer } from "./ops-server.js";
 export type { RunningApp, RunOptions } from "./run-app.js";
 export { runApp } from "./run-app.js";
 export { stopOnSignals } from "./stop-on-signals.js";
+export type { DeploymentUnit, Layout, ResolvedUnit, UnitResources, UnitScaling } from "./units.js";
+export { DEFAULT_RESOURCES, DEFAULT_SCALING, deploymentUnit, deploymentUnits, LAYOUTS } from "./units.js";
