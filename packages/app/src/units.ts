@@ -88,7 +88,8 @@ export function deploymentUnits(app: FlotillaApp, layout: Layout = "app"): Resol
     }
     if (unit.gateway) {
       if (app.gateway === undefined) throw configError(`${app.name}: unit ${name} serves a gateway the app lacks`);
-      if (gatewayUnit !== undefined) throw configError(`${app.name}: units ${gatewayUnit} and ${name} both serve the gateway`);
+      if (gatewayUnit !== undefined)
+        throw configError(`${app.name}: units ${gatewayUnit} and ${name} both serve the gateway`);
       gatewayUnit = name;
     }
     if (unit.services.length === 0 && !unit.gateway) throw configError(`${app.name}: unit ${name} runs nothing`);
@@ -113,7 +114,9 @@ function layoutUnits(app: FlotillaApp, layout: Layout): Readonly<Record<string, 
   if (!LAYOUTS.includes(layout)) throw configError(`layout must be one of ${LAYOUTS.join(", ")}, got "${layout}"`);
   if (layout === "app" && app.units !== undefined) return app.units;
   if (layout === "single") {
-    return { [unitNameOf(app.name)]: { services: app.services.map((s) => s.name), gateway: app.gateway !== undefined } };
+    return {
+      [unitNameOf(app.name)]: { services: app.services.map((s) => s.name), gateway: app.gateway !== undefined },
+    };
   }
   const units: Record<string, DeploymentUnit> = {};
   if (app.gateway !== undefined) units.gateway = { services: [], gateway: true };
