@@ -121,3 +121,26 @@ each unit's transport URL goes to <credentials dir>/<unit>.env as FLOTILLA_TRANS
   --registry              the processes also use the NATS KV registry (start --registry with the same URL)
   --force                 replace an existing configuration (every password changes)
 `;
+
+export const DEPLOY_K8S_USAGE = `usage: flotilla deploy k8s [options]
+
+Writes Kubernetes manifests for the app's deployment units (docs/kubernetes.md): per unit a Deployment
+running "flotilla start --unit <name>", a Service, an HPA on CPU or, for units that consume events, a
+KEDA ScaledObject on CPU and JetStream lag, a NetworkPolicy and a Secret (its least-privilege NATS user,
+its services' database URLs); the edge keys; NATS as a JetStream StatefulSet or an external URL.
+
+  --app PATH                     the app module (default: package.json "flotilla": { "app": PATH })
+  --layout L                     app (the app's units), single or per-service (default app)
+  --out DIR                      a file per unit in DIR (default: one YAML stream on stdout)
+  --image IMG                    the image every unit runs, with flotilla and the app (default <app>:latest)
+  --namespace NS                 the namespace of every object (default: the app's name)
+  --nats statefulset             run NATS in the cluster: a one-server JetStream StatefulSet (the default)
+  --nats-url URL                 or use the NATS server at this nats:// URL
+  --nats-monitoring HOST:PORT    its monitoring endpoint, read by KEDA (default <nats-url host>:8222)
+  --database-url-template URL    each service's PostgreSQL URL; {service} is its name, {password} a new
+                                 random password (default: SQLite files in the pods, lost with them)
+  --edge-keys FILE               the edge keys to ship (default: a new key)
+  --monitoring-namespace NS      whose pods may scrape the ops port (default monitoring)
+  --keda-namespace NS            where KEDA runs, allowed to NATS's monitoring port (default keda)
+  --registry                     the units also use the NATS KV registry (start --registry)
+`;
