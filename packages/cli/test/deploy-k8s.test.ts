@@ -70,12 +70,9 @@ describe("flotilla deploy k8s: the shop's manifests", () => {
     for (const unit of units) {
       const deployment = find(docs, "Deployment", unit.name);
       expect(deployment.spec.replicas).toBe(unit.instances);
-      expect(deployment.spec.selector.matchLabels).toEqual(
-        deployment.spec.template.metadata.labels && {
-          "app.kubernetes.io/part-of": "shop",
-          "app.kubernetes.io/name": unit.name,
-        },
-      );
+      const podSelector = { "app.kubernetes.io/part-of": "shop", "app.kubernetes.io/name": unit.name };
+      expect(deployment.spec.selector.matchLabels).toEqual(podSelector);
+      expect(deployment.spec.template.metadata.labels).toMatchObject(podSelector);
       const c = container(deployment);
       expect(c.image).toBe("registry.example/shop:1.0.0");
       expect([...c.command, ...c.args]).toEqual([
@@ -126,7 +123,7 @@ describe("flotilla deploy k8s: the shop's manifests", () => {
       expect(spec.advanced.horizontalPodAutoscalerConfig.behavior).toEqual(HPA_DEFAULT_BEHAVIOR);
       const [cpu, ...lag] = spec.triggers;
       expect(cpu).toEqual({ type: "cpu", metricType: "Utilization", metadata: { value: "70" } });
-      expect(lag.map((t: Manifest) => [t.metadata.stream, t.metadata.consumer])).toEqual(
+      expect(lag.map((t: { metadata: Record<string, string> }) => [t.metadata.stream, t.metadata.consumer])).toEqual(
         groups.map((g) => [g.stream, g.consumer]),
       );
       for (const trigger of lag) {
