@@ -1,5 +1,5 @@
 /** @module `flotilla deploy k8s`: Kubernetes manifests for an app's deployment units (docs/kubernetes.md). */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { LAYOUTS, type Layout } from "@flotilla/app";
@@ -57,6 +57,7 @@ export async function deployK8s(args: string[]): Promise<void> {
     }
   }
 
+  const edgeKeys = await edgeKeysFile(values["edge-keys"]);
   const app = await loadApp(values.app);
   const settings: K8sSettings = {
     app: app.name,
@@ -69,7 +70,7 @@ export async function deployK8s(args: string[]): Promise<void> {
     monitoringNamespace: namespaces.monitoringNamespace,
     kedaNamespace: namespaces.kedaNamespace,
   };
-  const files = k8sManifests({ app, settings, edgeKeys: await edgeKeysFile(values["edge-keys"]) });
+  const files = k8sManifests({ app, settings, edgeKeys });
   if (template === undefined) {
     process.stderr.write(
       "flotilla deploy k8s: no --database-url-template: services keep SQLite files in their pods, lost when a pod goes;" +
@@ -126,6 +127,7 @@ function checkTemplate(template: string): void {
 /** The given key file's contents (checked), else a fresh one: one Ed25519 signing key. */
 async function edgeKeysFile(path: string | undefined): Promise<string> {
   if (path !== undefined) {
+    if (!existsSync(resolve(path))) throw new UsageError(`--edge-keys ${path} does not exist`);
     const keys = await loadEdgeKeys(resolve(path));
     if (keys.signing === undefined) throw new UsageError(`--edge-keys ${path} holds no private key to sign with`);
     return readFileSync(resolve(path), "utf8");
