@@ -140,6 +140,7 @@ its services' database URLs); the edge keys; NATS as a JetStream StatefulSet or 
   --database-url-template URL    each service's PostgreSQL URL; {service} is its name, {password} a new
                                  random password (default: SQLite files in the pods, lost with them)
   --edge-keys FILE               the edge keys to ship (default: a new key)
+  --upstream NAME=URL            where the app's HTTP upstream NAME runs (FLOTILLA_UPSTREAM_<NAME>); repeatable
   --monitoring-namespace NS      whose pods may scrape the ops port (default monitoring)
   --keda-namespace NS            where KEDA runs, allowed to NATS's monitoring port (default keda)
   --registry                     the units also use the NATS KV registry (start --registry)

@@ -33,6 +33,7 @@ describe("flotilla deploy k8s", () => {
     expect(done.stdout).toContain(`wrote ${out}: 00-namespace.yaml, 01-nats.yaml, 02-shared.yaml, edge.yaml`);
     // Without a database template the services keep SQLite files in their pods: said, not hidden.
     expect(done.stderr).toContain("no --database-url-template");
+    expect(done.stderr).toContain("no --upstream for legacy");
     for (const file of files) {
       expect(statSync(join(out, file)).mode & 0o777, file).toBe(0o600);
       for (const doc of parseStream(readFileSync(join(out, file), "utf8"))) validateManifest(doc);
@@ -62,7 +63,10 @@ describe("flotilla deploy k8s", () => {
       join(dir, "edge.json"),
       "--database-url-template",
       "postgres://flotilla_{service}:{password}@db/{service}",
+      "--upstream",
+      "legacy=http://legacy.shop-legacy:8081",
     );
+    expect(done.stderr).toBe("");
     expect(done.status, done.stderr).toBe(0);
     const docs = parseStream(done.stdout);
     for (const doc of docs) validateManifest(doc);
@@ -97,6 +101,9 @@ describe("flotilla deploy k8s", () => {
       [["k8s", "--edge-keys", join(dir, "none.json")], `--edge-keys ${join(dir, "none.json")} does not exist`],
       [["k8s", "--edge-keys", join(dir, "public.json")], "holds no private key to sign with"],
       [["k8s", "--replicas", "3"], "Unknown option '--replicas'"],
+      [["k8s", "--upstream", "legacy"], '--upstream takes NAME=http(s)://host:port, got "legacy"'],
+      [["k8s", "--upstream", "legacy=ftp://l"], '--upstream takes NAME=http(s)://host:port, got "legacy=ftp://l"'],
+      [["k8s", "--upstream", "a=http://a", "--upstream", "a=http://b"], "--upstream a is given twice"],
     ];
     for (const [args, message] of cases) {
       // A module that is not there: any case that got as far as loading the app would fail differently.
@@ -105,7 +112,11 @@ describe("flotilla deploy k8s", () => {
       await expect(refused, args.join(" ")).rejects.toThrow(message);
     }
     expect(readdirSync(dir).sort()).toEqual(["private.json", "public.json"]);
-  });
+    // Checked against the app once it is loaded: an upstream it does not declare.
+    await expect(deployK8s(["k8s", "--app", APP, "--upstream", "billing=http://billing:80"])).rejects.toThrow(
+      'shop has no upstream "billing" (its upstreams: legacy)',
+    );
+  }, 60_000);
 
   it("exits 2 and prints the command's usage on a usage error", () => {
     const refused = run("k8s", "--layout", "pods");

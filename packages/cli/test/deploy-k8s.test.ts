@@ -274,6 +274,20 @@ describe("flotilla deploy k8s: the shop's manifests", () => {
     expect(trigger.metadata.natsServerMonitoringEndpoint).toBe("nats.infra:8333");
   });
 
+  it("point every unit at the app's HTTP upstreams, and let them out on the upstreams' ports", () => {
+    const docs = manifests(shopApp, { ...SETTINGS, upstreams: { legacy: "http://legacy.shop-legacy:8081" } });
+    for (const unit of units) {
+      expect(container(find(docs, "Deployment", unit.name)).env).toContainEqual({
+        name: "FLOTILLA_UPSTREAM_LEGACY",
+        value: "http://legacy.shop-legacy:8081",
+      });
+      expect(find(docs, "NetworkPolicy", unit.name).spec.egress.slice(2)).toEqual([
+        { ports: [{ protocol: "TCP", port: 5433 }] },
+        { ports: [{ protocol: "TCP", port: 8081 }] },
+      ]);
+    }
+  });
+
   it("run the layout given and use the registry when asked, in the container's arguments and users", () => {
     const single = manifests(shopApp, { ...SETTINGS, layout: "single", registry: true });
     const deployments = single.filter((d) => d.kind === "Deployment");

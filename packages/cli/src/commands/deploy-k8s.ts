@@ -27,6 +27,7 @@ export async function deployK8s(args: string[]): Promise<void> {
     "edge-keys": { type: "string" },
     "monitoring-namespace": { type: "string" },
     "keda-namespace": { type: "string" },
+    upstream: { type: "string", multiple: true },
     registry: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
@@ -57,8 +58,15 @@ export async function deployK8s(args: string[]): Promise<void> {
     }
   }
 
+  const upstreams = upstreamOptions(values.upstream ?? []);
   const edgeKeys = await edgeKeysFile(values["edge-keys"]);
   const app = await loadApp(values.app);
+  const declared = Object.keys(app.gateway?.upstreams ?? {});
+  for (const name of Object.keys(upstreams)) {
+    if (!declared.includes(name)) {
+      throw new UsageError(`${app.name} has no upstream "${name}" (its upstreams: ${declared.join(", ") || "none"})`);
+    }
+  }
   const settings: K8sSettings = {
     app: app.name,
     namespace: namespaces.namespace ?? dnsLabel(app.name),
@@ -69,12 +77,20 @@ export async function deployK8s(args: string[]): Promise<void> {
     ...(template === undefined ? {} : { databaseUrlTemplate: template }),
     monitoringNamespace: namespaces.monitoringNamespace,
     kedaNamespace: namespaces.kedaNamespace,
+    upstreams,
   };
   const files = k8sManifests({ app, settings, edgeKeys });
   if (template === undefined) {
     process.stderr.write(
       "flotilla deploy k8s: no --database-url-template: services keep SQLite files in their pods, lost when a pod goes;" +
         " a unit with more than one instance needs PostgreSQL\n",
+    );
+  }
+  const missing = declared.filter((name) => upstreams[name] === undefined);
+  if (missing.length > 0) {
+    process.stderr.write(
+      `flotilla deploy k8s: no --upstream for ${missing.join(", ")}: the pods use the app's own targets, and the` +
+        " NetworkPolicies allow no way out to them\n",
     );
   }
   if (values.out === undefined || values.out === "-") {
@@ -110,6 +126,22 @@ function natsPlacement(
     throw new UsageError(`--nats-monitoring must be host:port, got "${endpoint}"`);
   }
   return { kind: "external", url: server.href, monitoring: endpoint };
+}
+
+/** `legacy=http://legacy.shop:8080` (repeatable) → `{ legacy: "http://legacy.shop:8080" }`. */
+function upstreamOptions(values: readonly string[]): Record<string, string> {
+  const upstreams: Record<string, string> = {};
+  for (const value of values) {
+    const eq = value.indexOf("=");
+    const [name, url] = [value.slice(0, eq), value.slice(eq + 1)];
+    const target = URL.canParse(url) ? new URL(url) : undefined;
+    if (eq <= 0 || !(target?.protocol === "http:" || target?.protocol === "https:")) {
+      throw new UsageError(`--upstream takes NAME=http(s)://host:port, got "${value}"`);
+    }
+    if (upstreams[name] !== undefined) throw new UsageError(`--upstream ${name} is given twice`);
+    upstreams[name] = url;
+  }
+  return upstreams;
 }
 
 /** A database URL template names each service (one service, one database) and is a PostgreSQL URL. */

@@ -2,6 +2,7 @@
 import type { ResolvedUnit } from "@flotilla/app";
 import { EDGE_KEYS_ENV } from "@flotilla/app";
 import { FlotillaCodes, FlotillaError } from "@flotilla/core";
+import { upstreamEnvName } from "@flotilla/gateway";
 import {
   EDGE_KEYS_SECRET,
   GATEWAY_PORT,
@@ -44,6 +45,8 @@ export function deployment(settings: K8sSettings, unit: ResolvedUnit, secretKeys
     ...secretKeys.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: unitSecretName(unit.name), key } } })),
     { name: EDGE_KEYS_ENV, value: `${EDGE_KEYS_DIR}/${EDGE_KEYS_FILE}` },
     { name: "FLOTILLA_DATA_DIR", value: DATA_DIR },
+    // Every unit: the gateway proxies to upstreams, and a service may read one too (the shop's reviews does).
+    ...Object.entries(settings.upstreams ?? {}).map(([name, url]) => ({ name: upstreamEnvName(name), value: url })),
   ];
   return {
     apiVersion: "apps/v1",

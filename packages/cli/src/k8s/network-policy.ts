@@ -1,6 +1,7 @@
 /**
  * @module NetworkPolicies: everything of the app denied, then each unit allowed only what it needs —
- * DNS, NATS and its databases out; the gateway's port from anywhere and the ops port from monitoring in.
+ * DNS, NATS, its databases and the app's HTTP upstreams out; the gateway's port from anywhere and the
+ * ops port from monitoring in.
  * Services never talk to each other directly: every call and event goes through NATS.
  */
 import type { ResolvedUnit } from "@flotilla/app";
@@ -15,6 +16,7 @@ import {
   NATS_NAME,
   OPS_PORT,
   selector,
+  urlPort,
 } from "./objects.js";
 
 const NAMESPACE_NAME = "kubernetes.io/metadata.name";
@@ -27,13 +29,19 @@ export function defaultDeny(settings: K8sSettings): K8sObject {
   });
 }
 
-/** What one unit's pods may reach and be reached by. `databasePorts`: its services' PostgreSQL ports. */
+/**
+ * What one unit's pods may reach and be reached by. `databasePorts`: its services' PostgreSQL ports.
+ * Databases and upstreams are allowed by port: a policy cannot name a host, and their addresses are
+ * not known when the manifests are written.
+ */
 export function unitPolicy(settings: K8sSettings, unit: ResolvedUnit, databasePorts: readonly number[]): K8sObject {
   const ingress = [
     ...(unit.gateway ? [{ ports: [tcp(GATEWAY_PORT)] }] : []),
     { from: [namespace(settings.monitoringNamespace)], ports: [tcp(OPS_PORT)] },
   ];
-  const egress = [dns(), natsEgress(settings), ...[...new Set(databasePorts)].map((port) => ({ ports: [tcp(port)] }))];
+  const upstreamPorts = Object.values(settings.upstreams ?? {}).map(urlPort);
+  const ports = [...new Set([...databasePorts, ...upstreamPorts])];
+  const egress = [dns(), natsEgress(settings), ...ports.map((port) => ({ ports: [tcp(port)] }))];
   return policy(settings, unit.name, {
     podSelector: { matchLabels: selector(settings, unit.name) },
     policyTypes: ["Ingress", "Egress"],

@@ -38,6 +38,8 @@ export interface K8sSettings {
   readonly monitoringNamespace: string;
   /** The namespace KEDA runs in: its scaler reads the NATS monitoring port. */
   readonly kedaNamespace: string;
+  /** Where the app's HTTP upstreams run in the cluster, by name (`legacy` → `http://legacy.shop:8080`). */
+  readonly upstreams?: Readonly<Record<string, string>>;
 }
 
 /** The ops port every instance serves /livez, /readyz and /metrics on. */
@@ -79,6 +81,12 @@ export function natsServerUrl(settings: K8sSettings): string {
   return settings.nats.kind === "external"
     ? settings.nats.url
     : `nats://${NATS_NAME}.${settings.namespace}.svc.cluster.local:${NATS_CLIENT_PORT}`;
+}
+
+/** The port an upstream's URL reaches: its own, else its scheme's. */
+export function urlPort(url: string): number {
+  const parsed = new URL(url);
+  return Number(parsed.port || (parsed.protocol === "https:" ? 443 : 80));
 }
 
 /** `host:port` of NATS's monitoring endpoint, which KEDA's JetStream scaler reads. */
