@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import type { ResolvedUnit } from "@flotilla/app";
 import type { ServiceDefinition } from "@flotilla/core";
 import { databaseEnvVar } from "@flotilla/data";
+import { postgresNames } from "@flotilla/data/internal";
 import { type NatsUser, natsUserUrl } from "@flotilla/nats";
 import { EDGE_KEYS_SECRET, type K8sObject, type K8sSettings, meta, natsServerUrl } from "./objects.js";
 
@@ -15,19 +16,18 @@ export const EDGE_KEYS_FILE = "edge-keys.json";
 /** The Secret a unit's pods read their environment from. */
 export const unitSecretName = (unit: string): string => `${unit}-credentials`;
 
-/** `order-history` → `order_history`: what `{service}` becomes in a database URL (a SQL identifier). */
-export const sqlName = (service: string): string => service.toLowerCase().replaceAll("-", "_");
-
 /**
  * Each service's database URL (`FLOTILLA_DB_<SERVICE>` → URL) from the template: `{service}` becomes the
- * service's SQL name and `{password}` a fresh random password. Services without a database get none.
+ * service's PostgreSQL name (`order-history` → `order_history`, as the data package names its database,
+ * schema and role `flotilla_<name>`) and `{password}` a fresh random password. Services without a
+ * database get none.
  */
 export function databaseUrls(services: readonly ServiceDefinition[], template: string): Record<string, string> {
   const urls: Record<string, string> = {};
   for (const service of services) {
     if (service.database === undefined) continue;
     urls[databaseEnvVar(service.name)] = template
-      .replaceAll("{service}", sqlName(service.name))
+      .replaceAll("{service}", postgresNames(service.name).schema)
       .replaceAll("{password}", randomBytes(24).toString("base64url"));
   }
   return urls;
