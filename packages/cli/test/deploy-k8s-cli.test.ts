@@ -123,5 +123,5 @@ describe("flotilla deploy k8s", () => {
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain('flotilla deploy: --layout must be one of app, single, per-service, got "pods"');
     expect(refused.stderr).toContain("usage: flotilla deploy k8s [options]");
-  });
+  }, 60_000);
 });
