@@ -5,7 +5,12 @@ export const START_USAGE = `usage: flotilla start [options]
 Runs services of an app in this process.
 
   --app PATH          the app module (default: package.json "flotilla": { "app": PATH })
-  --services A,B      services to run here (default: all; "none" for a gateway alone)
+  --services A,B      services to run here: "all", "none" (a gateway alone) or names (default: all;
+                      over NATS, --gateway needs --services or --unit)
+  --unit NAME         run one deployment unit: its services, and the gateway if it serves it
+                      (docs/deployment.md); excludes --services
+  --layout L          where --unit's name comes from: app (the app's units, default), single (one unit
+                      named after the app) or per-service (a unit per service, and "gateway")
   --transport URL     memory:// (default) or nats://host:4222
   --registry URL      service discovery for client-side balancing: nats://host:4222 (NATS KV) or memory://
   --gateway           serve the app's HTTP gateway on --port
