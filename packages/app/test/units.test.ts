@@ -52,11 +52,13 @@ describe("deployment units", () => {
     expect(deploymentUnits({ ...shopApp, name: "My_Shop 2" }, "single")[0]?.name).toBe("my-shop-2");
   });
 
-  it("the per-service layout is the gateway alone and a unit per service", () => {
+  it("the per-service layout is a unit per service, then the gateway alone", () => {
     const units = deploymentUnits(shopApp, "per-service");
-    expect(units.map((u) => u.name)).toEqual(["gateway", ...SHOP_SERVICES]);
-    expect(units[0]).toMatchObject({ services: [], gateway: true });
-    expect(units.slice(1).every((u) => u.services.length === 1 && u.services[0] === u.name && !u.gateway)).toBe(true);
+    expect(units.map((u) => u.name)).toEqual([...SHOP_SERVICES, "gateway"]);
+    expect(units.at(-1)).toMatchObject({ services: [], gateway: true });
+    expect(units.slice(0, -1).every((u) => u.services.length === 1 && u.services[0] === u.name && !u.gateway)).toBe(
+      true,
+    );
   });
 
   it("the app layout of an app that declares no units is per-service; no gateway, no gateway unit", () => {

@@ -117,8 +117,11 @@ the subjects its services need: publish its events, serve its actions, call the 
 each unit's transport URL goes to <credentials dir>/<unit>.env as FLOTILLA_TRANSPORT=….
 
   --app PATH              the app module (default: package.json "flotilla": { "app": PATH })
+  --layout L              the units: app (the app's own, default), single or per-service
+                          (docs/deployment.md); the units "flotilla start --unit" runs
   --group NAME=A,B        services sharing one unit (process); "gateway" names the gateway. Repeatable;
-                          every service left out is a unit of its own, and so is the gateway
+                          regroups the per-service layout unless --layout is given: the units' members
+                          left out stay in their units
   --server URL            the nats:// address processes connect to (default nats://127.0.0.1:4222)
   --out FILE              the configuration (default nats.conf; refuses to replace one without --force)
   --credentials DIR       where the <unit>.env files go (default nats-credentials)
