@@ -37,6 +37,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Reuse a data dir (default: a fresh one per process). */
   dataDir?: string;
+  /** How long it may take to print that it runs (default 30 s). */
+  startTimeoutMs?: number;
 }
 
 export interface FlotillaProcess {
@@ -143,12 +145,12 @@ export class Cluster {
     };
     this.processes.push(proc);
     const ready = (text: string) =>
-      /: running .* over nats/.test(text) &&
+      /: running .* over (nats|memory)/.test(text) &&
       (!opts.gateway || / listening on http:\/\/\S+/.test(text)) &&
       (!opts.ops || /operations on http:\/\/\S+/.test(text));
     await until(
       () => ready(out) || exitedAt !== undefined,
-      30_000,
+      opts.startTimeoutMs ?? 30_000,
       `${name} to start`,
       () => out,
     );
