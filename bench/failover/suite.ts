@@ -86,9 +86,11 @@ async function outage(cluster: Cluster): Promise<OutageResult> {
 
 async function kill(cluster: Cluster): Promise<KillResult> {
   await cluster.startNats();
+  // The two instances share the catalog's database, as instances of one service must.
+  const db = { FLOTILLA_DB_CATALOG: `sqlite:${cluster.tempDir("flotilla-catalog-db-")}` };
   const [victim, , gateway] = await Promise.all([
-    cluster.start("catalog-victim", { app: LEDGER_APP, services: "catalog", ops: true }),
-    cluster.start("catalog-survivor", { app: LEDGER_APP, services: "catalog", ops: true }),
+    cluster.start("catalog-victim", { app: LEDGER_APP, services: "catalog", ops: true, env: db }),
+    cluster.start("catalog-survivor", { app: LEDGER_APP, services: "catalog", ops: true, env: db }),
     cluster.start("gateway", { app: LEDGER_APP, services: "none", gateway: true }),
   ]);
   const get = (n: number) => http(`${gateway.url}/test/products/${ids[n % ids.length]}`, {}, 5_000);

@@ -35,6 +35,7 @@ import type { FlotillaApp } from "./app.js";
 import { appProtoPackage } from "./app-proto.js";
 import { appTracing, type TracingSettings } from "./app-tracing.js";
 import { appTransports } from "./app-transports.js";
+import { checkDatabases } from "./database-check.js";
 import { edgeKeysPath, openEdgeKeys } from "./edge-keys.js";
 import { operationalGauges } from "./operational-gauges.js";
 import { type OpsServer, startOpsServer } from "./ops-server.js";
@@ -141,10 +142,14 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
   });
   operationalGauges(telemetry.registry, { databases, transport, services, middleware });
   if (traces !== undefined) traceMetrics(telemetry.registry, traces);
+  // Over NATS, a service's instances must share its database: checked before any is opened.
+  let databaseGuard: Awaited<ReturnType<typeof checkDatabases>>;
   try {
     await transport.connect();
+    databaseGuard = await checkDatabases(transport, services, { dataDir, tracer });
     await host.start();
   } catch (err) {
+    await databaseGuard?.close();
     await transport.close();
     if (ownsRegistry) await registry?.close();
     await traces?.close();
@@ -205,6 +210,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
   } catch (err) {
     await gateway?.close();
     await host.stop();
+    await databaseGuard?.close();
     await transport.close();
     if (ownsRegistry) await registry?.close();
     await traces?.close();
@@ -219,6 +225,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
     async stop() {
       await gateway?.close();
       await host.stop();
+      await databaseGuard?.close();
       await transport.close();
       if (ownsRegistry) await registry?.close();
       await ops?.close();

@@ -50,7 +50,7 @@ export interface ResolvedUnit {
 
 /**
  * The layouts every app has without declaring anything: `single` (every service and the gateway in one
- * unit), `per-service` (a unit per service, and `gateway` alone), and `app` (the app's own `units`, else
+ * unit), `per-service` (a unit per service, then `gateway` alone), and `app` (the app's own `units`, else
  * `per-service`).
  */
 export type Layout = "app" | "single" | "per-service";
@@ -119,8 +119,8 @@ function layoutUnits(app: FlotillaApp, layout: Layout): Readonly<Record<string, 
     };
   }
   const units: Record<string, DeploymentUnit> = {};
-  if (app.gateway !== undefined) units.gateway = { services: [], gateway: true };
   for (const s of app.services) units[unitNameOf(s.name)] = { services: [s.name] };
+  if (app.gateway !== undefined) units.gateway = { services: [], gateway: true };
   return units;
 }
 

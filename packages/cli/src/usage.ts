@@ -5,7 +5,12 @@ export const START_USAGE = `usage: flotilla start [options]
 Runs services of an app in this process.
 
   --app PATH          the app module (default: package.json "flotilla": { "app": PATH })
-  --services A,B      services to run here (default: all; "none" for a gateway alone)
+  --services A,B      services to run here: "all", "none" (a gateway alone) or names (default: all;
+                      over NATS, --gateway needs --services or --unit)
+  --unit NAME         run one deployment unit: its services, and the gateway if it serves it
+                      (docs/deployment.md); excludes --services
+  --layout L          where --unit's name comes from: app (the app's units, default), single (one unit
+                      named after the app) or per-service (a unit per service, and "gateway")
   --transport URL     memory:// (default) or nats://host:4222
   --registry URL      service discovery for client-side balancing: nats://host:4222 (NATS KV) or memory://
   --gateway           serve the app's HTTP gateway on --port
@@ -112,8 +117,11 @@ the subjects its services need: publish its events, serve its actions, call the 
 each unit's transport URL goes to <credentials dir>/<unit>.env as FLOTILLA_TRANSPORT=….
 
   --app PATH              the app module (default: package.json "flotilla": { "app": PATH })
+  --layout L              the units: app (the app's own, default), single or per-service
+                          (docs/deployment.md); the units "flotilla start --unit" runs
   --group NAME=A,B        services sharing one unit (process); "gateway" names the gateway. Repeatable;
-                          every service left out is a unit of its own, and so is the gateway
+                          regroups the per-service layout unless --layout is given: the units' members
+                          left out stay in their units
   --server URL            the nats:// address processes connect to (default nats://127.0.0.1:4222)
   --out FILE              the configuration (default nats.conf; refuses to replace one without --force)
   --credentials DIR       where the <unit>.env files go (default nats-credentials)

@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { NatsUnit } from "@flotilla/nats";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { shopApp } from "../../../examples/shop/src/app.js";
 import { appUnits, gatewayNeeds } from "../src/commands/nats-config.js";
@@ -122,5 +123,35 @@ describe("the shop's units", () => {
       ["notifications", ["notifications"], false],
       ["reviews", ["reviews"], false],
     ]);
+  });
+
+  it("takes the app's own units by default, and regroups a layout's units", () => {
+    const names = (units: readonly NatsUnit[]) =>
+      units.map((u) => [u.name, u.services.map((s) => s.name), u.gateway !== undefined]);
+    expect(names(appUnits(shopApp, new Map(), "app"))).toEqual([
+      ["edge", ["identity"], true],
+      ["browse", ["catalog", "reviews", "recommendations"], false],
+      ["orders", ["orders"], false],
+      ["fulfilment", ["inventory", "payments", "shipping"], false],
+      ["notifications", ["notifications"], false],
+    ]);
+    // A group takes its members out of their units; a unit left with nothing is gone.
+    expect(names(appUnits(shopApp, new Map([["mail", ["notifications", "recommendations"]]]), "app"))).toEqual([
+      ["mail", ["notifications", "recommendations"], false],
+      ["edge", ["identity"], true],
+      ["browse", ["catalog", "reviews"], false],
+      ["orders", ["orders"], false],
+      ["fulfilment", ["inventory", "payments", "shipping"], false],
+    ]);
+    expect(() => appUnits(shopApp, new Map([["browse", ["catalog"]]]), "app")).toThrow(
+      "group browse has the name of a unit of the app layout",
+    );
+    const refused = spawnSync(process.execPath, [bin, "nats-config", "--layout", "mixed"], {
+      cwd: root,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('--layout must be one of app, single, per-service, got "mixed"');
   });
 });

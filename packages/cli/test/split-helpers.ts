@@ -18,11 +18,15 @@ const live = new Set<ChildProcess>();
 let exitHook = false;
 
 export interface StartOptions {
-  /** `--services` value: `catalog`, `catalog,orders`, `none`. */
-  services: string;
+  /** `--services` value: `catalog`, `catalog,orders`, `none`, `all`; one of this and `unit`. */
+  services?: string;
+  /** `--unit` value: a deployment unit's name (its services, and the gateway when `gateway` says it serves it). */
+  unit?: string;
+  /** `--layout` for `unit`: `app` (default), `single`, `per-service`. */
+  layout?: string;
   /** `--app` (relative to the repository root); the shop (from package.json) by default. */
   app?: string;
-  /** Serve the app's gateway (`--gateway --port 0`). */
+  /** Serve the app's gateway (`--gateway --port 0`; with `unit`, a unit serving it: `--port 0`). */
   gateway?: boolean;
   /** Serve /livez /readyz /metrics (`--ops-port 0`). */
   ops?: boolean;
@@ -33,6 +37,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Reuse a data dir (default: a fresh one per process). */
   dataDir?: string;
+  /** How long it may take to print that it runs (default 30 s). */
+  startTimeoutMs?: number;
 }
 
 export interface FlotillaProcess {
@@ -83,15 +89,15 @@ export class Cluster {
       bin,
       "start",
       ...(opts.app ? ["--app", opts.app] : []),
-      "--services",
-      opts.services,
+      ...(opts.unit === undefined ? ["--services", opts.services ?? "all"] : ["--unit", opts.unit]),
+      ...(opts.layout === undefined ? [] : ["--layout", opts.layout]),
       "--transport",
       opts.transport ?? this.transportUrl(opts.transportQuery),
       "--data-dir",
       dataDir,
       "--host",
       "127.0.0.1",
-      ...(opts.gateway ? ["--gateway", "--port", "0"] : []),
+      ...(opts.gateway ? [...(opts.unit === undefined ? ["--gateway"] : []), "--port", "0"] : []),
       ...(opts.ops ? ["--ops-port", "0"] : []),
     ];
     const child = spawn(process.execPath, args, {
@@ -139,12 +145,12 @@ export class Cluster {
     };
     this.processes.push(proc);
     const ready = (text: string) =>
-      /: running .* over nats/.test(text) &&
+      /: running .* over (nats|memory)/.test(text) &&
       (!opts.gateway || / listening on http:\/\/\S+/.test(text)) &&
       (!opts.ops || /operations on http:\/\/\S+/.test(text));
     await until(
       () => ready(out) || exitedAt !== undefined,
-      30_000,
+      opts.startTimeoutMs ?? 30_000,
       `${name} to start`,
       () => out,
     );

@@ -132,9 +132,11 @@ describe("distributed mode: flotilla processes over NATS", () => {
 
   it("shares requests between two instances of a service in separate processes", { timeout: 60_000 }, async () => {
     await cluster.startNats();
+    // Two instances of one service share its database (docs/deployment.md): here one SQLite file.
+    const db = { FLOTILLA_DB_CATALOG: `sqlite:${cluster.tempDir("flotilla-catalog-db-")}` };
     const [one, two, gateway] = await Promise.all([
-      cluster.start("catalog-1", { services: "catalog", ops: true }),
-      cluster.start("catalog-2", { services: "catalog", ops: true }),
+      cluster.start("catalog-1", { services: "catalog", ops: true, env: db }),
+      cluster.start("catalog-2", { services: "catalog", ops: true, env: db }),
       // Uncached: each product read must reach an instance, to count how they share the load.
       cluster.start("gateway", { services: "none", gateway: true, env: { FLOTILLA_GATEWAY_CACHE: "off" } }),
     ]);
@@ -167,9 +169,10 @@ describe("distributed mode: flotilla processes over NATS", () => {
 
   it("keeps serving when one of two instances is SIGKILLed under load", { timeout: 60_000 }, async () => {
     await cluster.startNats();
+    const db = { FLOTILLA_DB_CATALOG: `sqlite:${cluster.tempDir("flotilla-catalog-db-")}` };
     const [victim, survivor, gateway] = await Promise.all([
-      cluster.start("catalog-victim", { app: LEDGER_APP, services: "catalog", ops: true }),
-      cluster.start("catalog-survivor", { app: LEDGER_APP, services: "catalog", ops: true }),
+      cluster.start("catalog-victim", { app: LEDGER_APP, services: "catalog", ops: true, env: db }),
+      cluster.start("catalog-survivor", { app: LEDGER_APP, services: "catalog", ops: true, env: db }),
       cluster.start("gateway", { app: LEDGER_APP, services: "none", gateway: true }),
     ]);
     // Not /readyz: this gateway also routes to orders and ledger, which do not run here.
@@ -246,7 +249,9 @@ describe("distributed mode: flotilla processes over NATS", () => {
     const transportQuery = "ackWaitMs=2000";
     // 100 ms per event, 4 at once per instance: ~80 events/s for both, below the producer, so a backlog
     // builds and the survivor has work left when the victim's events come back to it.
-    const env = { LEDGER_DELAY_MS: "100", LEDGER_MAX_IN_FLIGHT: "4" };
+    // Both instances write the ledger's one database (docs/deployment.md), each row with its writer's pid.
+    const ledgerDir = cluster.tempDir("flotilla-ledger-db-");
+    const env = { LEDGER_DELAY_MS: "100", LEDGER_MAX_IN_FLIGHT: "4", FLOTILLA_DB_LEDGER: `sqlite:${ledgerDir}` };
     const [victim, survivor, producer] = await Promise.all([
       cluster.start("ledger-victim", { app: LEDGER_APP, services: "ledger", ops: true, transportQuery, env }),
       cluster.start("ledger-survivor", { app: LEDGER_APP, services: "ledger", ops: true, transportQuery, env }),
@@ -271,25 +276,25 @@ describe("distributed mode: flotilla processes over NATS", () => {
       placed.push(await placeOrder(producer, auth, n));
       return true;
     });
-    // The victim's ledger is its own SQLite file; the test watches it (WAL: a reader in another process
-    // never blocks the writer) to kill the victim at a moment it is provably handling an event: one it
+    // The test watches the victim's rows in the ledger's SQLite file (WAL: a reader in another process
+    // never blocks the writers) to kill the victim at a moment it is provably handling an event: one it
     // started < 50 ms ago, with ≥ 50 ms of its 100 ms still to run.
-    const file = new Database(join(victim.dataDir, "ledger.sqlite"), { readonly: true, fileMustExist: true });
+    const file = new Database(join(ledgerDir, "ledger.sqlite"), { readonly: true, fileMustExist: true });
     let placedAtKill = 0;
     let victimRecords: LedgerRecord[];
     let started: Array<{ event_id: string; attempt: number }>;
     try {
       file.pragma("busy_timeout = 2000");
-      const count = file.prepare("select count(*) as n from ledger");
+      const count = file.prepare("select count(*) as n from ledger where pid = ?").bind(victim.pid);
       const young = file.prepare(
-        "select count(*) as n from ledger_started s where s.started_at > ? and not exists " +
+        "select count(*) as n from ledger_started s where s.pid = ? and s.started_at > ? and not exists " +
           "(select 1 from ledger l where l.event_id = s.event_id)",
       );
       try {
         await until(
           () => {
             const handledSoFar = (count.get() as { n: number }).n;
-            const busy = (young.get(new Date(Date.now() - 50).toISOString()) as { n: number }).n;
+            const busy = (young.get(victim.pid, new Date(Date.now() - 50).toISOString()) as { n: number }).n;
             if (handledSoFar < 30 || busy === 0) return false;
             victim.child.kill("SIGKILL"); // synchronously after the read: nothing runs in between
             placedAtKill = placed.length;
@@ -305,10 +310,11 @@ describe("distributed mode: flotilla processes over NATS", () => {
         await withTimeout(producing, 30_000, `${M} orders`);
       }
       // Its records up to its death (committed rows survive a SIGKILL), and what it had started.
-      victimRecords = (file.prepare("select * from ledger order by seq").all() as Parameters<typeof toRecord>[0][]).map(
-        toRecord,
-      );
-      started = file.prepare("select event_id, attempt from ledger_started").all() as typeof started;
+      const rows = file.prepare("select * from ledger where pid = ? order by seq").all(victim.pid);
+      victimRecords = (rows as Parameters<typeof toRecord>[0][]).map(toRecord);
+      started = file
+        .prepare("select event_id, attempt from ledger_started where pid = ?")
+        .all(victim.pid) as typeof started;
     } finally {
       file.close();
     }
@@ -324,7 +330,10 @@ describe("distributed mode: flotilla processes over NATS", () => {
     await until(
       async () => {
         const res = await http(`${producer.url}/test/ledger`, {}, 5_000);
-        if (res.status === 200) survivorRecords = (res.body as { records: LedgerRecord[] }).records;
+        // The one ledger holds the victim's rows too: the survivor's are the others.
+        if (res.status === 200) {
+          survivorRecords = (res.body as { records: LedgerRecord[] }).records.filter((r) => r.pid !== victim.pid);
+        }
         const have = covered();
         return [...orderIds].every((id) => have.has(id));
       },

@@ -84,6 +84,8 @@ export const FlotillaCodes = {
   IDEMPOTENCY_KEY_REUSED: { code: "FLOTILLA_IDEMPOTENCY_KEY_REUSED", status: "FAILED_PRECONDITION" },
   /** A service that declares the actions it `calls` called one it did not declare: a bug in the caller. */
   CALL_NOT_DECLARED: { code: "FLOTILLA_CALL_NOT_DECLARED", status: "INTERNAL" },
+  /** An instance would use another database than its service's running instances: it refuses to start. */
+  DATABASE_MISMATCH: { code: "FLOTILLA_DATABASE_MISMATCH", status: "FAILED_PRECONDITION" },
 } as const satisfies Record<string, { code: string; status: Status }>;
 
 export interface ErrorOptions {

@@ -22,6 +22,8 @@ export function natsTransport(url: URL): Transport {
 export function natsRegistry(url: URL): Registry {
   return new KvRegistry(kvOptionsFromUrl(url));
 }
+export type { DatabaseClaim, DatabaseGuard, DatabasePeer, DatabasePeersOptions } from "./database-peers.js";
+export { DATABASE_PREFIX, guardDatabases } from "./database-peers.js";
 export type { GatewayNeeds, NatsPermissions, PermissionOptions } from "./permissions.js";
 export { natsPermissions } from "./permissions.js";
 export type { NatsUnit, NatsUser, ServerConfigOptions, UserOptions } from "./permissions-config.js";

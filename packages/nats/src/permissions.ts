@@ -3,6 +3,7 @@
  * needs, and nothing more: the permissions of its nats-server user (see docs/security.md).
  */
 import { FlotillaCodes, FlotillaError, type ServiceDefinition } from "@flotilla/core";
+import { DATABASE_PREFIX } from "./database-peers.js";
 import {
   DLQ_PREFIX,
   DLQ_STREAM,
@@ -68,6 +69,7 @@ export function natsPermissions(
     }
     if (Object.keys(def.contract.events).length > 0) emits(def.name, publish);
     if (Object.keys(def.contract.actions).length > 0) serves(def.name, publish, subscribe);
+    if (def.database !== undefined) answersDatabaseProbes(def.name, publish, subscribe);
     const targets = [...def.calls, ...def.orchestrators.flatMap((o) => (o.calls ?? []).map((ref) => ref.fqn))];
     for (const action of targets) calls(action, publish);
     for (const sub of def.subscriptions) {
@@ -156,6 +158,12 @@ function registry(bucket: string, services: readonly ServiceDefinition[], publis
   publish.add(`${JS_API}.CONSUMER.INFO.${source}.*`);
   publish.add(`${JS_API}.CONSUMER.DELETE.${source}.*`);
   publish.add(`$JS.FC.${source}.>`);
+}
+
+/** Asks its other instances which database they use, and answers them (docs/deployment.md). */
+function answersDatabaseProbes(service: string, publish: Set<string>, subscribe: Set<string>): void {
+  publish.add(`${DATABASE_PREFIX}${service}`);
+  subscribe.add(`${DATABASE_PREFIX}${service}`);
 }
 
 /** Reads a stream's state and creates it when missing (every stream is created idempotently by its users). */

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { FlotillaApp } from "@flotilla/app";
+import { deploymentUnits, type FlotillaApp, LAYOUTS, type Layout } from "@flotilla/app";
 import { isComposite, TRAFFIC_CHANGED } from "@flotilla/gateway";
 import { type GatewayNeeds, type NatsUnit, natsServerConfig, natsUsers, natsUserUrl } from "@flotilla/nats";
 import { DEFAULT_BUCKET } from "@flotilla/nats/internal";
@@ -43,11 +43,15 @@ export function gatewayNeeds(app: FlotillaApp): GatewayNeeds {
 }
 
 /**
- * The app's deployment units: each `groups` entry (`name` → members, `gateway` naming the gateway),
- * then one unit per service left out, named after it, and a `gateway` unit if the app has a gateway
- * no group took.
+ * The app's deployment units in `layout` (docs/deployment.md), regrouped by `groups` (`name` → members,
+ * `gateway` naming the gateway): each group is a unit, taking its members out of their layout units,
+ * and the layout's units follow with what is left (those left with nothing are dropped).
  */
-export function appUnits(app: FlotillaApp, groups: ReadonlyMap<string, readonly string[]>): NatsUnit[] {
+export function appUnits(
+  app: FlotillaApp,
+  groups: ReadonlyMap<string, readonly string[]>,
+  layout: Layout = "per-service",
+): NatsUnit[] {
   const byName = new Map(app.services.map((s) => [s.name, s]));
   const placed = new Map<string, string>();
   const units: NatsUnit[] = [];
@@ -63,11 +67,15 @@ export function appUnits(app: FlotillaApp, groups: ReadonlyMap<string, readonly 
     }
     units.push(unit(app, name, members, byName));
   }
-  for (const service of app.services) {
-    if (!placed.has(service.name)) units.push(unit(app, service.name, [service.name], byName));
-  }
-  if (app.gateway !== undefined && !placed.has(GATEWAY_MEMBER)) {
-    units.push(unit(app, GATEWAY_MEMBER, [GATEWAY_MEMBER], byName));
+  for (const layoutUnit of deploymentUnits(app, layout)) {
+    const members = [...layoutUnit.services, ...(layoutUnit.gateway ? [GATEWAY_MEMBER] : [])].filter(
+      (m) => !placed.has(m),
+    );
+    if (members.length === 0) continue;
+    if (groups.has(layoutUnit.name)) {
+      throw new UsageError(`group ${layoutUnit.name} has the name of a unit of the ${layout} layout`);
+    }
+    units.push(unit(app, layoutUnit.name, members, byName));
   }
   return units;
 }
@@ -102,6 +110,7 @@ export async function natsConfig(args: string[]): Promise<void> {
     server: { type: "string" },
     "store-dir": { type: "string" },
     group: { type: "string", multiple: true },
+    layout: { type: "string" },
     registry: { type: "boolean" },
     force: { type: "boolean" },
     help: { type: "boolean", short: "h" },
@@ -117,6 +126,11 @@ export async function natsConfig(args: string[]): Promise<void> {
     if (groups.has(name)) throw new UsageError(`group ${name} is given twice`);
     groups.set(name, members);
   }
+  if (values.layout !== undefined && !(LAYOUTS as readonly string[]).includes(values.layout)) {
+    throw new UsageError(`--layout must be one of ${LAYOUTS.join(", ")}, got "${values.layout}"`);
+  }
+  // Groups regroup single services unless a layout is named; without groups, the app's own units.
+  const layout = (values.layout ?? (groups.size > 0 ? "per-service" : "app")) as Layout;
   const given = values.server ?? "nats://127.0.0.1:4222";
   const address = given.includes("://") ? given : `nats://${given}`;
   const server = URL.canParse(address) ? new URL(address) : undefined;
@@ -128,7 +142,7 @@ export async function natsConfig(args: string[]): Promise<void> {
   if (!values.force && existsSync(out)) throw new UsageError(`${out} exists already; --force replaces it`);
 
   const app = await loadApp(values.app);
-  const users = natsUsers(appUnits(app, groups), values.registry ? { registryBucket: DEFAULT_BUCKET } : {});
+  const users = natsUsers(appUnits(app, groups, layout), values.registry ? { registryBucket: DEFAULT_BUCKET } : {});
   const port = Number(server.port || "4222");
   writeFileSync(
     out,
