@@ -85,6 +85,11 @@ export interface RunOptions {
   tls?: { certFile: string; keyFile: string };
   /** Levels of single services' lines, e.g. `{ orders: "debug" }` (see HostOptions.logLevels). */
   logLevels?: LogLevels;
+  /**
+   * On stop, the gateway keeps serving this long with each answer closing its connection and `/readyz`
+   * at 503, before it refuses requests (GatewayOptions.drainMs). Default: FLOTILLA_DRAIN_MS, else 0.
+   */
+  drainMs?: number;
 }
 
 export interface RunningApp {
@@ -176,6 +181,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
         ...(tls ? { tls: { ...tls, onReload: tlsReloadMetrics(telemetry.registry) } } : {}),
         openapi: { title: app.name, version: app.version ?? "1.0.0", description: app.description ?? "" },
         ...(tracer ? { tracer } : {}),
+        drainMs: options.drainMs ?? drainMsFromEnv(process.env),
         ...(app.gateway.live ? { live: { metrics: liveMetrics(telemetry.registry), ...app.gateway.live } } : {}),
         ...grpcOption(app, options.grpcPort ?? grpcPortFromEnv(process.env), listenHost),
         // FLOTILLA_GATEWAY_CACHE=off serves cached routes uncached (a benchmark of the uncached path, a suspect cache).
@@ -274,6 +280,16 @@ function grpcOption(app: FlotillaApp, port: number | undefined, host: string): {
   if (port === undefined) return {};
   const protoFile = app.gateway?.grpc?.protoFile;
   return { grpc: { port, host, package: appProtoPackage(app), ...(protoFile === undefined ? {} : { protoFile }) } };
+}
+
+/** FLOTILLA_DRAIN_MS, whole milliseconds; FLOTILLA_CONFIG for anything else. */
+function drainMsFromEnv(env: NodeJS.ProcessEnv): number {
+  const value = env.FLOTILLA_DRAIN_MS?.trim();
+  if (value === undefined || value === "") return 0;
+  if (!/^\d+$/.test(value)) {
+    throw FlotillaError.of(FlotillaCodes.CONFIG, `FLOTILLA_DRAIN_MS must be whole milliseconds, got "${value}"`);
+  }
+  return Number(value);
 }
 
 /** FLOTILLA_GRPC_PORT, a port number; FLOTILLA_CONFIG for anything else. */

@@ -68,6 +68,12 @@ export interface GatewayOptions extends Partial<GatewayLimits>, UpstreamGatewayO
   cache?: GatewayCacheOptions | false;
   /** Records each part of each composite route's requests; `compositeMetrics()` of @flotilla/telemetry makes one. See docs/aggregation.md. */
   compositeMetrics?: CompositeMetrics;
+  /**
+   * On close, first keep serving for this long with every answer closing its connection and `/readyz`
+   * answering 503, so clients held on keep-alive connections by a balancer in front reconnect to another
+   * instance instead of meeting a closed socket; then refuse new requests and close. Default 0: refuse at once.
+   */
+  drainMs?: number;
 }
 
 export interface ListenOptions {
@@ -83,7 +89,7 @@ export interface Gateway {
   readonly grpc: GrpcEndpoint | undefined;
   /** Starts serving; resolves with the address, e.g. `http://127.0.0.1:8080`. */
   listen(options?: ListenOptions): Promise<string>;
-  /** Answers new requests with 503, lets in-flight ones finish, then closes. Leaves the host running. */
+  /** Drains for `drainMs`, answers new requests with 503, lets in-flight ones finish, then closes. Leaves the host running. */
   close(): Promise<void>;
 }
 
@@ -99,6 +105,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const ceiling = new ConcurrencyLimit(limits.maxConcurrentRequests);
   const metrics = options.metrics;
   let closing = false;
+  // Draining: still serving, but every answer closes its connection and /readyz says not ready.
+  let draining = false;
 
   // One shared listener (it finds its request's state through `this`) rather than a closure per request.
   function onAnswerClosed(this: ServerResponse): void {
@@ -206,13 +214,13 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
   app.addHook("onSend", (_req, reply, payload, done) => {
     // Answers finishing during shutdown close their keep-alive connection, or close() would wait for it.
-    if (closing) reply.header("connection", "close");
+    if (closing || draining) reply.header("connection", "close");
     done(null, payload);
   });
   app.setErrorHandler((err, req, reply) => sendError(err, req, reply));
   app.setNotFoundHandler((req, reply) => sendError(new FlotillaError("NOT_FOUND", "no route matches"), req, reply));
 
-  registerHealthRoutes(app, host, routedServices(routes));
+  registerHealthRoutes(app, host, routedServices(routes), () => draining || closing);
   const traffic = installTraffic(app, { ...options, routes }, host, log);
   const deps = {
     host,
@@ -280,6 +288,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       return address;
     },
     close: async () => {
+      if (!closing && !draining && (options.drainMs ?? 0) > 0) {
+        draining = true;
+        await new Promise((resolve) => setTimeout(resolve, options.drainMs));
+      }
       closing = true;
       certificates?.close();
       connections.closeIdle();

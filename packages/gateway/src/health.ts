@@ -18,9 +18,18 @@ export async function readiness(host: Host, services: readonly string[]): Promis
   return { ready: hostReady && missing.length === 0, hostReady, missing };
 }
 
-export function registerHealthRoutes(app: FastifyInstance, host: Host, services: readonly string[]): void {
+export function registerHealthRoutes(
+  app: FastifyInstance,
+  host: Host,
+  services: readonly string[],
+  stopping: () => boolean = () => false,
+): void {
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_req, reply) => {
+    if (stopping()) {
+      reply.code(503);
+      return { status: "stopping" };
+    }
     const report = await readiness(host, services);
     if (report.ready) return { status: "ok" };
     reply.code(503);

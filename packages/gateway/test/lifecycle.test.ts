@@ -27,6 +27,20 @@ describe("shutdown", () => {
     await t.host.stop();
   });
 
+  it("drains first when asked: serves on, closing each connection, with /readyz at 503", async () => {
+    const t = await startGateway({ drainMs: 2_000 });
+    const closed = t.gateway.close();
+    const during = await fetch(`${t.url}/api/v1/products/p1`);
+    expect(during.status).toBe(200);
+    expect(during.headers.get("connection")).toBe("close");
+    await during.text();
+    const ready = await fetch(`${t.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: "stopping" });
+    await closed;
+    await t.host.stop();
+  });
+
   it("does not wait for connections that are idle or never sent a request", async () => {
     const t = await startGateway();
     const { port } = new URL(t.url);
