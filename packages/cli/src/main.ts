@@ -7,10 +7,14 @@ import {
   EDGE_KEYS_USAGE,
   NATS_CONFIG_USAGE,
   PROTO_USAGE,
+  PS_USAGE,
   REPLAY_USAGE,
+  RESTART_USAGE,
+  SCALE_USAGE,
   START_USAGE,
   TRACE_USAGE,
   TRACES_USAGE,
+  UP_USAGE,
 } from "./usage.js";
 
 const OVERVIEW = `usage: flotilla <command> [options]
@@ -24,6 +28,8 @@ const OVERVIEW = `usage: flotilla <command> [options]
   proto [--check]              write (or check) the .proto of the routes' gRPC face
   traffic [set|report]         list or change a gateway's traffic splits, print their comparison reports
   nats-config                  a nats-server configuration with a least-privilege user per unit
+  up                           run the app split under a supervisor that heals and scales it
+  ps | scale UNIT=N | restart UNIT  a running supervisor's status, scale a unit, restart a unit rolling
 
 "flotilla <command> --help" shows one command's options.
 `;
@@ -50,6 +56,10 @@ const COMMANDS: Record<string, Command> = {
     usage: NATS_CONFIG_USAGE,
     run: async (args) => (await import("./commands/nats-config.js")).natsConfig(args),
   },
+  up: { usage: UP_USAGE, run: async (args) => (await import("./commands/up.js")).up(args) },
+  ps: { usage: PS_USAGE, run: async (args) => (await import("./commands/ps.js")).ps(args) },
+  scale: { usage: SCALE_USAGE, run: async (args) => (await import("./commands/scale.js")).scale(args) },
+  restart: { usage: RESTART_USAGE, run: async (args) => (await import("./commands/restart.js")).restart(args) },
 };
 
 const FULL_USAGE = [
@@ -63,6 +73,10 @@ const FULL_USAGE = [
   PROTO_USAGE,
   TRAFFIC_USAGE,
   NATS_CONFIG_USAGE,
+  UP_USAGE,
+  PS_USAGE,
+  SCALE_USAGE,
+  RESTART_USAGE,
 ].join("\n");
 
 async function main(argv: string[]): Promise<void> {

@@ -40,7 +40,11 @@ export class Companion {
 
   start(): void {
     this.startedAt = Date.now();
-    const proc = launch("sh", ["-c", `exec ${this.command}`], { stopSignal: "SIGTERM", env: this.env });
+    const proc = launch("sh", ["-c", `exec ${this.command}`], {
+      stopSignal: "SIGTERM",
+      env: this.env,
+      ownProcessGroup: true,
+    });
     this.proc = proc;
     this.report("started", `sh -c "exec ${this.command}"`);
     proc.exited.then(() => {
@@ -77,7 +81,7 @@ export class Companion {
   private report(change: "started" | "crashed", reason: string): void {
     const event = { unit: this.name, instance: this.name, pid: this.proc?.pid ?? -1, change, reason, at: Date.now() };
     this.log[change === "crashed" ? "warn" : "info"](
-      { companion: this.name, pid: event.pid, reason },
+      { companion: this.name, companionPid: event.pid, reason },
       `companion ${this.name} ${change}`,
     );
     this.hub.emit("instance", event);

@@ -48,7 +48,7 @@ export class Instance {
     readonly unit: ResolvedUnit,
     spec: InstanceSpec,
   ) {
-    this.launched = launch(spec.file, spec.args, { stopSignal: "SIGTERM", env: spec.env });
+    this.launched = launch(spec.file, spec.args, { stopSignal: "SIGTERM", env: spec.env, ownProcessGroup: true });
     this.launched.exited.then(() => {
       this.state = "exited";
     });

@@ -37,7 +37,7 @@ export async function startLocalNats(dataDir: string, port?: number): Promise<Lo
   const storeDir = join(dataDir, "nats");
   mkdirSync(storeDir, { recursive: true });
   const args = ["-a", "127.0.0.1", "-p", String(chosen), "-js", "-sd", storeDir];
-  const proc = launch(binary, args, { stopSignal: "SIGTERM" });
+  const proc = launch(binary, args, { stopSignal: "SIGTERM", ownProcessGroup: true });
   await started(proc, `nats-server (${binary} ${args.join(" ")})`, 15_000, async () =>
     proc.output().includes("Server is ready") ? canConnect(chosen) : false,
   );
@@ -78,7 +78,7 @@ export async function startLocalPostgres(dataDir: string): Promise<LocalServer> 
   const settings = { port: String(port), listen_addresses: "127.0.0.1", unix_socket_directories: "" };
   const args = ["-D", clusterDir, ...Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`])];
   // SIGINT is PostgreSQL's "fast" shutdown; SIGTERM ("smart") would wait for clients to disconnect.
-  const proc = launch(join(binDir, "postgres"), args, { stopSignal: "SIGINT", env, ...ids });
+  const proc = launch(join(binDir, "postgres"), args, { stopSignal: "SIGINT", env, ownProcessGroup: true, ...ids });
   const pgIsReady = findExecutable([join(binDir, "pg_isready")]);
   const isReadyArgs = ["-q", "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres"];
   await started(proc, `postgres (${binDir}/postgres)`, 30_000, async (l) =>

@@ -217,7 +217,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     const pg = await startLocalPostgres(dataDir);
     servers.push(pg);
     database = `PostgreSQL ${pg.url} (pid ${pg.pid}), a database per service`;
-    log.info({ url: pg.url, pid: pg.pid }, "started PostgreSQL");
+    log.info({ url: pg.url, serverPid: pg.pid }, "started PostgreSQL");
     return `${pg.url}/{service}`;
   };
 
@@ -266,7 +266,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         const nats = await startLocalNats(dataDir, options.natsPort);
         servers.push(nats);
         natsUrl = nats.url;
-        log.info({ url: nats.url, pid: nats.pid }, "started nats-server with JetStream");
+        log.info({ url: nats.url, serverPid: nats.pid }, "started nats-server with JetStream");
       }
       const databaseUrl = await prepareDatabase();
       for (const [name, n] of Object.entries(options.instances ?? {})) checkCount(runner(name).unit, n);

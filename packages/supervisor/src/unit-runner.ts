@@ -223,7 +223,7 @@ export class UnitRunner {
   private async stopOne(instance: Instance, reason: string): Promise<void> {
     if (instance.stopping || instance.state === "exited") return;
     this.log.info(
-      { unit: this.unit.name, instance: instance.id, pid: instance.pid, reason },
+      { unit: this.unit.name, instance: instance.id, instancePid: instance.pid, reason },
       `draining ${instance.id}`,
     );
     await instance.stop(this.options.stopGraceMs);
@@ -233,7 +233,7 @@ export class UnitRunner {
     this.instances.splice(this.instances.indexOf(instance), 1);
     const child = instance.launched.child;
     const how = child.signalCode ?? `code ${child.exitCode}`;
-    if (instance.stopping) {
+    if (instance.stopping || this.stopped) {
       this.emit(instance, "stopped", `exited (${how}) after being asked to stop`);
       return;
     }
@@ -279,7 +279,7 @@ export class UnitRunner {
     };
     const level = change === "crashed" || change === "failed-to-start" || change === "crash-loop" ? "warn" : "info";
     this.log[level](
-      { unit: event.unit, instance: event.instance, pid: event.pid, change, reason },
+      { unit: event.unit, instance: event.instance, instancePid: event.pid, change, reason },
       `${instance.id} ${change}`,
     );
     this.hub.emit("instance", event);

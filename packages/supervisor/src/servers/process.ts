@@ -47,6 +47,11 @@ export interface LaunchOptions {
   uid?: number;
   gid?: number;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Run in a process group of its own, so a terminal's Ctrl-C (sent to the whole foreground group)
+   * reaches only the owner, which then stops its children in the order it chooses.
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface Launched {
@@ -78,6 +83,7 @@ export function launch(file: string, args: readonly string[], opts: LaunchOption
   const child = spawn(file, args, {
     stdio: ["ignore", "pipe", "pipe"],
     env: opts.env ?? process.env,
+    detached: opts.ownProcessGroup === true,
     ...(opts.uid === undefined ? {} : { uid: opts.uid, gid: opts.gid ?? opts.uid }),
   });
   let log = "";
