@@ -89,10 +89,16 @@ export class Instance {
     return ok;
   }
 
-  /** Graceful stop: SIGTERM (the instance drains: in-flight requests and messages finish), SIGKILL after `graceMs`. */
-  async stop(graceMs: number): Promise<void> {
+  /**
+   * Graceful stop: marked draining at once (the balancer sends it no new connections), SIGTERM after
+   * `delayMs` (connections the balancer just handed it reach it first), then the instance drains
+   * (in-flight requests and messages finish) and exits; SIGKILL after `graceMs`.
+   */
+  async stop(graceMs: number, delayMs = 0): Promise<void> {
     this.stopping = true;
-    if (!this.launched.hasExited()) this.state = "draining";
+    if (this.launched.hasExited()) return;
+    this.state = "draining";
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     await terminate(this.launched, "SIGTERM", graceMs);
   }
 

@@ -30,6 +30,8 @@ export interface HealingOptions {
   readyTimeoutMs?: number;
   /** How long a stopping instance may drain before SIGKILL (default 15 000 ms). */
   stopGraceMs?: number;
+  /** A gateway instance leaves the balancer this long before its SIGTERM (default 1 000 ms). */
+  gatewayDrainDelayMs?: number;
 }
 
 /** A unit's health: starting (no instance ready yet), ok, degraded (fewer ready than wanted), crash-loop. */
@@ -57,6 +59,7 @@ const DEFAULTS: Required<HealingOptions> = {
   crashLoopWindowMs: 120_000,
   readyTimeoutMs: 60_000,
   stopGraceMs: 15_000,
+  gatewayDrainDelayMs: 1_000,
 };
 
 const tracer = trace.getTracer("@flotilla/supervisor");
@@ -226,7 +229,7 @@ export class UnitRunner {
       { unit: this.unit.name, instance: instance.id, instancePid: instance.pid, reason },
       `draining ${instance.id}`,
     );
-    await instance.stop(this.options.stopGraceMs);
+    await instance.stop(this.options.stopGraceMs, this.unit.gateway ? this.options.gatewayDrainDelayMs : 0);
   }
 
   private onExit(instance: Instance): void {
