@@ -1,6 +1,7 @@
 /** @module Test support: `flotilla up` as a real child process (with a leak guard), and small probes. */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { get } from "node:http";
 import { join, resolve } from "node:path";
 import { until, withTimeout } from "../../cli/test/split-helpers.js";
 
@@ -83,4 +84,20 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A GET on a connection of its own (`connection: close`): the supervisor balances connections, so a
+ * client that wants each request to reach a ready instance opens one per request. Status 0 when it failed.
+ */
+export function freshGet(url: string, timeoutMs = 10_000): Promise<{ status: number; error?: string }> {
+  return new Promise((resolve) => {
+    const req = get(url, { agent: false, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.once("end", () => resolve({ status: res.statusCode ?? 0 }));
+      res.once("error", (err) => resolve({ status: 0, error: String(err) }));
+    });
+    req.once("timeout", () => req.destroy(new Error("timed out")));
+    req.once("error", (err) => resolve({ status: 0, error: String(err) }));
+  });
 }
