@@ -40,11 +40,15 @@ export interface Up {
 }
 
 /** Spawns `flotilla up --plain …` and resolves once it printed that it is up. */
-export async function startUp(args: readonly string[], timeoutMs = 120_000): Promise<Up> {
+export async function startUp(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  timeoutMs = 150_000,
+): Promise<Up> {
   const child = spawn(process.execPath, [cliBin, "up", "--plain", ...args], {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, FLOTILLA_LOG_LEVEL: "info" },
+    env: { ...process.env, FLOTILLA_LOG_LEVEL: "info", ...env },
   });
   live.add(child);
   let out = "";

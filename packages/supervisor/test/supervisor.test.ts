@@ -1,6 +1,6 @@
 /**
  * The supervisor on a small fixture app (test/fixtures/crashing-app.ts) with real processes and a real
- * nats-server: crash-loop detection, the SQLite refusal, the control API (token, status, scale, restart,
+ * nats-server: crash-loop detection, the autoscale loop, the SQLite refusal, the control API (token, status, scale, restart,
  * metrics, events), and no orphans when the supervisor itself is SIGKILLed.
  */
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -32,21 +32,42 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
 }
 
 describe("supervisor", () => {
-  it("marks a unit that exits at start crash-loop, keeps the others, refuses a second SQLite instance, and answers its control API", {
+  it("marks a unit that exits at start crash-loop, keeps the others, scales on the autoscaler's decision, answers its control API", {
     timeout: 120_000,
   }, async () => {
     const dataDir = tempDir();
-    // No PostgreSQL binaries here: the scalable unit is capped at one instance on SQLite files.
-    const pgBin = process.env.FLOTILLA_PG_BIN;
-    process.env.FLOTILLA_PG_BIN = join(dataDir, "no-postgres-here");
+    chmodSync(dataDir, 0o755); // as root, PostgreSQL runs as an unprivileged user who must enter it
     const app = ((await import(appPath)) as { default: FlotillaApp }).default;
+    // The autoscale loop with an injected autoscaler: in-flight 42 on one instance → 2, once allowed.
+    let allowScale = false;
+    const read: string[] = [];
     const supervisor = createSupervisor({
       app,
       appPath,
       cliBin,
       dataDir,
       gatewayPort: 0,
-      autoscale: false,
+      syncPeriodMs: 200,
+      signals: {
+        read: async (unit, pids) => {
+          read.push(unit.name);
+          return { readyInstances: pids.length, inFlight: 42 };
+        },
+        close: async () => {},
+      },
+      autoscaler: (unit) => ({
+        recommend: (current, signals) =>
+          allowScale && current < 2
+            ? {
+                unit: unit.name,
+                from: current,
+                to: 2,
+                signal: "inFlight",
+                reason: `in-flight ${signals.inFlight} over ${signals.readyInstances} instances > 8 each → 2`,
+                at: Date.now(),
+              }
+            : undefined,
+      }),
       healing: { backoffMs: 50, maxBackoffMs: 200, crashLoopExits: 3, crashLoopWindowMs: 60_000 },
       log: createLogger({ level: "silent" }),
     });
@@ -72,11 +93,11 @@ describe("supervisor", () => {
       expect(failed[0]?.reason).toContain("failing at start on purpose");
 
       // Refusals, with stable codes, from the API and over the control server.
-      expect(await codeOf(supervisor.scale("steady", 2))).toBe("FLOTILLA_SUPERVISOR_NEEDS_POSTGRES");
       expect(await codeOf(supervisor.scale("steady", 3))).toBe("FLOTILLA_SUPERVISOR_SCALE_OUT_OF_RANGE");
       expect(await codeOf(supervisor.scale("nope", 1))).toBe("FLOTILLA_SUPERVISOR_UNKNOWN_UNIT");
-      const overControl = callSupervisor(dataDir, "POST", "/units/steady/scale", { instances: 2 });
-      expect(await codeOf(overControl)).toBe("FLOTILLA_SUPERVISOR_NEEDS_POSTGRES");
+      const overControl = callSupervisor(dataDir, "POST", "/units/steady/scale", { instances: 0 });
+      expect(await codeOf(overControl)).toBe("FLOTILLA_SUPERVISOR_SCALE_OUT_OF_RANGE");
+      expect(status.database).toContain("PostgreSQL");
 
       // The control file is private; requests without its token are refused.
       expect(statSync(join(dataDir, "supervisor.json")).mode & 0o777).toBe(0o600);
@@ -118,18 +139,34 @@ describe("supervisor", () => {
       await reader?.cancel();
       await reading.catch(() => {});
 
+      // The autoscale loop reads every unit's signals and applies the autoscaler's decision.
+      expect(read).toContain("crasher");
+      allowScale = true;
+      await until(
+        () =>
+          supervisor
+            .status()
+            .units.find((u) => u.name === "steady")
+            ?.instances.filter((i) => i.state === "ready").length === 2,
+        60_000,
+        "steady to scale to 2",
+      );
+      expect(supervisor.status().decisions).toMatchObject([{ unit: "steady", from: 1, to: 2, signal: "inFlight" }]);
+      expect(supervisor.status().units[0]?.signals).toEqual({ readyInstances: expect.any(Number), inFlight: 42 });
+
       const metrics = String(
         await (await fetch(`${controlUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text(),
       );
       expect(metrics).toContain('flotilla_supervisor_crash_loops_total{unit="crasher"} 1');
       expect(metrics).toMatch(/flotilla_supervisor_restarts_total\{unit="crasher",reason="crash"\} [2-9]/);
       expect(metrics).toContain('flotilla_supervisor_restarts_total{unit="steady",reason="rolling"} 1');
-      expect(metrics).toContain('flotilla_supervisor_instances{unit="steady",state="ready"} 1');
-      expect(metrics).toContain('flotilla_supervisor_desired_instances{unit="steady"} 1');
+      expect(metrics).toContain('flotilla_supervisor_instances{unit="steady",state="ready"} 2');
+      expect(metrics).toContain('flotilla_supervisor_desired_instances{unit="steady"} 2');
+      expect(metrics).toContain(
+        'flotilla_supervisor_scale_decisions_total{unit="steady",signal="inFlight",direction="up"} 1',
+      );
     } finally {
       await supervisor.stop();
-      if (pgBin === undefined) delete process.env.FLOTILLA_PG_BIN;
-      else process.env.FLOTILLA_PG_BIN = pgBin;
     }
     expect(await codeOf(callSupervisor(dataDir, "GET", "/status"))).toBe("FLOTILLA_SUPERVISOR_NOT_RUNNING");
     const ps = await flotilla(["ps", "--data-dir", dataDir]);
@@ -137,19 +174,23 @@ describe("supervisor", () => {
     expect(ps.out).toContain("[FLOTILLA_SUPERVISOR_NOT_RUNNING]");
   });
 
-  it("leaves no process behind when the supervisor is SIGKILLed", { timeout: 90_000 }, async () => {
+  it("without PostgreSQL, refuses a second instance on SQLite; leaves no process behind when SIGKILLed", {
+    timeout: 90_000,
+  }, async () => {
     const dataDir = tempDir();
-    // As root, PostgreSQL runs as an unprivileged user, who must be able to enter the data dir.
-    chmodSync(dataDir, 0o755);
-    const up = await startUp(["--app", appPath, "--data-dir", dataDir, "--port", "0", "--no-autoscale"]);
-    const status = JSON.parse((await flotilla(["ps", "--json", "--data-dir", dataDir])).out) as SupervisorStatus;
+    const noPostgres = { FLOTILLA_PG_BIN: join(dataDir, "no-postgres-here") };
+    const up = await startUp(["--app", appPath, "--data-dir", dataDir, "--port", "0", "--no-autoscale"], noPostgres);
+    expect(up.output()).toContain("units steady run one instance each on SQLite files");
+    const refused = await flotilla(["scale", "steady=2", "--data-dir", dataDir]);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toContain("[FLOTILLA_SUPERVISOR_NEEDS_POSTGRES]");
+    const status = (await callSupervisor(dataDir, "GET", "/status")) as SupervisorStatus;
     const steady = status.units.find((u) => u.name === "steady")?.instances[0]?.pid ?? -1;
     const nats = Number(/"url":"nats:[^"]*","serverPid":(\d+)/.exec(up.output())?.[1]);
-    const postgres = Number(/"url":"postgres:[^"]*","serverPid":(\d+)/.exec(up.output())?.[1]);
-    expect([steady, nats, postgres].map(alive)).toEqual([true, true, true]);
+    expect([steady, nats].map(alive)).toEqual([true, true]);
     up.child.kill("SIGKILL");
     await up.closed;
     // Each child's watchdog sees its pipe from the supervisor close: SIGTERM, then SIGKILL 5 s later.
-    await until(() => ![steady, nats, postgres].some(alive), 20_000, "the supervisor's children to be gone");
+    await until(() => ![steady, nats].some(alive), 20_000, "the supervisor's children to be gone");
   });
 });
