@@ -22,6 +22,6 @@ export async function ps(args: string[]): Promise<void> {
     "/status",
   )) as SupervisorStatus;
   process.stdout.write(
-    values.json ? `${JSON.stringify(status, null, 2)}\n` : renderStatus(status, process.stdout.columns ?? 120),
+    values.json ? `${JSON.stringify(status, null, 2)}\n` : renderStatus(status, process.stdout.columns || 120),
   );
 }

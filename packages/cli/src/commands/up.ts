@@ -78,7 +78,7 @@ export async function up(args: string[]): Promise<void> {
   );
   if (live) {
     const draw = () =>
-      process.stdout.write(`\x1b[H\x1b[2J${renderStatus(supervisor.status(), process.stdout.columns ?? 100)}`);
+      process.stdout.write(`\x1b[H\x1b[2J${renderStatus(supervisor.status(), process.stdout.columns || 100)}`);
     draw();
     setInterval(draw, 1_000).unref();
   }
