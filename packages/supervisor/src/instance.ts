@@ -3,6 +3,8 @@
  * its ops port), its graceful stop. The child is guarded: if the supervisor dies, even by SIGKILL, a
  * watchdog on a pipe from it stops the child (SIGTERM, SIGKILL 5 s later).
  */
+import { createWriteStream } from "node:fs";
+import { join } from "node:path";
 import type { ResolvedUnit } from "@flotilla/app";
 import { type Launched, launch, terminate } from "./servers/index.js";
 
@@ -14,6 +16,8 @@ export interface InstanceSpec {
   readonly file: string;
   readonly args: readonly string[];
   readonly env: NodeJS.ProcessEnv;
+  /** Directory of the instance's log file, `<id>.log` (its stdout and stderr, appended). */
+  readonly logDir: string;
 }
 
 /** An instance as the status shows it. */
@@ -49,6 +53,10 @@ export class Instance {
     spec: InstanceSpec,
   ) {
     this.launched = launch(spec.file, spec.args, { stopSignal: "SIGTERM", env: spec.env, ownProcessGroup: true });
+    const log = createWriteStream(join(spec.logDir, `${id}.log`), { flags: "a" });
+    this.launched.child.stdout?.pipe(log, { end: false });
+    this.launched.child.stderr?.pipe(log, { end: false });
+    this.launched.exited.then(() => log.end());
     this.launched.exited.then(() => {
       this.state = "exited";
     });

@@ -283,7 +283,12 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         mkdirSync(join(dataDir, "units", unit.name), { recursive: true });
         const r = new UnitRunner(
           unit,
-          () => ({ file: process.execPath, args: instanceArgs(unit, context), env }),
+          () => ({
+            file: process.execPath,
+            args: instanceArgs(unit, context),
+            env,
+            logDir: join(dataDir, "units", unit.name),
+          }),
           hub,
           metrics,
           log,

@@ -91,6 +91,8 @@ describe("supervisor", () => {
       expect(failed.length).toBeGreaterThanOrEqual(3);
       expect(failed[0]?.reason).toContain("exited (code 3) unasked");
       expect(failed[0]?.reason).toContain("failing at start on purpose");
+      const crasherLog = readFileSync(join(dataDir, "units/crasher/crasher-1.log"), "utf8");
+      expect(crasherLog).toContain("failing at start on purpose");
 
       // Refusals, with stable codes, from the API and over the control server.
       expect(await codeOf(supervisor.scale("steady", 3))).toBe("FLOTILLA_SUPERVISOR_SCALE_OUT_OF_RANGE");
