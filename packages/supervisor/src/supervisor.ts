@@ -8,8 +8,8 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { deploymentUnits, type FlotillaApp, type Layout, type ResolvedUnit } from "@flotilla/app";
-import { createLogger, FlotillaError, type Logger } from "@flotilla/core";
+import { deploymentUnits, type ResolvedUnit } from "@flotilla/app";
+import { createLogger, FlotillaCodes, FlotillaError } from "@flotilla/core";
 import {
   Autoscaler,
   type ScaleDecision,
@@ -18,83 +18,19 @@ import {
   type UnitSignals,
 } from "./autoscale-source.js";
 import { Balancer } from "./balancer.js";
-import { Companion, type CompanionStatus } from "./companion.js";
+import { Companion } from "./companion.js";
 import { type ControlServer, startControlServer } from "./control-server.js";
 import { SupervisorCodes } from "./errors.js";
 import { EventPublisher } from "./event-publisher.js";
-import { EventHub, type SupervisorEvents } from "./events.js";
+import { EventHub } from "./events.js";
 import { instanceArgs } from "./instance-command.js";
 import { type LocalServer, startLocalNats, startLocalPostgres } from "./local-servers.js";
 import { SupervisorMetrics } from "./metrics.js";
 import { resolvePgBinDir } from "./servers/index.js";
-import { type HealingOptions, UnitRunner, type UnitStatus } from "./unit-runner.js";
+import type { Supervisor, SupervisorOptions } from "./supervisor-types.js";
+import { UnitRunner } from "./unit-runner.js";
 
-/** How to run an app under supervision. */
-export interface SupervisorOptions {
-  readonly app: FlotillaApp;
-  /** The app module, as `flotilla start --app` takes it. */
-  readonly appPath: string;
-  /** The `flotilla` CLI script the instances run (`node <cliBin> start …`). */
-  readonly cliBin: string;
-  readonly layout?: Layout;
-  /** An existing NATS server; absent, a nats-server with JetStream starts on `natsPort` (default: a free port). */
-  readonly natsUrl?: string;
-  readonly natsPort?: number;
-  /**
-   * The services' databases, as FLOTILLA_DB (`postgres://…/{service}`). Absent, a PostgreSQL cluster
-   * starts under the data dir when a unit with services may run more than one instance; without
-   * PostgreSQL binaries such units are capped at one instance on SQLite files.
-   */
-  readonly databaseUrl?: string;
-  /** Where the supervisor keeps its files: nats/, postgres/, units/<unit>/, edge-keys.json, supervisor.json. */
-  readonly dataDir: string;
-  /** The public gateway port the supervisor balances (default 8080; 0 picks a free one). */
-  readonly gatewayPort?: number;
-  /** Instances to start with, per unit, instead of the unit's own. */
-  readonly instances?: Readonly<Record<string, number>>;
-  /** Extra environment for instances and companions. */
-  readonly env?: Readonly<Record<string, string>>;
-  /** Non-Flotilla processes the system needs, name → shell command; started first, stopped last. */
-  readonly companions?: Readonly<Record<string, string>>;
-  /** Run the autoscale loop (default true; units whose min equals max are never autoscaled). */
-  readonly autoscale?: boolean;
-  /** The autoscaler per unit (default: the autoscale module's `Autoscaler`). */
-  readonly autoscaler?: (unit: ResolvedUnit) => Pick<Autoscaler, "recommend">;
-  /** Where signals come from (default: the autoscale module's `signalSource` on the NATS server). */
-  readonly signals?: SignalSource;
-  /** Autoscale loop period (default 15 000 ms, an HPA's sync period). */
-  readonly syncPeriodMs?: number;
-  readonly healing?: HealingOptions;
-  readonly log?: Logger;
-}
-
-/** Everything `flotilla ps` and the status view show. */
-export interface SupervisorStatus {
-  readonly app: string;
-  readonly pid: number;
-  readonly startedAt: number;
-  readonly natsUrl?: string;
-  readonly database: string;
-  readonly gatewayUrl?: string;
-  readonly controlUrl?: string;
-  readonly units: readonly (UnitStatus & { readonly signals?: UnitSignals })[];
-  readonly companions: readonly CompanionStatus[];
-  /** The last 20 scale decisions, oldest first. */
-  readonly decisions: readonly ScaleDecision[];
-}
-
-/** A running (or ready to run) supervisor. */
-export interface Supervisor {
-  /** Local servers, companions, then every unit's instances, ready. */
-  start(): Promise<void>;
-  /** Drains and stops instances (the gateway's first), then companions and local servers. */
-  stop(): Promise<void>;
-  scale(unit: string, instances: number, reason?: string): Promise<ScaleDecision>;
-  /** Rolling: a new instance ready, then an old one drained, one at a time. */
-  restart(unit: string): Promise<void>;
-  status(): SupervisorStatus;
-  on<K extends keyof SupervisorEvents>(event: K, listener: (event: SupervisorEvents[K]) => void): () => void;
-}
+export type { Supervisor, SupervisorOptions, SupervisorStatus } from "./supervisor-types.js";
 
 const TICK_MS = 1_000;
 const DECISIONS_KEPT = 20;
@@ -128,6 +64,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   let publisher: EventPublisher | undefined;
   let source: SignalSource | undefined;
   let stopping = false;
+  let startedAt = Date.now();
 
   hub.on("decision", (d) =>
     log.info(
@@ -136,8 +73,8 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     ),
   );
 
-  const runner = (unit: string): UnitRunner => {
-    const found = runners.get(unit);
+  const unitNamed = (unit: string): ResolvedUnit => {
+    const found = units.find((u) => u.name === unit);
     if (found === undefined) {
       throw FlotillaError.of(
         SupervisorCodes.UNKNOWN_UNIT,
@@ -145,6 +82,11 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         { details: { unit } },
       );
     }
+    return found;
+  };
+  const runner = (unit: string): UnitRunner => {
+    const found = runners.get(unitNamed(unit).name);
+    if (found === undefined) throw FlotillaError.of(FlotillaCodes.NOT_STARTED, `unit ${unit} is not running yet`);
     return found;
   };
 
@@ -259,79 +201,93 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     timers.push(setInterval(round, options.syncPeriodMs ?? 15_000));
   };
 
+  /** Local servers, companions, the balancer and control server, then every unit's instances. */
+  const startAll = async (self: Supervisor): Promise<void> => {
+    mkdirSync(dataDir, { recursive: true });
+    if (natsUrl === undefined) {
+      const nats = await startLocalNats(dataDir, options.natsPort);
+      servers.push(nats);
+      natsUrl = nats.url;
+      log.info({ url: nats.url, serverPid: nats.pid }, "started nats-server with JetStream");
+    }
+    const databaseUrl = await prepareDatabase();
+    for (const [name, n] of Object.entries(options.instances ?? {})) checkCount(unitNamed(name), n);
+    const edgeKeys = ensureEdgeKeys(options.cliBin, dataDir);
+    const env = instanceEnv(edgeKeys, databaseUrl);
+    for (const [name, command] of Object.entries(options.companions ?? {})) {
+      const companion = new Companion(name, command, env, hub, log);
+      companions.push(companion);
+      companion.start();
+    }
+    publisher = await EventPublisher.connect(natsUrl, hub, log);
+    const context = { cliBin: options.cliBin, appPath: options.appPath, natsUrl, dataDir };
+    for (const unit of units) {
+      mkdirSync(join(dataDir, "units", unit.name), { recursive: true });
+      const r = new UnitRunner(
+        unit,
+        () => ({
+          file: process.execPath,
+          args: instanceArgs(unit, context),
+          env,
+          logDir: join(dataDir, "units", unit.name),
+        }),
+        hub,
+        metrics,
+        log,
+        options.healing,
+      );
+      const wanted = options.instances?.[unit.name];
+      if (wanted !== undefined) r.desired = wanted;
+      if (sqliteOnly && unit.services.length > 0) r.desired = Math.min(r.desired, 1);
+      runners.set(unit.name, r);
+    }
+    const gatewayUnit = units.find((u) => u.gateway);
+    if (gatewayUnit !== undefined) {
+      balancer = new Balancer(() =>
+        runner(gatewayUnit.name)
+          .ready()
+          .flatMap((i) => (i.gatewayUrl === undefined ? [] : [new URL(i.gatewayUrl)]))
+          .map((u) => ({ host: u.hostname, port: Number(u.port) })),
+      );
+      const port = await balancer.listen(options.gatewayPort ?? 8080, "127.0.0.1");
+      gatewayUrl = `http://127.0.0.1:${port}`;
+    }
+    control = await startControlServer(
+      {
+        status: () => self.status(),
+        scale: (unit, n, reason) => self.scale(unit, n, reason),
+        restart: (unit) => self.restart(unit),
+        metrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }),
+      },
+      hub,
+      dataDir,
+    );
+    await Promise.all([...runners.values()].map((r) => r.start()));
+    timers.push(
+      setInterval(() => {
+        for (const r of runners.values())
+          r.tick().catch((err: unknown) => log.warn({ unit: r.unit.name, err }, "tick failed"));
+      }, TICK_MS),
+    );
+    startAutoscaling();
+    log.info(
+      { gateway: gatewayUrl, control: control.url, dataDir },
+      `supervising ${options.app.name}: ${units.map((u) => `${u.name}×${runners.get(u.name)?.desired}`).join(", ")}`,
+    );
+  };
+
   return {
     async start() {
-      mkdirSync(dataDir, { recursive: true });
-      if (natsUrl === undefined) {
-        const nats = await startLocalNats(dataDir, options.natsPort);
-        servers.push(nats);
-        natsUrl = nats.url;
-        log.info({ url: nats.url, serverPid: nats.pid }, "started nats-server with JetStream");
-      }
-      const databaseUrl = await prepareDatabase();
-      for (const [name, n] of Object.entries(options.instances ?? {})) checkCount(runner(name).unit, n);
-      const edgeKeys = ensureEdgeKeys(options.cliBin, dataDir);
-      const env = instanceEnv(edgeKeys, databaseUrl);
-      for (const [name, command] of Object.entries(options.companions ?? {})) {
-        const companion = new Companion(name, command, env, hub, log);
-        companions.push(companion);
-        companion.start();
-      }
-      publisher = await EventPublisher.connect(natsUrl, hub, log);
-      const context = { cliBin: options.cliBin, appPath: options.appPath, natsUrl, dataDir };
-      for (const unit of units) {
-        mkdirSync(join(dataDir, "units", unit.name), { recursive: true });
-        const r = new UnitRunner(
-          unit,
-          () => ({
-            file: process.execPath,
-            args: instanceArgs(unit, context),
-            env,
-            logDir: join(dataDir, "units", unit.name),
-          }),
-          hub,
-          metrics,
-          log,
-          options.healing,
+      startedAt = Date.now();
+      try {
+        await startAll(this);
+      } catch (err) {
+        // What did start (servers, companions, instances) is stopped again before the error surfaces.
+        await this.stop().catch((stopErr: unknown) =>
+          log.warn({ err: stopErr }, "stopping after a failed start failed"),
         );
-        const wanted = options.instances?.[unit.name];
-        if (wanted !== undefined) r.desired = wanted;
-        if (sqliteOnly && unit.services.length > 0) r.desired = Math.min(r.desired, 1);
-        runners.set(unit.name, r);
+        throw err;
       }
-      const gatewayUnit = units.find((u) => u.gateway);
-      if (gatewayUnit !== undefined) {
-        balancer = new Balancer(() =>
-          runner(gatewayUnit.name)
-            .ready()
-            .flatMap((i) => (i.gatewayUrl === undefined ? [] : [new URL(i.gatewayUrl)]))
-            .map((u) => ({ host: u.hostname, port: Number(u.port) })),
-        );
-        const port = await balancer.listen(options.gatewayPort ?? 8080, "127.0.0.1");
-        gatewayUrl = `http://127.0.0.1:${port}`;
-      }
-      control = await startControlServer(
-        {
-          status: () => this.status(),
-          scale: (unit, n, reason) => this.scale(unit, n, reason),
-          restart: (unit) => this.restart(unit),
-          metrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }),
-        },
-        hub,
-        dataDir,
-      );
-      await Promise.all([...runners.values()].map((r) => r.start()));
-      timers.push(
-        setInterval(() => {
-          for (const r of runners.values())
-            r.tick().catch((err: unknown) => log.warn({ unit: r.unit.name, err }, "tick failed"));
-        }, TICK_MS),
-      );
-      startAutoscaling();
-      log.info(
-        { gateway: gatewayUrl, control: control.url, dataDir },
-        `supervising ${options.app.name}: ${units.map((u) => `${u.name}×${runners.get(u.name)?.desired}`).join(", ")}`,
-      );
     },
 
     async stop() {
@@ -358,7 +314,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       return {
         app: options.app.name,
         pid: process.pid,
-        startedAt: Date.now() - process.uptime() * 1000,
+        startedAt,
         ...(natsUrl === undefined ? {} : { natsUrl }),
         database,
         ...(gatewayUrl === undefined ? {} : { gatewayUrl }),

@@ -16,9 +16,14 @@ process.on("exit", () => {
 /** A `flotilla …` command run to its end: exit code and output. */
 export async function flotilla(
   args: readonly string[],
+  env: Record<string, string> = {},
   timeoutMs = 60_000,
 ): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, [cliBin, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [cliBin, ...args], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
   let out = "";
   child.stdout?.on("data", (d: Buffer) => (out += d));
   child.stderr?.on("data", (d: Buffer) => (out += d));

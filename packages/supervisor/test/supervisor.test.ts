@@ -176,12 +176,24 @@ describe("supervisor", () => {
     expect(ps.out).toContain("[FLOTILLA_SUPERVISOR_NOT_RUNNING]");
   });
 
-  it("without PostgreSQL, refuses a second instance on SQLite; leaves no process behind when SIGKILLed", {
-    timeout: 90_000,
+  it("without PostgreSQL, refuses a second instance on SQLite; leaves no process behind after a failed start or when SIGKILLed", {
+    timeout: 120_000,
   }, async () => {
     const dataDir = tempDir();
     const noPostgres = { FLOTILLA_PG_BIN: join(dataDir, "no-postgres-here") };
-    const up = await startUp(["--app", appPath, "--data-dir", dataDir, "--port", "0", "--no-autoscale"], noPostgres);
+    // A bad --instances fails the start, and what had started (nats-server) is stopped again.
+    const args = ["up", "--plain", "--app", appPath, "--data-dir", dataDir, "--port", "0"];
+    const failed = await flotilla([...args, "--instances", "nope=1"], { ...noPostgres, FLOTILLA_LOG_LEVEL: "info" });
+    expect(failed.code).toBe(1);
+    expect(failed.out).toContain("[FLOTILLA_SUPERVISOR_UNKNOWN_UNIT]");
+    const stopped = Number(/"url":"nats:[^"]*","serverPid":(\d+)/.exec(failed.out)?.[1]);
+    expect(stopped).toBeGreaterThan(0);
+    expect(alive(stopped)).toBe(false);
+
+    const up = await startUp(
+      ["--app", appPath, "--data-dir", dataDir, "--port", "0", "--no-autoscale", "--instances", "steady=1,crasher=1"],
+      noPostgres,
+    );
     expect(up.output()).toContain("units steady run one instance each on SQLite files");
     const refused = await flotilla(["scale", "steady=2", "--data-dir", dataDir]);
     expect(refused.code).toBe(1);
