@@ -8,10 +8,14 @@ import {
   EDGE_KEYS_USAGE,
   NATS_CONFIG_USAGE,
   PROTO_USAGE,
+  PS_USAGE,
   REPLAY_USAGE,
+  RESTART_USAGE,
+  SCALE_USAGE,
   START_USAGE,
   TRACE_USAGE,
   TRACES_USAGE,
+  UP_USAGE,
 } from "./usage.js";
 
 const OVERVIEW = `usage: flotilla <command> [options]
@@ -26,6 +30,8 @@ const OVERVIEW = `usage: flotilla <command> [options]
   traffic [set|report]         list or change a gateway's traffic splits, print their comparison reports
   nats-config                  a nats-server configuration with a least-privilege user per unit
   deploy k8s                   Kubernetes manifests for the app's deployment units
+  up                           run the app split under a supervisor that heals and scales it
+  ps | scale UNIT=N | restart UNIT  a running supervisor's status, scale a unit, restart a unit rolling
 
 "flotilla <command> --help" shows one command's options.
 `;
@@ -53,6 +59,10 @@ const COMMANDS: Record<string, Command> = {
     run: async (args) => (await import("./commands/nats-config.js")).natsConfig(args),
   },
   deploy: { usage: DEPLOY_K8S_USAGE, run: async (args) => (await import("./commands/deploy-k8s.js")).deployK8s(args) },
+  up: { usage: UP_USAGE, run: async (args) => (await import("./commands/up.js")).up(args) },
+  ps: { usage: PS_USAGE, run: async (args) => (await import("./commands/ps.js")).ps(args) },
+  scale: { usage: SCALE_USAGE, run: async (args) => (await import("./commands/scale.js")).scale(args) },
+  restart: { usage: RESTART_USAGE, run: async (args) => (await import("./commands/restart.js")).restart(args) },
 };
 
 const FULL_USAGE = [
@@ -67,6 +77,10 @@ const FULL_USAGE = [
   TRAFFIC_USAGE,
   NATS_CONFIG_USAGE,
   DEPLOY_K8S_USAGE,
+  UP_USAGE,
+  PS_USAGE,
+  SCALE_USAGE,
+  RESTART_USAGE,
 ].join("\n");
 
 async function main(argv: string[]): Promise<void> {

@@ -153,3 +153,48 @@ its services' database URLs); the edge keys; NATS as a JetStream StatefulSet or 
   --keda-namespace NS            where KEDA runs, allowed to NATS's monitoring port (default keda)
   --registry                     the units also use the NATS KV registry (start --registry)
 `;
+
+export const UP_USAGE = `usage: flotilla up [options]
+
+Runs the app split, one process per deployment unit and N instances of each, over NATS, under a
+supervisor that restarts crashed instances, scales units between their min and max, and balances the
+gateway's port over its instances (docs/supervisor.md). Ctrl-C stops everything.
+
+  --app PATH              the app module (default: package.json "flotilla": { "app": PATH })
+  --layout L              app (the app's units, default), single (one unit) or per-service
+  --nats URL              an existing NATS server (default: start nats-server with JetStream on a free port)
+  --database URL          the services' databases, as FLOTILLA_DB (postgres://…/{service}); default: start
+                          PostgreSQL under the data dir when a unit may run more than one instance
+  --port N                the public gateway port (default 8080; 0 picks a free one)
+  --data-dir DIR          the supervisor's files (default .flotilla/up)
+  --instances U=N,…       instances to start with, per unit
+  --no-autoscale          keep each unit at its count; only flotilla scale changes it
+  --sync-period MS        how often the autoscaler reads the signals (default 15000)
+  --companion NAME=CMD    a process the system needs (e.g. a legacy service), started first; repeatable
+  --env K=V               environment for every instance and companion; repeatable
+  --plain                 log lines instead of the live status view (the default when stdout is no terminal)
+`;
+
+export const PS_USAGE = `usage: flotilla ps [--json] [--data-dir DIR]
+
+Shows a running supervisor's units, instances, load and last decisions.
+
+  --json                  the status as JSON
+  --data-dir DIR          the supervisor's data dir (default .flotilla/up)
+`;
+
+export const SCALE_USAGE = `usage: flotilla scale UNIT=N [UNIT=N…] [--data-dir DIR]
+
+Sets a unit's wanted instance count on a running supervisor (within the unit's min..max); returns once
+the new instances are ready or the removed ones have drained.
+
+  --data-dir DIR          the supervisor's data dir (default .flotilla/up)
+`;
+
+export const RESTART_USAGE = `usage: flotilla restart UNIT [--data-dir DIR]
+
+Restarts a unit's instances one at a time on a running supervisor: a new instance is started and ready
+before an old one drains and stops, so no request fails.
+
+  --data-dir DIR          the supervisor's data dir (default .flotilla/up)
+`;

@@ -1,2 +1,11 @@
 /** @module The supervisor behind `flotilla up`: runs an app's deployment units as processes, heals and scales them. */
-export {};
+export type { ScaleDecision, SignalSource, UnitSignals } from "./autoscale-source.js";
+export type { CompanionStatus } from "./companion.js";
+export { callSupervisor } from "./control-client.js";
+export { CONTROL_FILE, type ControlFile } from "./control-server.js";
+export { SupervisorCodes } from "./errors.js";
+export { EVENTS_SUBJECT, type InstanceEvent, type SupervisorEvents } from "./events.js";
+export type { InstanceState, InstanceStatus } from "./instance.js";
+export { duration, renderStatus } from "./render-status.js";
+export { createSupervisor, type Supervisor, type SupervisorOptions, type SupervisorStatus } from "./supervisor.js";
+export type { HealingOptions, UnitHealth, UnitStatus } from "./unit-runner.js";

@@ -3,17 +3,9 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { resolveNatsServerBinary } from "@flotilla/supervisor/servers";
 import { freePort } from "./free-port.js";
-import {
-  canConnect,
-  findExecutable,
-  type Launched,
-  launch,
-  onPath,
-  removeDir,
-  terminate,
-  waitUntilReady,
-} from "./process.js";
+import { canConnect, type Launched, launch, removeDir, terminate, waitUntilReady } from "./process.js";
 
 export interface NatsServerOptions {
   /** Enable JetStream with a temp store dir (default true). */
@@ -53,22 +45,6 @@ export interface NatsServerHandle {
   restart(opts?: { downtimeMs?: number }): Promise<void>;
   /** Recent server log output. */
   logs(): string;
-}
-
-/** Finds the nats-server binary or throws an error that says how to install it. */
-export function resolveNatsServerBinary(explicit?: string): string {
-  const fromEnv = explicit ?? process.env.FLOTILLA_NATS_SERVER;
-  if (fromEnv) {
-    if (findExecutable([fromEnv])) return fromEnv;
-    throw new Error(
-      `nats-server binary "${fromEnv}" (from ${explicit ? "options.binary" : "FLOTILLA_NATS_SERVER"}) does not exist or is not executable.`,
-    );
-  }
-  const found = findExecutable([...onPath("nats-server"), "/usr/sbin/nats-server"]);
-  if (found) return found;
-  throw new Error(
-    "nats-server not found on PATH or at /usr/sbin/nats-server. Install it with `apt-get install nats-server` or point FLOTILLA_NATS_SERVER at the binary.",
-  );
 }
 
 /** Starts nats-server and resolves once it listens and has logged "Server is ready". */
@@ -141,3 +117,5 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     logs: () => proc.output(),
   };
 }
+
+export { resolveNatsServerBinary };

@@ -1,10 +1,11 @@
 /** @module Launches a throwaway PostgreSQL cluster (initdb + postgres) on a free loopback port in a temp dir. */
 
 import { execFile } from "node:child_process";
-import { chownSync, mkdtempSync, readdirSync, realpathSync } from "node:fs";
+import { chownSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
+import { postgresEnv, postgresOsUser, resolvePgBinDir } from "@flotilla/supervisor/servers";
 import { freePort } from "./free-port.js";
 import {
   canConnect,
@@ -55,70 +56,12 @@ export interface PostgresHandle {
   logs(): string;
 }
 
-/** Finds the directory holding initdb and postgres (symlinks resolved, so pg_isready/psql sit beside them). */
-export function resolvePgBinDir(explicit?: string): string {
-  const has = (dir: string) => findExecutable([join(dir, "initdb")]) && findExecutable([join(dir, "postgres")]);
-  const canonical = (dir: string) => dirname(realpathSync(join(dir, "postgres")));
-  const forced = explicit ?? process.env.FLOTILLA_PG_BIN;
-  if (forced) {
-    if (has(forced)) return canonical(forced);
-    throw new Error(
-      `PostgreSQL binaries initdb/postgres not found in "${forced}" (from ${explicit ? "options.binDir" : "FLOTILLA_PG_BIN"}).`,
-    );
-  }
-  const versioned = safeReaddir("/usr/lib/postgresql")
-    .sort((a, b) => Number(b) - Number(a))
-    .map((v) => `/usr/lib/postgresql/${v}/bin`);
-  const pathDirs = onPath("postgres").map(dirname);
-  const dir = [...pathDirs, ...versioned, "/usr/local/bin"].find(has);
-  if (dir) return canonical(dir);
-  throw new Error(
-    "PostgreSQL server binaries (initdb, postgres) not found on PATH, in /usr/lib/postgresql/*/bin or /usr/local/bin. Install them with `apt-get install postgresql-15 postgresql-client-15` or point FLOTILLA_PG_BIN at their directory.",
-  );
-}
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
-interface OsUser {
-  name: string;
-  uid: number;
-  gid: number;
-}
-
-// initdb and postgres both refuse to run as root, so as root we drop to an unprivileged account.
-async function runAsUser(osUser?: string): Promise<OsUser | undefined> {
-  if (process.getuid?.() !== 0) return undefined;
-  const wanted = osUser ?? process.env.FLOTILLA_PG_OS_USER;
-  for (const name of wanted ? [wanted] : ["postgres", "nobody"]) {
-    // getent rather than /etc/passwd so NSS accounts count too
-    const entry = await run("getent", ["passwd", name])
-      .then((r) => r.stdout.trim().split(":"))
-      .catch(() => []);
-    const [uid, gid] = [Number(entry[2]), Number(entry[3])];
-    if (entry.length > 3 && uid !== 0) return { name, uid, gid };
-  }
-  const who = wanted ? `"${wanted}"` : '"postgres" or "nobody"';
-  throw new Error(`Running as root, but no unprivileged OS user ${who} exists to run PostgreSQL as.`);
-}
-
-/** Child env without the caller's PG* variables (PGHOST, PGPASSWORD...), with untranslated messages. */
-function pgEnv(): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("PG")));
-  return { ...env, LC_ALL: "C", LANG: "C" };
-}
-
 /** initdb + postgres on 127.0.0.1 only, unix sockets off, durability off; resolves once pg_isready passes. */
 export async function startPostgres(opts: PostgresOptions = {}): Promise<PostgresHandle> {
   const binDir = resolvePgBinDir(opts.binDir);
-  const osUser = await runAsUser(opts.osUser);
+  const osUser = await postgresOsUser(opts.osUser);
   const ids = osUser ? { uid: osUser.uid, gid: osUser.gid } : {};
-  const [host, user, env] = ["127.0.0.1", opts.user ?? "postgres", pgEnv()];
+  const [host, user, env] = ["127.0.0.1", opts.user ?? "postgres", postgresEnv()];
   const port = opts.port ?? (await freePort());
   const dataDir = mkdtempSync(join(tmpdir(), "flotilla-pg-"));
   try {
@@ -192,3 +135,5 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
     logs: () => server.output(),
   };
 }
+
+export { resolvePgBinDir };
