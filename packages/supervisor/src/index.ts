@@ -1,2 +1,2 @@
 /** @module The supervisor behind `flotilla up`: runs an app's deployment units as processes, heals and scales them. */
-export {};
+export * from "./autoscale/index.js";
