@@ -1,5 +1,6 @@
 /** @module The scaling load test's options: load phases (`name:SECONDSs@RPS`), sync period, window, bounds. */
 import { parseArgs } from "node:util";
+import type { UnitScaling } from "@flotilla/app";
 
 /** One stretch of steady load: `rps` requests a second, opened on schedule whatever the answers take. */
 export interface Phase {
@@ -22,6 +23,8 @@ export interface ScalingOptions {
   readonly checkoutEvery: number;
   /** Requests open at once at most; past it, the client counts the request as not sent (overload). */
   readonly maxOpen: number;
+  /** Overrides of the watched unit's scaling targets (the app's own otherwise). */
+  readonly scaling: UnitScaling;
 }
 
 /** The default run: HPA's own timing, ~9 minutes in all (the 300 s window makes the fall phase long). */
@@ -38,7 +41,10 @@ const USAGE = `npx tsx bench/scaling/run.ts [--short] [--phases LIST] [--sync-ms
   --unit NAME        the unit checked to go 1 → N → 1 (default browse)
   --p99-bound-ms N   p99 bound while scaling (default 1000)
   --checkout-every N one request in N is a checkout (default 20)
-  --max-open N       requests open at once at most (default 512)`;
+  --max-open N       requests open at once at most (default 512)
+  --in-flight N, --cpu-percent N, --lag N, --max N
+                     the watched unit's scaling targets instead of the app's (inFlightPerInstance,
+                     cpuPercent, lagPerInstance, max)`;
 
 export function scalingOptions(argv: string[]): ScalingOptions {
   const { values } = parseArgs({
@@ -52,6 +58,10 @@ export function scalingOptions(argv: string[]): ScalingOptions {
       "p99-bound-ms": { type: "string", default: "1000" },
       "checkout-every": { type: "string", default: "20" },
       "max-open": { type: "string", default: "512" },
+      "in-flight": { type: "string" },
+      "cpu-percent": { type: "string" },
+      lag: { type: "string" },
+      max: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -68,6 +78,14 @@ export function scalingOptions(argv: string[]): ScalingOptions {
     p99BoundMs: positive(values["p99-bound-ms"], "--p99-bound-ms"),
     checkoutEvery: positive(values["checkout-every"], "--checkout-every"),
     maxOpen: positive(values["max-open"], "--max-open"),
+    scaling: {
+      ...(values["in-flight"] === undefined
+        ? {}
+        : { inFlightPerInstance: positive(values["in-flight"], "--in-flight") }),
+      ...(values["cpu-percent"] === undefined ? {} : { cpuPercent: positive(values["cpu-percent"], "--cpu-percent") }),
+      ...(values.lag === undefined ? {} : { lagPerInstance: positive(values.lag, "--lag") }),
+      ...(values.max === undefined ? {} : { max: positive(values.max, "--max") }),
+    },
   };
 }
 

@@ -8,6 +8,8 @@ export interface Snapshot {
   readonly at: number;
   readonly phase: string;
   readonly units: Readonly<Record<string, { ready: number; desired: number }>>;
+  /** The watched unit's last signals as the supervisor read them: "in-flight 3, CPU 45%, lag 0". */
+  readonly signals?: string;
 }
 
 export interface Decision {
@@ -34,24 +36,35 @@ function latencies(samples: readonly Sample[]): number[] {
   return samples.map((s) => s.endedAt - s.startedAt).sort((a, b) => a - b);
 }
 
-/** One row per 10 s: the phase, each unit's ready/wanted instances, answers and p99 in those 10 s. */
-export function renderTimeline(snapshots: readonly Snapshot[], samples: readonly Sample[], t0: number): string {
+/**
+ * One row per 10 s: the phase as the row starts; each unit's ready/wanted instances and the watched
+ * unit's signals as it ends; requests started in those 10 s, how many failed, their p99.
+ */
+export function renderTimeline(
+  snapshots: readonly Snapshot[],
+  samples: readonly Sample[],
+  t0: number,
+  watched: string,
+): string {
   const units = Object.keys(snapshots[0]?.units ?? {});
   const rows: string[][] = [];
   for (let from = t0; from <= (snapshots.at(-1)?.at ?? t0); from += ROW_MS) {
+    const start = snapshots.find((s) => s.at >= from) ?? snapshots[0];
     const snap = [...snapshots].reverse().find((s) => s.at < from + ROW_MS) ?? snapshots[0];
-    if (snap === undefined) break;
+    if (snap === undefined || start === undefined) break;
     const window = samples.filter((s) => s.startedAt >= from && s.startedAt < from + ROW_MS);
     rows.push([
       `${Math.round((from - t0) / 1000)} s`,
-      snap.phase,
+      start.phase,
       ...units.map((u) => `${snap.units[u]?.ready ?? 0}/${snap.units[u]?.desired ?? 0}`),
       `${Math.round(window.length / (ROW_MS / 1000))}`,
       `${window.filter((s) => !s.ok).length}`,
       `${percentile(latencies(window), 0.99)} ms`,
+      snap.signals ?? "",
     ]);
   }
-  return table(["t", "phase", ...units.map((u) => `${u} ready/wanted`), "req/s", "failed", "p99"], rows);
+  const header = ["t", "phase", ...units.map((u) => `${u} ready/wanted`), "req/s", "failed", "p99"];
+  return table([...header, `${watched} signals`], rows);
 }
 
 export function renderPhases(phases: readonly Phase[], run: LoadRun): string {

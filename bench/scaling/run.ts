@@ -5,13 +5,13 @@
  * checks (the watched unit goes 1 → N → 1; p99 while scaling under a bound; no failed request while
  * instances are removed). Exits 1 when a check fails. Options: bench/scaling/phases.ts, bench/README.md.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createLogger } from "@flotilla/core";
 import shopApp from "../../examples/shop/src/app.js";
+import { Autoscaler, type ScaleDecision, type UnitSignals } from "../../packages/supervisor/src/autoscale/index.js";
 import * as supervisorModule from "../../packages/supervisor/src/index.js";
-import { Autoscaler, type ScaleDecision } from "../../packages/supervisor/src/index.js";
 import { runLoad, signIn } from "./load.js";
 import { scalingOptions } from "./phases.js";
 import { checks, type Decision, renderDecisions, renderPhases, renderTimeline, type Snapshot } from "./report.js";
@@ -26,6 +26,7 @@ interface Supervised {
       readonly name: string;
       readonly desired: number;
       readonly instances: readonly { readonly state: string }[];
+      readonly signals?: UnitSignals;
     }[];
   };
   on(event: "decision", listener: (decision: ScaleDecision) => void): () => void;
@@ -41,8 +42,17 @@ if (createSupervisor === undefined) {
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), "flotilla-scaling-"));
+// When run as root, PostgreSQL runs as an unprivileged user, who must be able to reach its directory.
+chmodSync(dataDir, 0o755);
+const watched = shopApp.units?.[options.unit];
+if (watched === undefined) throw new Error(`the shop has no unit "${options.unit}"`);
+// The supervisor alone reads units' scaling (instances are started with their services named): overriding it here is enough.
+const app = {
+  ...shopApp,
+  units: { ...shopApp.units, [options.unit]: { ...watched, scaling: { ...watched.scaling, ...options.scaling } } },
+};
 const supervisor = createSupervisor({
-  app: shopApp,
+  app,
   appPath: join(root, "examples/shop/src/app.ts"),
   cliBin: join(root, "packages/cli/bin/flotilla.js"),
   dataDir,
@@ -62,10 +72,12 @@ let phase = "start";
 supervisor.on("decision", (d) => decisions.push(d));
 const snapshot = () => {
   const units: Record<string, { ready: number; desired: number }> = {};
+  let signals: string | undefined;
   for (const u of supervisor.status().units) {
     units[u.name] = { ready: u.instances.filter((i) => i.state === "ready").length, desired: u.desired };
+    if (u.name === options.unit && u.signals !== undefined) signals = describe(u.signals);
   }
-  snapshots.push({ at: Date.now(), phase, units });
+  snapshots.push({ at: Date.now(), phase, units, ...(signals === undefined ? {} : { signals }) });
 };
 
 const total = options.phases.reduce((ms, p) => ms + p.ms, 0);
@@ -99,7 +111,7 @@ try {
   snapshot();
 
   console.log("\n## Instances over time (ready/wanted per unit, every 10 s)\n");
-  console.log(renderTimeline(snapshots, run.samples, t0));
+  console.log(renderTimeline(snapshots, run.samples, t0, options.unit));
   console.log("\n## Requests per phase\n");
   console.log(renderPhases(options.phases, run));
   console.log("\n## Scale decisions\n");
@@ -117,3 +129,12 @@ try {
   rmSync(dataDir, { recursive: true, force: true });
 }
 process.exit(exitCode);
+
+function describe(s: UnitSignals): string {
+  const parts = [
+    s.inFlight === undefined ? undefined : `in-flight ${s.inFlight}`,
+    s.cpuPercent === undefined ? undefined : `CPU ${Math.round(s.cpuPercent)}%`,
+    s.lag === undefined ? undefined : `lag ${s.lag}`,
+  ];
+  return parts.filter((p) => p !== undefined).join(", ");
+}

@@ -12,9 +12,15 @@ interface Sample {
   readonly at: number;
 }
 
-/** Remembers each pid's last sample; a pid's first read gives no figure (there is no interval yet). */
+/** A pid not asked about for this long is forgotten (its process is gone or no longer watched). */
+const FORGET_MS = 10 * 60_000;
+
+/**
+ * Remembers each pid's last sample, whichever read took it: one sampler serves every unit, read in
+ * any order or at once. A pid's first read gives no figure (there is no interval yet).
+ */
 export class CpuSampler {
-  private samples = new Map<number, Sample>();
+  private readonly samples = new Map<number, Sample>();
 
   constructor(private readonly clock: () => number = () => performance.now()) {}
 
@@ -26,20 +32,23 @@ export class CpuSampler {
   /** Percent of one core each pid used since the previous read; pids read for the first time, or gone, are absent. */
   async read(pids: readonly number[]): Promise<Map<number, number>> {
     const percents = new Map<number, number>();
-    const next = new Map<number, Sample>();
     await Promise.all(
       pids.map(async (pid) => {
         const ticks = await cpuTicks(pid);
-        if (ticks === undefined) return;
+        if (ticks === undefined) {
+          this.samples.delete(pid);
+          return;
+        }
         const sample = { ticks, at: this.clock() };
-        next.set(pid, sample);
         const last = this.samples.get(pid);
+        this.samples.set(pid, sample);
         if (last === undefined || sample.at <= last.at) return;
         const used = (sample.ticks - last.ticks) / TICKS_PER_SECOND;
         percents.set(pid, (100 * used) / ((sample.at - last.at) / 1000));
       }),
     );
-    this.samples = next;
+    const now = this.clock();
+    for (const [pid, sample] of this.samples) if (now - sample.at > FORGET_MS) this.samples.delete(pid);
     return percents;
   }
 }

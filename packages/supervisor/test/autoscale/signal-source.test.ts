@@ -7,7 +7,7 @@ import type { EventEnvelope, InstanceInfo, Registration } from "@flotilla/core";
 import { KvRegistry, NatsTransport } from "@flotilla/nats";
 import { freePort, type NatsServerHandle, sleep, startNatsServer, waitFor } from "@flotilla/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SignalSource, signalSource } from "../../src/index.js";
+import { signalSource } from "../../src/index.js";
 
 function unit(name: string, services: string[]): ResolvedUnit {
   return {
@@ -176,6 +176,14 @@ describe.runIf(process.platform === "linux")("signalSource: CPU from /proc", () 
       await source.read(gateway, [idle.pid as number]);
       await sleep(1_000);
       expect((await source.read(gateway, [idle.pid as number])).cpuPercent).toBeLessThan(5);
+
+      // One source serves every unit, read at once as the supervisor does: each pid keeps its own last sample.
+      const other = { ...unit("browse", []), gateway: true };
+      await Promise.all([source.read(gateway, [pid]), source.read(other, [idle.pid as number])]);
+      await sleep(500);
+      const [mine, theirs] = await Promise.all([source.read(gateway, [pid]), source.read(other, [idle.pid as number])]);
+      expect(mine.cpuPercent).toBeGreaterThan(20);
+      expect(theirs.cpuPercent).toBeLessThan(5);
 
       busy.kill("SIGKILL");
       await new Promise((resolve) => busy.once("exit", resolve));
