@@ -16,21 +16,25 @@ export interface PodMetric {
 }
 
 /**
- * HPA's `calcPlainMetricReplicas`: `ceil(ratio × ready)` outside the tolerance, else no change. When it
- * would scale up while instances are still starting, those count as idle (usage 0), and the proposal is
- * dropped if that flips its direction; undefined when no instance is ready (no reading to trust).
+ * HPA's `calcPlainMetricReplicas`: `ceil(ratio × ready)` outside the tolerance, else no change.
+ * Instances still starting have no reading, like the HPA's "missing pods": on a scale-up they count as
+ * idle (usage 0), on a scale-down as exactly at the target, and the ratio is taken again over all
+ * instances; if that lands within the tolerance or flips the direction, nothing changes. Undefined
+ * when no instance is ready (no reading to trust).
  */
 export function podMetricReplicas(m: PodMetric): number | undefined {
   if (m.ready <= 0) return undefined;
   const ratio = m.average / m.target;
   const starting = Math.max(0, m.current - m.ready);
-  if (starting === 0 || ratio <= 1) {
-    return withinTolerance(ratio, m.tolerance) ? m.current : Math.ceil(ratio * m.ready);
-  }
+  if (starting === 0) return withinTolerance(ratio, m.tolerance) ? m.current : Math.ceil(ratio * m.ready);
   const counted = m.ready + starting;
-  const newRatio = (m.average * m.ready) / (m.target * counted);
-  if (withinTolerance(newRatio, m.tolerance) || newRatio < 1) return m.current;
-  return Math.max(m.current, Math.ceil(newRatio * counted));
+  const fill = ratio < 1 ? m.target : 0;
+  const newRatio = (m.average * m.ready + fill * starting) / (m.target * counted);
+  const flipped = (ratio < 1 && newRatio > 1) || (ratio > 1 && newRatio < 1);
+  if (withinTolerance(newRatio, m.tolerance) || flipped) return m.current;
+  const replicas = Math.ceil(newRatio * counted);
+  const against = (newRatio < 1 && replicas > m.current) || (newRatio > 1 && replicas < m.current);
+  return against ? m.current : replicas;
 }
 
 /**

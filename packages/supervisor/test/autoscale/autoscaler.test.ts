@@ -201,6 +201,13 @@ describe("Autoscaler: bounds, missing signals, starting instances", () => {
     expect(h.tick({ inFlight: 80, readyInstances: 2 })).toMatchObject({ from: 4, to: 8 });
   });
 
+  it("counts starting instances as at the target before scaling down", () => {
+    const h = harness({}, { stabilizationWindowMs: 0 }, 4);
+    // Two ready at 1 each: alone they would ask for 1 instance; the two starting ones count as 8 each.
+    expect(h.tick({ inFlight: 2, readyInstances: 2 })).toMatchObject({ from: 4, to: 3 });
+    expect(h.tick({ inFlight: 3, readyInstances: 3 })).toMatchObject({ from: 3, to: 1 });
+  });
+
   it("with min 0, wakes on lag and sleeps after KEDA's cooldown without any", () => {
     const h = harness({ min: 0 }, { cooldownMs: 60 * SECOND }, 0);
     expect(h.tick({ inFlight: 0, lag: 0, readyInstances: 0 })).toBeUndefined();
