@@ -25,12 +25,14 @@ export interface ScalingOptions {
   readonly maxOpen: number;
   /** Overrides of the watched unit's scaling targets (the app's own otherwise). */
   readonly scaling: UnitScaling;
+  /** The simulated card provider's latency per call (SHOP_PAYMENT_LATENCY_MS), so that payments hold calls open. */
+  readonly paymentLatencyMs: number;
 }
 
 /** The default run: HPA's own timing, ~9 minutes in all (the 300 s window makes the fall phase long). */
-const DEFAULT_PHASES = "warm:20s@20,rise:30s@150,peak:90s@300,fall:360s@20";
+const DEFAULT_PHASES = "warm:20s@20,rise:30s@60,peak:90s@120,fall:360s@20";
 /** `--short`: a smoke run of ~2 minutes with a 2 s sync period and a 20 s window. */
-const SHORT_PHASES = "warm:5s@20,peak:30s@300,fall:50s@20";
+const SHORT_PHASES = "warm:5s@20,peak:40s@120,fall:50s@20";
 
 const USAGE = `npx tsx bench/scaling/run.ts [--short] [--phases LIST] [--sync-ms N] [--window-ms N]
   [--unit NAME] [--p99-bound-ms N] [--checkout-every N] [--max-open N]
@@ -38,9 +40,11 @@ const USAGE = `npx tsx bench/scaling/run.ts [--short] [--phases LIST] [--sync-ms
   --phases LIST      name:SECONDSs@RPS,… (default ${DEFAULT_PHASES})
   --sync-ms N        autoscaler sync period (default 15000, as an HPA; --short: 2000)
   --window-ms N      scale-down stabilization window (default 300000, as an HPA; --short: 20000)
-  --unit NAME        the unit checked to go 1 → N → 1 (default browse)
-  --p99-bound-ms N   p99 bound while scaling (default 1000)
-  --checkout-every N one request in N is a checkout (default 20)
+  --unit NAME        the unit checked to go 1 → N → 1 (default fulfilment: payments, inventory, shipping)
+  --p99-bound-ms N   p99 bound while scaling (default 2000)
+  --checkout-every N one request in N is a checkout (default 4)
+  --payment-latency-ms N
+                     the simulated card provider's latency per call (default 500)
   --max-open N       requests open at once at most (default 512)
   --in-flight N, --cpu-percent N, --lag N, --max N
                      the watched unit's scaling targets instead of the app's (inFlightPerInstance,
@@ -54,9 +58,10 @@ export function scalingOptions(argv: string[]): ScalingOptions {
       phases: { type: "string" },
       "sync-ms": { type: "string" },
       "window-ms": { type: "string" },
-      unit: { type: "string", default: "browse" },
-      "p99-bound-ms": { type: "string", default: "1000" },
-      "checkout-every": { type: "string", default: "20" },
+      unit: { type: "string", default: "fulfilment" },
+      "p99-bound-ms": { type: "string", default: "2000" },
+      "checkout-every": { type: "string", default: "4" },
+      "payment-latency-ms": { type: "string", default: "500" },
       "max-open": { type: "string", default: "512" },
       "in-flight": { type: "string" },
       "cpu-percent": { type: "string" },
@@ -78,6 +83,7 @@ export function scalingOptions(argv: string[]): ScalingOptions {
     p99BoundMs: positive(values["p99-bound-ms"], "--p99-bound-ms"),
     checkoutEvery: positive(values["checkout-every"], "--checkout-every"),
     maxOpen: positive(values["max-open"], "--max-open"),
+    paymentLatencyMs: atLeastZero(values["payment-latency-ms"], "--payment-latency-ms"),
     scaling: {
       ...(values["in-flight"] === undefined
         ? {}
@@ -98,6 +104,12 @@ export function parsePhases(list: string): Phase[] {
   });
   if (phases.length === 0) throw new Error("--phases needs at least one phase");
   return phases;
+}
+
+function atLeastZero(value: string, flag: string): number {
+  const n = Number(value);
+  if (!(Number.isInteger(n) && n >= 0)) throw new Error(`${flag} must be a whole number of 0 or more, got "${value}"`);
+  return n;
 }
 
 function positive(value: string, flag: string): number {

@@ -62,7 +62,11 @@ const supervisor = createSupervisor({
   autoscaler: (unit: ConstructorParameters<typeof Autoscaler>[0]) =>
     new Autoscaler(unit, { stabilizationWindowMs: options.windowMs }),
   // The load comes from one address: lift the gateway's per-client limit, as the shop's README says for load runs.
-  env: { FLOTILLA_RATE_LIMIT: "1000000/1", FLOTILLA_LOG_LEVEL: "warn" },
+  env: {
+    FLOTILLA_RATE_LIMIT: "1000000/1",
+    FLOTILLA_LOG_LEVEL: "warn",
+    SHOP_PAYMENT_LATENCY_MS: String(options.paymentLatencyMs),
+  },
   log: createLogger({ name: "supervisor", level: "warn" }),
 });
 
