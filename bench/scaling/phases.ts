@@ -30,9 +30,9 @@ export interface ScalingOptions {
 }
 
 /** The default run: HPA's own timing, ~9 minutes in all (the 300 s window makes the fall phase long). */
-const DEFAULT_PHASES = "warm:20s@20,rise:30s@60,peak:90s@120,fall:360s@20";
+const DEFAULT_PHASES = "warm:20s@10,rise:30s@30,peak:90s@60,fall:360s@5";
 /** `--short`: a smoke run of ~2 minutes with a 2 s sync period and a 20 s window. */
-const SHORT_PHASES = "warm:5s@20,peak:40s@120,fall:50s@20";
+const SHORT_PHASES = "warm:5s@10,peak:40s@60,fall:50s@5";
 
 const USAGE = `npx tsx bench/scaling/run.ts [--short] [--phases LIST] [--sync-ms N] [--window-ms N]
   [--unit NAME] [--p99-bound-ms N] [--checkout-every N] [--max-open N]
@@ -44,7 +44,7 @@ const USAGE = `npx tsx bench/scaling/run.ts [--short] [--phases LIST] [--sync-ms
   --p99-bound-ms N   p99 bound while scaling (default 2000)
   --checkout-every N one request in N is a checkout (default 4)
   --payment-latency-ms N
-                     the simulated card provider's latency per call (default 500)
+                     the simulated card provider's latency per call (default 1000)
   --max-open N       requests open at once at most (default 512)
   --in-flight N, --cpu-percent N, --lag N, --max N
                      the watched unit's scaling targets instead of the app's (inFlightPerInstance,
@@ -61,7 +61,7 @@ export function scalingOptions(argv: string[]): ScalingOptions {
       unit: { type: "string", default: "fulfilment" },
       "p99-bound-ms": { type: "string", default: "2000" },
       "checkout-every": { type: "string", default: "4" },
-      "payment-latency-ms": { type: "string", default: "500" },
+      "payment-latency-ms": { type: "string", default: "1000" },
       "max-open": { type: "string", default: "512" },
       "in-flight": { type: "string" },
       "cpu-percent": { type: "string" },
