@@ -30,9 +30,9 @@ export interface ScalingOptions {
 }
 
 /** The default run: HPA's own timing, ~9 minutes in all (the 300 s window makes the fall phase long). */
-const DEFAULT_PHASES = "warm:20s@10,rise:30s@30,peak:90s@60,fall:360s@5";
+const DEFAULT_PHASES = "warm:20s@10,rise:30s@25,peak:90s@40,fall:360s@5";
 /** `--short`: a smoke run of ~2 minutes with a 2 s sync period and a 20 s window. */
-const SHORT_PHASES = "warm:5s@10,peak:40s@60,fall:50s@5";
+const SHORT_PHASES = "warm:5s@10,peak:40s@40,fall:50s@5";
 
 const USAGE = `npx tsx bench/scaling/run.ts [--short] [--phases LIST] [--sync-ms N] [--window-ms N]
   [--unit NAME] [--p99-bound-ms N] [--checkout-every N] [--max-open N]
