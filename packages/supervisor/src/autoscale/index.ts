@@ -10,7 +10,7 @@ export interface UnitSignals {
   readonly readyInstances: number;
   /** Total in-flight calls over the unit's ready instances; absent when unknown. */
   readonly inFlight?: number;
-  /** JetStream lag of the unit's consumer groups, as KEDA reads it; absent when the unit consumes no events. */
+  /** JetStream lag as KEDA reads it, of the unit's most lagging consumer; absent when the unit consumes no events. */
   readonly lag?: number;
   /** Mean CPU per ready instance, percent of one core; absent where it cannot be read. */
   readonly cpuPercent?: number;

@@ -131,9 +131,10 @@ function unitInstances(registry: KvRegistry, unit: ResolvedUnit, pids: readonly 
 }
 
 /**
- * KEDA's reading of a consumer's lag, `num_pending + num_ack_pending`, summed over the durable consumers
- * of the unit's services (named `<service>_<handler>`, on every emitting service's stream); undefined
- * when the unit has none.
+ * KEDA's reading of a consumer's lag, `num_pending + num_ack_pending`, for each durable consumer of the
+ * unit's services (named `<service>_<handler>`, on every emitting service's stream), and the largest of
+ * them: in a cluster each consumer is a trigger of the unit's ScaledObject and the HPA follows the
+ * trigger asking for most instances. Undefined when the unit has no consumer.
  */
 async function unitLag(jsm: JetStreamManager, unit: ResolvedUnit): Promise<number | undefined> {
   const prefixes = unit.services.map((s) => `${safeName(s)}_`);
@@ -143,7 +144,7 @@ async function unitLag(jsm: JetStreamManager, unit: ResolvedUnit): Promise<numbe
     for await (const consumer of jsm.consumers.list(stream)) {
       const durable = consumer.config.durable_name;
       if (durable === undefined || !prefixes.some((p) => durable.startsWith(p))) continue;
-      lag = (lag ?? 0) + consumer.num_pending + consumer.num_ack_pending;
+      lag = Math.max(lag ?? 0, consumer.num_pending + consumer.num_ack_pending);
     }
   }
   return lag;

@@ -62,7 +62,7 @@ afterAll(async () => {
 });
 
 describe("signalSource: lag as KEDA reads it", () => {
-  it("sums pending and unacknowledged events of the unit's consumer groups", async () => {
+  it("reads pending plus unacknowledged events of the unit's most lagging consumer", async () => {
     const producer = new NatsTransport({ servers: natsUrl });
     const consumer = new NatsTransport({ servers: natsUrl });
     const source = signalSource({ natsUrl });
@@ -83,10 +83,18 @@ describe("signalSource: lag as KEDA reads it", () => {
         { ...options, instance: "catalog-1", types: ["orders.OrderPlaced"], group: "catalog.countSales" },
         async () => undefined,
       );
+      // A second group of the unit, on another event type, held too: 4 behind. KEDA has a trigger per
+      // consumer and the HPA follows the largest, so the unit's lag is 10, not 14.
+      await consumer.subscribe(
+        { ...options, instance: "inventory-1", types: ["orders.OrderCancelled"], group: "inventory.onOrderCancelled" },
+        () => held,
+      );
       for (let seq = 0; seq < 10; seq++) await producer.publish(event("orders.OrderPlaced", seq));
+      for (let seq = 0; seq < 4; seq++) await producer.publish(event("orders.OrderCancelled", seq));
 
       const fulfilment = unit("fulfilment", ["inventory", "shipping"]);
-      await waitFor(async () => (await source.read(fulfilment, [])).lag === 10);
+      await waitFor(async () => (await source.read(unit("inventory", ["inventory"]), [])).lag === 4);
+      expect((await source.read(fulfilment, [])).lag).toBe(10);
       const browse = unit("browse", ["catalog"]);
       await waitFor(async () => (await source.read(browse, [])).lag === 0);
       expect((await source.read(browse, [])).failed).toBeUndefined();
