@@ -1,5 +1,5 @@
 /** @module What the supervisor reports as it runs: instance changes and scale decisions (SSE, NATS, logs). */
-import type { ScaleDecision } from "./autoscale-source.js";
+import type { ScaleDecision } from "./autoscale/index.js";
 
 /** Something that happened to an instance (or a companion), with why. */
 export interface InstanceEvent {

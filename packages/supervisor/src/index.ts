@@ -1,5 +1,5 @@
 /** @module The supervisor behind `flotilla up`: runs an app's deployment units as processes, heals and scales them. */
-export type { ScaleDecision, SignalSource, UnitSignals } from "./autoscale-source.js";
+export * from "./autoscale/index.js";
 export type { CompanionStatus } from "./companion.js";
 export { callSupervisor } from "./control-client.js";
 export { CONTROL_FILE, type ControlFile } from "./control-server.js";

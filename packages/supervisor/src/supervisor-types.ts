@@ -1,7 +1,7 @@
 /** @module The supervisor's interface: its options, its status, its operations (docs/supervisor.md). */
 import type { FlotillaApp, Layout, ResolvedUnit } from "@flotilla/app";
 import type { Logger } from "@flotilla/core";
-import type { Autoscaler, ScaleDecision, SignalSource, UnitSignals } from "./autoscale-source.js";
+import type { Autoscaler, ScaleDecision, SignalSource, UnitSignals } from "./autoscale/index.js";
 import type { CompanionStatus } from "./companion.js";
 import type { SupervisorEvents } from "./events.js";
 import type { HealingOptions, UnitStatus } from "./unit-runner.js";

@@ -16,7 +16,7 @@ import {
   type SignalSource,
   signalSource,
   type UnitSignals,
-} from "./autoscale-source.js";
+} from "./autoscale/index.js";
 import { Balancer } from "./balancer.js";
 import { Companion } from "./companion.js";
 import { type ControlServer, startControlServer } from "./control-server.js";
@@ -136,6 +136,9 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   const instanceEnv = (edgeKeys: string, databaseUrl: string | undefined): NodeJS.ProcessEnv => ({
     ...process.env,
     FLOTILLA_EDGE_KEYS: edgeKeys,
+    // A stopping gateway instance serves on for 2 s with `connection: close`: a client the balancer kept
+    // on it reconnects through the balancer to another instance instead of meeting a closed socket.
+    FLOTILLA_DRAIN_MS: "2000",
     ...(databaseUrl === undefined ? {} : { FLOTILLA_DB: databaseUrl }),
     ...options.env,
   });
@@ -220,7 +223,13 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       companion.start();
     }
     publisher = await EventPublisher.connect(natsUrl, hub, log);
-    const context = { cliBin: options.cliBin, appPath: options.appPath, natsUrl, dataDir };
+    const context = {
+      cliBin: options.cliBin,
+      appPath: options.appPath,
+      layout: options.layout ?? "app",
+      natsUrl,
+      dataDir,
+    };
     for (const unit of units) {
       mkdirSync(join(dataDir, "units", unit.name), { recursive: true });
       const r = new UnitRunner(
