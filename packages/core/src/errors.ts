@@ -84,6 +84,8 @@ export const FlotillaCodes = {
   IDEMPOTENCY_KEY_REUSED: { code: "FLOTILLA_IDEMPOTENCY_KEY_REUSED", status: "FAILED_PRECONDITION" },
   /** A service that declares the actions it `calls` called one it did not declare: a bug in the caller. */
   CALL_NOT_DECLARED: { code: "FLOTILLA_CALL_NOT_DECLARED", status: "INTERNAL" },
+  /** `flotilla dev`: the app's source does not parse or an import does not resolve; nothing was restarted. */
+  DEV_SOURCE: { code: "FLOTILLA_DEV_SOURCE", status: "FAILED_PRECONDITION" },
 } as const satisfies Record<string, { code: string; status: Status }>;
 
 export interface ErrorOptions {

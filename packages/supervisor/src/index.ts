@@ -1,2 +1,3 @@
 /** @module The supervisor behind `flotilla up`: runs an app's deployment units as processes, heals and scales them. */
-export {};
+// Hot reload (flotilla dev, docs/hot-reload.md).
+export * from "./dev/index.js";
