@@ -6,12 +6,17 @@ import type { FlotillaApp } from "@flotilla/app";
 import { FlotillaCodes, FlotillaError } from "@flotilla/core";
 
 export async function loadApp(appPath: string | undefined, cwd = process.cwd()): Promise<FlotillaApp> {
-  const file = appPath === undefined ? fromPackageJson(cwd) : resolve(cwd, appPath);
+  const file = appModulePath(appPath, cwd);
   if (!existsSync(file)) throw configError(`app module ${file} does not exist`);
   const module = (await import(pathToFileURL(file).href)) as { default?: unknown; app?: unknown };
   const app = module.default ?? module.app;
   if (!isApp(app)) throw configError(`${file} must export an app (defineApp) as default or as "app"`);
   return app;
+}
+
+/** The app module's absolute path: `--app PATH` from cwd, else package.json's. */
+export function appModulePath(appPath: string | undefined, cwd = process.cwd()): string {
+  return appPath === undefined ? fromPackageJson(cwd) : resolve(cwd, appPath);
 }
 
 /** Walks up from cwd to the nearest package.json that names an app. */

@@ -3,6 +3,7 @@ import { FlotillaError } from "@flotilla/core";
 import { TRAFFIC_USAGE } from "./commands/traffic.js";
 import { UsageError } from "./options.js";
 import {
+  DEV_USAGE,
   DLQ_USAGE,
   EDGE_KEYS_USAGE,
   NATS_CONFIG_USAGE,
@@ -24,6 +25,7 @@ const OVERVIEW = `usage: flotilla <command> [options]
   proto [--check]              write (or check) the .proto of the routes' gRPC face
   traffic [set|report]         list or change a gateway's traffic splits, print their comparison reports
   nats-config                  a nats-server configuration with a least-privilege user per unit
+  dev                          run the app split into units and restart only those whose source changed
 
 "flotilla <command> --help" shows one command's options.
 `;
@@ -50,6 +52,7 @@ const COMMANDS: Record<string, Command> = {
     usage: NATS_CONFIG_USAGE,
     run: async (args) => (await import("./commands/nats-config.js")).natsConfig(args),
   },
+  dev: { usage: DEV_USAGE, run: async (args) => (await import("./commands/dev.js")).dev(args) },
 };
 
 const FULL_USAGE = [
@@ -63,6 +66,7 @@ const FULL_USAGE = [
   PROTO_USAGE,
   TRAFFIC_USAGE,
   NATS_CONFIG_USAGE,
+  DEV_USAGE,
 ].join("\n");
 
 async function main(argv: string[]): Promise<void> {
