@@ -14,7 +14,7 @@ export async function loadApp(appPath: string | undefined, cwd = process.cwd()):
   return app;
 }
 
-/** The app module's absolute path: `--app PATH` from cwd, else package.json's. */
+/** The app module's absolute path: `appPath` resolved against cwd, else package.json's `flotilla.app`. */
 export function appModulePath(appPath: string | undefined, cwd = process.cwd()): string {
   return appPath === undefined ? fromPackageJson(cwd) : resolve(cwd, appPath);
 }
