@@ -75,7 +75,7 @@ export async function dev(args: string[]): Promise<void> {
     dataDir: dataDirFrom(values["data-dir"]),
     gatewayPort,
     // One instance per unit, whatever the app asks for in production: a reload replaces one process.
-    instances: Object.fromEntries(units.map((u) => [u.name, 1])),
+    instances: Object.fromEntries(units.filter((u) => u.instances !== 1).map((u) => [u.name, 1])),
     autoscale: false,
   });
   await supervisor.start();
