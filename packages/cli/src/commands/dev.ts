@@ -131,7 +131,8 @@ function report(reload: Reload): void {
   }
   if (reload.units.length === 0) return;
   const done = reload.units.filter((u) => !reload.failed.has(u));
-  if (done.length > 0) console.log(`[${at}] ${files} changed: restarted ${done.join(", ")}`);
+  const took = `${(reload.durationMs / 1000).toFixed(1)} s`;
+  if (done.length > 0) console.log(`[${at}] ${files} changed: restarted ${done.join(", ")} in ${took}`);
   for (const [unit, err] of reload.failed) {
     console.error(`[${at}] ${unit} did not restart: ${err.message}; its running instance keeps serving`);
   }

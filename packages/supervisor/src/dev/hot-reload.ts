@@ -28,6 +28,8 @@ export interface Reload {
   readonly sourceError?: Error;
   /** Units whose restart failed, with the supervisor's error; their old instances keep running. */
   readonly failed: ReadonlyMap<string, Error>;
+  /** From the end of the burst of changes to the end of the last restart. */
+  readonly durationMs: number;
 }
 
 export interface HotReloadOptions {
@@ -90,6 +92,7 @@ export async function startHotReload(options: HotReloadOptions): Promise<HotRelo
     if (owed.size === 0) return;
     const files = [...owed];
     owed.clear();
+    const started = performance.now();
     const span = tracer.startSpan("flotilla.dev.reload", { attributes: { "flotilla.dev.files": files } });
     try {
       const next = await readImportGraph(entry);
@@ -102,13 +105,14 @@ export async function startHotReload(options: HotReloadOptions): Promise<HotRelo
       span.setAttribute("flotilla.dev.units", units);
       const failed = await restartAll(units, span);
       if (failed.size > 0) span.setStatus({ code: SpanStatusCode.ERROR, message: `${failed.size} unit(s) failed` });
-      options.onReload?.({ files, units, failed });
+      options.onReload?.({ files, units, failed, durationMs: performance.now() - started });
     } catch (err) {
       // Kept for the next reload: the fix may come in another file than the one that changed.
       for (const file of files) owed.add(file);
       span.recordException(err as Error);
       span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-      options.onReload?.({ files, units: [], sourceError: err as Error, failed: new Map() });
+      const durationMs = performance.now() - started;
+      options.onReload?.({ files, units: [], sourceError: err as Error, failed: new Map(), durationMs });
     } finally {
       span.end();
     }

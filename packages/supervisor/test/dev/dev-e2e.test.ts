@@ -101,7 +101,7 @@ describe("flotilla dev", () => {
       renameSync(`${file}.tmp`, file);
       // The rolling restart is over once the new front is ready and the old one has drained.
       await until(
-        () => /restarted front\n/.test(out),
+        () => /restarted front in [\d.]+ s\n/.test(out),
         90_000,
         "the front to be restarted",
         () => out,
@@ -129,7 +129,7 @@ describe("flotilla dev", () => {
     expect(after.tally).toBe(before.tally);
     expect(after.front).not.toBe(before.front);
     expect(alive(before.front as number)).toBe(false);
-    expect(out).toMatch(/front\/greeting\.ts changed: restarted front\n/);
+    expect(out).toMatch(/front\/greeting\.ts changed: restarted front in [\d.]+ s\n/);
 
     // Every accepted hit emitted its event in its transaction: the tally counts each one once.
     const accepted = new Set(answers.map((a) => (a.body as { id: string }).id));
