@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { FlotillaApp, ResolvedUnit } from "@flotilla/app";
 import { context, type Span, SpanStatusCode, type Tracer, trace } from "@opentelemetry/api";
-import { type ImportGraph, readImportGraph } from "./import-graph.js";
+import { type ImportGraph, importGraphReader } from "./import-graph.js";
 import { type ModuleLoader, serviceModules } from "./service-modules.js";
 import { SourceWatcher } from "./source-watcher.js";
 import { affectedUnits, isRelevant, MANIFESTS, type UnitSources, unitSources } from "./unit-sources.js";
@@ -68,7 +68,11 @@ export interface HotReload {
 export async function startHotReload(options: HotReloadOptions): Promise<HotReload> {
   const entry = resolve(options.appPath);
   const tracer = options.tracer ?? trace.getTracer("@flotilla/supervisor");
-  let graph = await readImportGraph(entry);
+  const reader = await importGraphReader(entry);
+  let graph = await reader.read().catch(async (err: unknown) => {
+    await reader.dispose();
+    throw err;
+  });
   const found = await serviceModules(options.app, graph, options.load);
   const modules = new Map(found.modules);
   let sources = unitSources(graph, options.units, modules);
@@ -95,7 +99,7 @@ export async function startHotReload(options: HotReloadOptions): Promise<HotRelo
     const started = performance.now();
     const span = tracer.startSpan("flotilla.dev.reload", { attributes: { "flotilla.dev.files": files } });
     try {
-      const next = await readImportGraph(entry);
+      const next = await reader.read();
       for (const [service, module] of modules) if (!next.modules.has(module)) modules.set(service, entry);
       const nextSources = unitSources(next, options.units, modules);
       const units = affectedUnits(files, entry, sources, nextSources);
@@ -146,6 +150,7 @@ export async function startHotReload(options: HotReloadOptions): Promise<HotRelo
     async close() {
       watcher.close();
       await chain;
+      await reader.dispose();
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import { dirname, resolve } from "node:path";
 import { FlotillaCodes, FlotillaError } from "@flotilla/core";
-import { build, type Message, type Plugin } from "esbuild";
+import { type BuildResult, context, type Message, type Plugin } from "esbuild";
 
 /** One module's import of another local module. */
 export interface ImportEdge {
@@ -26,41 +26,64 @@ export interface ImportGraph {
 const SCRIPT = /\.(?:[cm]?[jt]sx?|json)$/;
 const BARE = /^[^./]/;
 
+/** Reads an app's import graph again and again; each read parses only the files changed since the last. */
+export interface ImportGraphReader {
+  read(): Promise<ImportGraph>;
+  dispose(): Promise<void>;
+}
+
 /**
  * Parses the app module and everything it imports, the way tsx will load it: `.js` specifiers resolve to
  * `.ts` files, `package.json` `exports` are honoured, workspace packages (symlinked into node_modules)
  * resolve to their real source. Type-only imports are erased by the parser, as at run time, so they are
- * no edges. Throws `FLOTILLA_DEV_SOURCE` when a module does not parse or an import does not resolve.
+ * no edges. A read throws `FLOTILLA_DEV_SOURCE` when a module does not parse or an import does not resolve.
  */
-export async function readImportGraph(entry: string): Promise<ImportGraph> {
+export async function importGraphReader(entry: string): Promise<ImportGraphReader> {
   const absWorkingDir = dirname(entry);
-  let result: Awaited<ReturnType<typeof build>>;
+  // An incremental build: esbuild keeps what it parsed and re-reads only files whose contents changed.
+  const builder = await context({
+    entryPoints: [entry],
+    absWorkingDir,
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: "node",
+    format: "esm",
+    logLevel: "silent",
+    plugins: [installedPackagesAreLeaves],
+  });
+  return {
+    async read() {
+      let result: BuildResult<{ metafile: true }>;
+      try {
+        result = await builder.rebuild();
+      } catch (err) {
+        const errors = (err as { errors?: Message[] }).errors ?? [];
+        throw FlotillaError.of(FlotillaCodes.DEV_SOURCE, `the app's source does not load: ${describe(errors, err)}`, {
+          cause: err,
+        });
+      }
+      const modules = new Map<string, ImportEdge[]>();
+      for (const [path, input] of Object.entries(result.metafile.inputs)) {
+        const edges = input.imports
+          .filter((i) => i.external !== true)
+          .map((i) => ({ path: resolve(absWorkingDir, i.path), static: i.kind === "import-statement" }));
+        modules.set(resolve(absWorkingDir, path), edges);
+      }
+      return { entry: resolve(entry), modules };
+    },
+    dispose: () => builder.dispose(),
+  };
+}
+
+/** The import graph once (see importGraphReader). */
+export async function readImportGraph(entry: string): Promise<ImportGraph> {
+  const reader = await importGraphReader(entry);
   try {
-    result = await build({
-      entryPoints: [entry],
-      absWorkingDir,
-      bundle: true,
-      write: false,
-      metafile: true,
-      platform: "node",
-      format: "esm",
-      logLevel: "silent",
-      plugins: [installedPackagesAreLeaves],
-    });
-  } catch (err) {
-    const errors = (err as { errors?: Message[] }).errors ?? [];
-    throw FlotillaError.of(FlotillaCodes.DEV_SOURCE, `the app's source does not load: ${describe(errors, err)}`, {
-      cause: err,
-    });
+    return await reader.read();
+  } finally {
+    await reader.dispose();
   }
-  const modules = new Map<string, ImportEdge[]>();
-  for (const [path, input] of Object.entries(result.metafile?.inputs ?? {})) {
-    const edges = input.imports
-      .filter((i) => i.external !== true)
-      .map((i) => ({ path: resolve(absWorkingDir, i.path), static: i.kind === "import-statement" }));
-    modules.set(resolve(absWorkingDir, path), edges);
-  }
-  return { entry: resolve(entry), modules };
 }
 
 /**
