@@ -4,7 +4,14 @@
  */
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { deploymentUnits, LAYOUTS, type Layout, stopOnSignals } from "@flotilla/app";
+import {
+  deploymentUnits,
+  type FlotillaApp,
+  LAYOUTS,
+  type Layout,
+  type ResolvedUnit,
+  stopOnSignals,
+} from "@flotilla/app";
 import { FlotillaCodes, FlotillaError } from "@flotilla/core";
 import { dataDirFrom } from "@flotilla/data/internal";
 import * as supervisorPackage from "@flotilla/supervisor";
@@ -78,25 +85,14 @@ export async function dev(args: string[]): Promise<void> {
     instances: Object.fromEntries(units.filter((u) => u.instances !== 1).map((u) => [u.name, 1])),
     autoscale: false,
   });
-  await supervisor.start();
-  console.log(`Flotilla ${app.name} dev: ${units.length} units (layout ${layout}), one instance each`);
-  console.log(`units: ${pids(supervisor)}`);
-  const { gatewayUrl } = supervisor.status();
-  if (gatewayUrl !== undefined) console.log(`Flotilla ${app.name} listening on ${gatewayUrl}`);
-
-  let before = pids(supervisor);
-  const reload = await startHotReload({
-    app,
-    appPath,
-    units,
-    target: supervisor,
-    onReload: (r) => {
-      report(r);
-      const after = pids(supervisor);
-      if (r.units.length > 0 && after !== before) console.log(`units: ${after}`);
-      before = after;
-    },
-    onWatchError: (dir, err) => console.error(`not watching ${relative(process.cwd(), dir)}: ${err.message}`),
+  // Whatever started before a failure (nats-server, instances) is stopped before the error is shown.
+  const reload = await startUnits(supervisor, async () => {
+    await supervisor.start();
+    console.log(`Flotilla ${app.name} dev: ${units.length} units (layout ${layout}), one instance each`);
+    console.log(`units: ${pids(supervisor)}`);
+    const { gatewayUrl } = supervisor.status();
+    if (gatewayUrl !== undefined) console.log(`Flotilla ${app.name} listening on ${gatewayUrl}`);
+    return watch(app, appPath, units, supervisor);
   });
   if (reload.inline.length > 0) {
     console.log(`${reload.inline.join(", ")} defined in the app module: any change restarts their units`);
@@ -111,6 +107,33 @@ export async function dev(args: string[]): Promise<void> {
     },
     app.name,
   );
+}
+
+async function startUnits<T>(supervisor: DevSupervisor, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    await supervisor.stop().catch(() => {});
+    throw err;
+  }
+}
+
+/** Hot reload of the supervisor's units, printing each reload and the units' pids after it. */
+function watch(app: FlotillaApp, appPath: string, units: readonly ResolvedUnit[], supervisor: DevSupervisor) {
+  let before = pids(supervisor);
+  return startHotReload({
+    app,
+    appPath,
+    units,
+    target: supervisor,
+    onReload: (r) => {
+      report(r);
+      const after = pids(supervisor);
+      if (r.units.length > 0 && after !== before) console.log(`units: ${after}`);
+      before = after;
+    },
+    onWatchError: (dir, err) => console.error(`not watching ${relative(process.cwd(), dir)}: ${err.message}`),
+  });
 }
 
 /** `edge pid 101, front pid 102`: each unit's instances, as the supervisor reports them. */
