@@ -1,10 +1,11 @@
 /**
  * `flotilla dev` end to end: the fixture app (front, tally, a gateway alone in `edge`) copied into a temp
- * dir and run by `flotilla dev` over a real nats-server, under a request loop through the gateway. One
- * edit to a file private to the front restarts the front's unit alone, and nothing is lost across it.
+ * dir and run by `flotilla dev` over a real nats-server, under a request loop through the gateway. An
+ * edit to a file private to the front restarts the front's unit alone; an edit to the tally's contract
+ * restarts the gateway's unit and the tally's; nothing is lost across either.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { renameSync, writeFileSync } from "node:fs";
+import { appendFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type NatsServerHandle, startNatsServer } from "@flotilla/testing";
 import { afterAll, describe, expect, it } from "vitest";
@@ -44,7 +45,7 @@ function alive(pid: number): boolean {
 }
 
 describe("flotilla dev", () => {
-  it("restarts only the edited service's unit, serves the change, and loses no request or event", async () => {
+  it("restarts only the units an edit concerns, serves the change, and loses no request or event", async () => {
     nats = await startNatsServer({ startTimeoutMs: 10_000, stopGraceMs: 3_000 });
     const dir = copies.make();
     let out = "";
@@ -80,6 +81,7 @@ describe("flotilla dev", () => {
     const answers: Answer[] = [];
     let stop = false;
     let reloadedAt = Number.POSITIVE_INFINITY;
+    let afterEdit: Record<string, number> = {};
     const hit = () =>
       http(`${url}/api/hit`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     const load = loops(2, async () => {
@@ -108,28 +110,51 @@ describe("flotilla dev", () => {
       );
       reloadedAt = Date.now();
       await until(() => answers.filter((a) => a.startedAt > reloadedAt).length >= 20, 20_000, "answers after it");
+      await until(
+        () => lastPids(out).front !== before.front,
+        10_000,
+        "the new front pid",
+        () => out,
+      );
+      afterEdit = lastPids(out);
+
+      // A shared contract: the gateway's unit restarts too, behind the same public port.
+      appendFileSync(join(dir, "contracts/tally.ts"), "// edited\n");
+      await until(
+        () => /restarted edge, tally in [\d.]+ s\n/.test(out),
+        90_000,
+        "edge and tally to restart",
+        () => out,
+      );
+      const restartedAt = Date.now();
+      await until(() => answers.filter((a) => a.startedAt > restartedAt).length >= 20, 20_000, "answers after it");
+      await until(
+        () => lastPids(out).edge !== afterEdit.edge,
+        10_000,
+        "the new edge pid",
+        () => out,
+      );
     } finally {
       stop = true;
       await withTimeout(load, 15_000, "the request loops to end");
     }
 
+    const after = lastPids(out);
     const failed = answers.filter((a) => a.status !== 200);
     expect(failed, JSON.stringify(failed.slice(0, 3))).toEqual([]);
     // Both fronts answer while the restart rolls; after it, only the new one (the old one drained).
     const afterReload = answers.filter((a) => a.startedAt > reloadedAt);
     expect(afterReload.map(greeting)).toEqual(afterReload.map(() => "v2"));
-    await until(
-      () => lastPids(out).front !== before.front,
-      10_000,
-      "the new front pid to be printed",
-      () => out,
-    );
-    const after = lastPids(out);
-    expect(after.edge).toBe(before.edge);
-    expect(after.tally).toBe(before.tally);
-    expect(after.front).not.toBe(before.front);
+    expect(afterEdit.edge).toBe(before.edge);
+    expect(afterEdit.tally).toBe(before.tally);
+    expect(afterEdit.front).not.toBe(before.front);
     expect(alive(before.front as number)).toBe(false);
     expect(out).toMatch(/front\/greeting\.ts changed: restarted front in [\d.]+ s\n/);
+    // The tally's contract: the gateway's routes and the tally import it, the front does not.
+    expect(after.edge).not.toBe(afterEdit.edge);
+    expect(after.tally).not.toBe(afterEdit.tally);
+    expect(after.front).toBe(afterEdit.front);
+    expect(out).toMatch(/contracts\/tally\.ts changed: restarted edge, tally in [\d.]+ s\n/);
 
     // Every accepted hit emitted its event in its transaction: the tally counts each one once.
     const accepted = new Set(answers.map((a) => (a.body as { id: string }).id));
