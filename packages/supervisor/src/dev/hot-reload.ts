@@ -85,7 +85,8 @@ export async function startHotReload(options: HotReloadOptions): Promise<HotRelo
     onError: options.onWatchError,
     onChange(paths) {
       const relevant = paths.filter((p) => isRelevant(p, sources));
-      if (relevant.length === 0) return;
+      // While the source does not load, any change may be the fix (e.g. creating a file an import names).
+      if (relevant.length === 0 && owed.size === 0) return;
       for (const p of relevant) owed.add(p);
       chain = chain.then(reload);
     },

@@ -105,6 +105,16 @@ describe("hot reload (real files, real fs events, a target recording restarts)",
     expect(restarts).toEqual(["front"]);
   });
 
+  it("retries a source that did not load on any change: creating the file an import names fixes it", async () => {
+    const { restarts, edit } = await watched();
+    const broken = await edit({ "front/greeting.ts": 'export { GREETING } from "./words.js";\n' });
+    expect(broken.sourceError).toMatchObject({ code: "FLOTILLA_DEV_SOURCE" });
+    const fixed = await edit({ "front/words.ts": 'export const GREETING = "v4";\n' });
+    expect(fixed.sourceError).toBeUndefined();
+    expect(fixed.units).toEqual(["front"]);
+    expect(restarts).toEqual(["front"]);
+  });
+
   it("reports a unit whose restart failed, and still restarts the others", async () => {
     const { restarts, edit } = await watched(["front"]);
     const result = await edit({ "contracts/hits.ts": `${hitsContract}// edited\n` });
