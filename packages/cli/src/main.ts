@@ -4,6 +4,7 @@ import { TRAFFIC_USAGE } from "./commands/traffic.js";
 import { UsageError } from "./options.js";
 import {
   DEPLOY_K8S_USAGE,
+  DEV_USAGE,
   DLQ_USAGE,
   EDGE_KEYS_USAGE,
   NATS_CONFIG_USAGE,
@@ -32,6 +33,7 @@ const OVERVIEW = `usage: flotilla <command> [options]
   deploy k8s                   Kubernetes manifests for the app's deployment units
   up                           run the app split under a supervisor that heals and scales it
   ps | scale UNIT=N | restart UNIT  a running supervisor's status, scale a unit, restart a unit rolling
+  dev                          run the app split into units and restart only those whose source changed
 
 "flotilla <command> --help" shows one command's options.
 `;
@@ -63,6 +65,7 @@ const COMMANDS: Record<string, Command> = {
   ps: { usage: PS_USAGE, run: async (args) => (await import("./commands/ps.js")).ps(args) },
   scale: { usage: SCALE_USAGE, run: async (args) => (await import("./commands/scale.js")).scale(args) },
   restart: { usage: RESTART_USAGE, run: async (args) => (await import("./commands/restart.js")).restart(args) },
+  dev: { usage: DEV_USAGE, run: async (args) => (await import("./commands/dev.js")).dev(args) },
 };
 
 const FULL_USAGE = [
@@ -81,6 +84,7 @@ const FULL_USAGE = [
   PS_USAGE,
   SCALE_USAGE,
   RESTART_USAGE,
+  DEV_USAGE,
 ].join("\n");
 
 async function main(argv: string[]): Promise<void> {

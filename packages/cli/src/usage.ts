@@ -198,3 +198,17 @@ before an old one drains and stops, so no request fails.
 
   --data-dir DIR          the supervisor's data dir (default .flotilla/up)
 `;
+
+export const DEV_USAGE = `usage: flotilla dev [options]
+
+Runs the app split into its deployment units (as flotilla up does, one instance per unit, no autoscaling)
+and watches its source: a change restarts only the units whose modules reach the changed file, one rolling
+restart each (the new instance is ready before the old one drains), while the gateway and the other units
+keep serving. A change to the app module or a package manifest restarts every unit (docs/hot-reload.md).
+
+  --app PATH          the app module (default: package.json "flotilla": { "app": PATH })
+  --layout L          app (the app's units, default), single (one unit) or per-service
+  --port N            the gateway's port (default: PORT or 8080; 0 picks a free one)
+  --transport URL     an existing nats://host:4222 (default: FLOTILLA_TRANSPORT, else a local nats-server)
+  --data-dir DIR      where the units keep their files (default: FLOTILLA_DATA_DIR or .flotilla/data)
+`;

@@ -86,6 +86,8 @@ export const FlotillaCodes = {
   CALL_NOT_DECLARED: { code: "FLOTILLA_CALL_NOT_DECLARED", status: "INTERNAL" },
   /** An instance would use another database than its service's running instances: it refuses to start. */
   DATABASE_MISMATCH: { code: "FLOTILLA_DATABASE_MISMATCH", status: "FAILED_PRECONDITION" },
+  /** `flotilla dev`: the app's source does not parse or an import does not resolve; nothing was restarted. */
+  DEV_SOURCE: { code: "FLOTILLA_DEV_SOURCE", status: "FAILED_PRECONDITION" },
 } as const satisfies Record<string, { code: string; status: Status }>;
 
 export interface ErrorOptions {

@@ -3,6 +3,8 @@ export * from "./autoscale/index.js";
 export type { CompanionStatus } from "./companion.js";
 export { callSupervisor } from "./control-client.js";
 export { CONTROL_FILE, type ControlFile } from "./control-server.js";
+// Hot reload (flotilla dev, docs/hot-reload.md).
+export * from "./dev/index.js";
 export { SupervisorCodes } from "./errors.js";
 export { EVENTS_SUBJECT, type InstanceEvent, type SupervisorEvents } from "./events.js";
 export type { InstanceState, InstanceStatus } from "./instance.js";

@@ -1,4 +1,5 @@
 /** @module Client-side load balancing: a `call` middleware that picks an instance from the registry. */
+import { FlotillaCodes, FlotillaError } from "../errors.js";
 import type { Middleware, OutboundCall } from "../middleware.js";
 import type { InstanceInfo, Registry } from "../registry/registry.js";
 import { isInstanceFailure } from "./instance-failure.js";
@@ -30,6 +31,8 @@ export interface LoadBalancingOptions {
  * - A call that already names an instance (pinned by the caller or by an outer middleware) passes as is.
  * - When the registry knows no ready instance, the call goes out with no instance and the transport's
  *   queue group balances it: a registry that lags or is down never blocks calls that could succeed.
+ * - A chosen instance that received nothing (`FLOTILLA_NO_INSTANCE`: it left since the registry was read)
+ *   gets the call sent once more, without an instance, to the transport's queue group.
  * - The middleware restores `call.instance` after each attempt, so an outer retry balances afresh; on a
  *   retry it prefers instances this call has not failed on yet.
  */
@@ -88,7 +91,12 @@ export function loadBalancing(options: LoadBalancingOptions): Middleware {
           set.add(picked.instance);
           failedOn.set(call, set);
         }
-        throw err;
+        if (FlotillaError.from(err).code !== FlotillaCodes.NO_INSTANCE.code) throw err;
+        // The chosen instance received nothing: it left after the registry's view was read (drained by a
+        // rolling restart, or dead). Sending again is safe even for an action that is not idempotent:
+        // once, to the queue group, which only instances still serving are in.
+        delete call.instance;
+        return await next();
       } finally {
         delete call.instance;
       }

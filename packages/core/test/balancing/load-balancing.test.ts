@@ -132,6 +132,20 @@ describe("loadBalancing", () => {
     await registry.close();
   });
 
+  it("sends a call again to the queue group when the chosen instance is gone (it received nothing)", async () => {
+    const registry = new MemoryRegistry();
+    const caller = await cluster(["a"], registry, [loadBalancing({ registry })]);
+    // Listed ready, but no longer serving: as an instance drained by a rolling restart, before the
+    // registry's view caught up. Round-robin picks it for every other call.
+    await registry.register(fakeInstance("pool-gone", {}));
+    for (let i = 0; i < 10; i++) expect((await caller.call(pool.who, {})).instance).toBe("pool-a");
+    expect(Object.fromEntries(calls)).toEqual({ "pool-a": 10 });
+    // A call pinned to it by the caller is not redirected.
+    const pinned = await caller.call(pool.who, {}, { instance: "pool-gone" }).catch((e: unknown) => e);
+    expect(pinned).toMatchObject({ code: "FLOTILLA_NO_INSTANCE" });
+    await registry.close();
+  });
+
   it("leaves a pinned instance alone and honours the call's strategy over the service's", async () => {
     const registry = new MemoryRegistry();
     const caller = await cluster(["a", "b", "c"], registry, [
