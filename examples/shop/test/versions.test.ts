@@ -56,8 +56,9 @@ describe("catalog@1 and catalog@2 behind one gateway", () => {
       listenHost: "127.0.0.1",
     });
     const v1App: FlotillaApp = { ...shopApp, services: [catalogServiceV1], middleware: [v1.middleware] };
-    one = await runApp(v1App, { ...common("v1"), services: ["catalog"] });
-    two = await runApp({ ...shopApp, middleware: [v2.middleware] }, { ...common("v2"), services: ["catalog"] });
+    // One service, one database: both versions' instances share the catalog's file (docs/deployment.md).
+    one = await runApp(v1App, { ...common("catalog"), services: ["catalog"] });
+    two = await runApp({ ...shopApp, middleware: [v2.middleware] }, { ...common("catalog"), services: ["catalog"] });
     // Uncached, so every request reaches a catalog instance; a rate limit the 400 requests stay under.
     edge = await withEnv({ FLOTILLA_GATEWAY_CACHE: "off", FLOTILLA_RATE_LIMIT: "100000/60" }, () =>
       runApp(shopApp, { ...common("edge"), services: ["identity"], gatewayPort: 0 }),

@@ -44,7 +44,7 @@ describe("metrics as traffic flows, embedded", () => {
   let admin: Headers;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "flotilla-metrics-traffic-"));
-    const shop = defineApp({ ...shopApp, services: [...shopApp.services, refusing] });
+    const shop = defineApp({ ...shopApp, services: [...shopApp.services, refusing], units: undefined });
     app = await withEnv({ FLOTILLA_RATE_LIMIT: "1000000/1" }, () =>
       runApp(shop, { dataDir: dir, gatewayPort: 0, opsPort: 0, listenHost: "127.0.0.1" }),
     );

@@ -75,7 +75,14 @@ export async function startLocalPostgres(dataDir: string): Promise<LocalServer> 
     });
   }
   const port = await freePort();
-  const settings = { port: String(port), listen_addresses: "127.0.0.1", unix_socket_directories: "" };
+  // Every instance holds a pool per service (and a LISTEN connection): the default 100 connections ran
+  // out with a unit of three services at three instances, so room for the shop at its maxima and more.
+  const settings = {
+    port: String(port),
+    listen_addresses: "127.0.0.1",
+    unix_socket_directories: "",
+    max_connections: "500",
+  };
   const args = ["-D", clusterDir, ...Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`])];
   // SIGINT is PostgreSQL's "fast" shutdown; SIGTERM ("smart") would wait for clients to disconnect.
   const proc = launch(join(binDir, "postgres"), args, { stopSignal: "SIGINT", env, ownProcessGroup: true, ...ids });
