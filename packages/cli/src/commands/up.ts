@@ -1,7 +1,7 @@
 /** @module `flotilla up`: runs an app split under a supervisor (docs/supervisor.md), with a live status view. */
 import { createWriteStream, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { LAYOUTS, type Layout } from "@flotilla/app";
+import { LAYOUTS, type Layout, stopOnSignals } from "@flotilla/app";
 import { createLogger } from "@flotilla/core";
 import { createSupervisor, renderStatus } from "@flotilla/supervisor";
 import { appModulePath, loadApp } from "../load-app.js";
@@ -70,7 +70,7 @@ export async function up(args: string[]): Promise<void> {
     ...(values.database ? { databaseUrl: values.database } : {}),
     ...(values["sync-period"] ? { syncPeriodMs: positiveIntOption(values["sync-period"], "--sync-period") } : {}),
   });
-  stopOnSignals(supervisor.stop);
+  stopOnSignals(supervisor, "supervisor", STOP_TIMEOUT_MS);
   await supervisor.start();
   const status = supervisor.status();
   console.log(
@@ -81,27 +81,6 @@ export async function up(args: string[]): Promise<void> {
       process.stdout.write(`\x1b[H\x1b[2J${renderStatus(supervisor.status(), process.stdout.columns || 100)}`);
     draw();
     setInterval(draw, 1_000).unref();
-  }
-}
-
-function stopOnSignals(stop: () => Promise<void>): void {
-  let stopping = false;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.on(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      setTimeout(() => {
-        console.error(`the supervisor did not stop within ${STOP_TIMEOUT_MS} ms; exiting`);
-        process.exit(1);
-      }, STOP_TIMEOUT_MS).unref();
-      stop().then(
-        () => process.exit(0),
-        (err: unknown) => {
-          console.error("the supervisor failed to stop cleanly", err);
-          process.exit(1);
-        },
-      );
-    });
   }
 }
 
