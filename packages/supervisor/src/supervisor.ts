@@ -102,7 +102,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     if (n > 1 && sqliteOnly && unit.services.length > 0) {
       throw FlotillaError.of(
         SupervisorCodes.NEEDS_POSTGRES,
-        `unit ${unit.name}'s services keep SQLite files, which one instance alone may use: give --database postgres://…/{service} or install PostgreSQL (initdb, postgres) to run ${n}`,
+        `unit ${unit.name}'s services keep SQLite files, run by one instance under flotilla up: give --database postgres://…/{service} or install PostgreSQL (initdb, postgres) to run ${n}`,
         { details: { unit: unit.name, instances: n } },
       );
     }
@@ -155,7 +155,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       const capped = multi.map((u) => u.name).join(", ");
       log.warn(
         { units: capped },
-        `no PostgreSQL binaries and no --database: units ${capped} run one instance each on SQLite files (one SQLite file cannot serve two instances); install PostgreSQL or pass --database to scale them`,
+        `no PostgreSQL binaries and no --database: units ${capped} run one instance each on SQLite files (SQLite serializes every writer: more instances add contention, not capacity); install PostgreSQL or pass --database to scale them`,
       );
       return undefined;
     }
