@@ -40,7 +40,8 @@ export const CONTENT_SECURITY_POLICY = [
 /** Reads every asset; a missing file is a broken package and fails the gateway's start. */
 export function loadAssets(): ReadonlyMap<string, Asset> {
   const publicDir = join(dirname(fileURLToPath(import.meta.url)), "..", "public");
-  const htmDir = dirname(createRequire(import.meta.url).resolve("htm/package.json"));
+  // The htm package's folder (its main module is `dist/htm.js`): its exports map no longer resolves the file itself.
+  const htmDir = dirname(dirname(createRequire(import.meta.url).resolve("htm")));
   const files: [string, string][] = [
     ...OWN.map((name): [string, string] => [name, join(publicDir, name)]),
     // Preact 10, its hooks and htm in one ES module of 13 KB: no import map, no build step.
