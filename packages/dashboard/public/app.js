@@ -73,4 +73,7 @@ function App() {
   `;
 }
 
-render(html`<${App} />`, document.getElementById("app"));
+const root = document.getElementById("app");
+// The "Loading" placeholder goes: Preact keeps what it did not render.
+root.replaceChildren();
+render(html`<${App} />`, root);

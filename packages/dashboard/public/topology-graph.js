@@ -34,8 +34,8 @@ export function TopologyGraph({ topology }) {
               class=${`node ${n.service.health}`}
               aria-label=${`${n.service.name}: ${n.service.health}, ${n.service.instances.length} instances`}
             >
-              <circle cx=${n.x} cy=${n.y} r="28" />
-              <text x=${n.x} y=${n.y + 4} text-anchor="middle">${n.service.name}</text>
+              <circle cx=${n.x} cy=${n.y} r="14" />
+              <text x=${n.x} y=${n.y + 30} text-anchor="middle">${n.service.name}</text>
               <text class="count" x=${n.x} y=${n.y + 44} text-anchor="middle">
                 ${n.service.instances.length} × ${n.service.health}
               </text>

@@ -39,8 +39,8 @@ export function TopologyView({ topology }) {
   return html`
     <h2>Topology</h2>
     <p class="summary">
-      ${topology.services.length} services, ${instances} instances, read from
-      ${topology.source === "registry" ? " the service registry" : " this process"} at
+      ${`${topology.services.length} services, ${instances} instances, read from `}
+      ${topology.source === "registry" ? "the service registry" : "this process"}${" at "}
       <time datetime=${topology.generatedAt}>${new Date(topology.generatedAt).toLocaleTimeString()}</time>.
       ${down.length === 0 ? " All healthy." : ` Not healthy: ${down.map((s) => `${s.name} (${HEALTH_TEXT[s.health]})`).join(", ")}.`}
     </p>
