@@ -3,11 +3,12 @@
  * Skipped where /usr/bin/chromium is absent outside CI (.ci/run installs it; in CI its absence fails).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunningApp, runApp } from "@flotilla/app";
 import { MemoryRegistry } from "@flotilla/core";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import shopApp from "../src/app.js";
 import { ShopClient } from "./support/shop-client.js";
@@ -24,6 +25,15 @@ const FLAGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
+const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+/** axe-core's WCAG 2 A and AA rules on the page as it is: each violation as `rule: how many elements`. */
+async function accessibilityViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: AXE });
+  return page.evaluate(
+    "axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } })" +
+      ".then((r) => r.violations.map((v) => v.id + ': ' + v.nodes.length))",
+  );
+}
 /** Where the views' screenshots are kept (FLOTILLA_SCREENSHOTS, else a folder in the temporary directory). */
 const SCREENSHOTS = process.env.FLOTILLA_SCREENSHOTS ?? join(tmpdir(), "flotilla-screenshots");
 
@@ -97,6 +107,23 @@ describe.skipIf(!runs)(
       expect(elsewhere).toEqual([]);
       expect(problems).toEqual([]);
       await page.close();
+    });
+
+    it("passes axe-core's WCAG 2 A and AA checks, on the token form and on the topology", async () => {
+      const url = shop.url ?? "";
+      const { authorization } = await new ShopClient(url).signIn("admin@flotilla.dev", "admin-password");
+      // Only so axe's script can be added to the page: the page's own policy is checked by the test above.
+      const context = await browser.newContext({ bypassCSP: true });
+      const page = await context.newPage();
+      await page.goto(`${url}/_flotilla`);
+      const tokenInput = page.getByLabel("Admin bearer token");
+      await tokenInput.waitFor();
+      expect(await accessibilityViolations(page)).toEqual([]);
+      await tokenInput.fill((authorization ?? "").slice("Bearer ".length));
+      await page.getByRole("button", { name: "Open the dashboard" }).click();
+      await page.getByRole("table", { name: "Instances by service" }).waitFor();
+      expect(await accessibilityViolations(page)).toEqual([]);
+      await context.close();
     });
   },
 );
