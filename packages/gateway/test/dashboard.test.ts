@@ -36,4 +36,15 @@ describe("the gateway's dashboard option", () => {
     while (!text.includes("event: topology\ndata: ")) text += (await reader.read()).value ?? "";
     await reader.cancel();
   });
+  it("ends its open event streams as the gateway closes", async () => {
+    const gateway = await startGateway({ dashboard: { policies: [] } });
+    const stream = await fetch(`${gateway.url}/_flotilla/api/events`);
+    const reader = (stream.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes("event: topology")) text += (await reader.read()).value ?? "";
+    await gateway.stop();
+    let ended = false;
+    while (!ended) ended = (await reader.read()).done;
+    expect(ended).toBe(true);
+  });
 });
