@@ -15,7 +15,13 @@ import {
 } from "@flotilla/core";
 import { databaseProviderFromEnv } from "@flotilla/data";
 import { dataDirFrom, sqliteDialect } from "@flotilla/data/internal";
-import { createGateway, type Gateway, type GrpcOptions, upstreamsFromEnv } from "@flotilla/gateway";
+import {
+  createGateway,
+  type Gateway,
+  type GatewayDashboardOptions,
+  type GrpcOptions,
+  upstreamsFromEnv,
+} from "@flotilla/gateway";
 import { natsRegistry } from "@flotilla/nats";
 import { circuitBreakers, retries } from "@flotilla/resilience";
 import {
@@ -90,6 +96,11 @@ export interface RunOptions {
    * at 503, before it refuses requests (GatewayOptions.drainMs). Default: FLOTILLA_DRAIN_MS, else 0.
    */
   drainMs?: number;
+  /**
+   * Serve the web dashboard at `/_flotilla` on the gateway (its API admin-only unless `policies` says
+   * otherwise), showing the instances of the registry when there is one. See docs/dashboard.md.
+   */
+  dashboard?: Omit<GatewayDashboardOptions, "registry">;
 }
 
 export interface RunningApp {
@@ -182,6 +193,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
         openapi: { title: app.name, version: app.version ?? "1.0.0", description: app.description ?? "" },
         ...(tracer ? { tracer } : {}),
         drainMs: options.drainMs ?? drainMsFromEnv(process.env),
+        ...(options.dashboard ? { dashboard: { ...options.dashboard, ...(registry ? { registry } : {}) } } : {}),
         ...(app.gateway.live ? { live: { metrics: liveMetrics(telemetry.registry), ...app.gateway.live } } : {}),
         ...grpcOption(app, options.grpcPort ?? grpcPortFromEnv(process.env), listenHost),
         // FLOTILLA_GATEWAY_CACHE=off serves cached routes uncached (a benchmark of the uncached path, a suspect cache).

@@ -10,6 +10,7 @@ import { clientErrorHandler } from "./client-error.js";
 import { type CompositeMetrics, installComposites, isComposite, routedServices } from "./compose/index.js";
 import { ConcurrencyLimit } from "./concurrency-limit.js";
 import { ConnectionTracker } from "./connections.js";
+import { type GatewayDashboardOptions, installDashboard } from "./dashboard-mount.js";
 import { type EdgeIds, edgeIds, ResponseHeaders } from "./edge-ids.js";
 import { type GrpcEndpoint, type GrpcOptions, GrpcServer } from "./grpc/grpc-server.js";
 import { registerHealthRoutes } from "./health.js";
@@ -74,6 +75,8 @@ export interface GatewayOptions extends Partial<GatewayLimits>, UpstreamGatewayO
    * instance instead of meeting a closed socket; then refuse new requests and close. Default 0: refuse at once.
    */
   drainMs?: number;
+  /** Serves the web dashboard at `/_flotilla`, its API admin-only by default; absent: none. See docs/dashboard.md. */
+  dashboard?: GatewayDashboardOptions;
 }
 
 export interface ListenOptions {
@@ -258,6 +261,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     bodyLimitBytes: limits.bodyLimitBytes,
     metrics: options.upstreamMetrics,
   });
+  if (options.dashboard !== undefined) {
+    installDashboard(app, options.dashboard, deps, routedServices(routes), options.tracer);
+  }
   if (metrics !== undefined) {
     app.get(METRICS_PATH, metricsHandler(metrics, deps, options.metricsPolicies ?? ADMIN_ONLY));
   }

@@ -25,6 +25,7 @@ export type {
   UpstreamPartOptions,
 } from "./compose/index.js";
 export { CompositeCodes, composite, isComposite, PARTIAL_HEADER } from "./compose/index.js";
+export { DASHBOARD_ADMIN, type GatewayDashboardOptions } from "./dashboard-mount.js";
 export type { Gateway, GatewayOptions, ListenOptions } from "./gateway.js";
 export { createGateway } from "./gateway.js";
 export type { GeneratedProto, GrpcEndpoint, GrpcOptions, ProtoOptions } from "./grpc/index.js";
