@@ -6,6 +6,7 @@
 import type { ResolvedUnit } from "@flotilla/app";
 import type { ServiceDefinition } from "@flotilla/core";
 import { durableName, eventStream, serviceOf } from "@flotilla/nats/internal";
+import { DEFAULT_DOWNSCALE, DEFAULT_UPSCALE, type ScalePolicy } from "@flotilla/supervisor";
 import { type K8sObject, type K8sSettings, meta, natsMonitoringEndpoint } from "./objects.js";
 
 /** One durable consumer a unit's instances share: what KEDA's `nats-jetstream` trigger reads the lag of. */
@@ -34,26 +35,25 @@ export function consumerGroups(services: readonly ServiceDefinition[]): Consumer
   );
 }
 
+/** A supervisor scale policy as an HPA's `behavior.scaleUp` / `scaleDown` (autoscaling/v2). */
+function hpaRules(policy: ScalePolicy) {
+  return {
+    stabilizationWindowSeconds: policy.stabilizationWindowMs / 1000,
+    selectPolicy: policy.select === "min" ? "Min" : policy.select === "disabled" ? "Disabled" : "Max",
+    policies: policy.policies.map((r) => ({
+      type: r.type === "pods" ? "Pods" : "Percent",
+      value: r.value,
+      periodSeconds: r.periodMs / 1000,
+    })),
+  };
+}
+
 /**
- * An HPA's defaults (autoscaling/v2), written out so a reader sees the timing the local supervisor
- * copies: scale up at once by up to 100% or 4 pods per 15 s, scale down only after 5 minutes of lower
- * recommendations.
+ * An HPA's defaults, written out from the very policies the local supervisor scales by (one source, so
+ * local predicts the cluster): scale up at once by up to 100% or 4 pods per 15 s, scale down only after
+ * 5 minutes of lower recommendations.
  */
-export const HPA_DEFAULT_BEHAVIOR = {
-  scaleUp: {
-    stabilizationWindowSeconds: 0,
-    selectPolicy: "Max",
-    policies: [
-      { type: "Percent", value: 100, periodSeconds: 15 },
-      { type: "Pods", value: 4, periodSeconds: 15 },
-    ],
-  },
-  scaleDown: {
-    stabilizationWindowSeconds: 300,
-    selectPolicy: "Max",
-    policies: [{ type: "Percent", value: 100, periodSeconds: 15 }],
-  },
-} as const;
+export const HPA_DEFAULT_BEHAVIOR = { scaleUp: hpaRules(DEFAULT_UPSCALE), scaleDown: hpaRules(DEFAULT_DOWNSCALE) };
 
 /** The unit's autoscaler, or none when its bounds leave nothing to decide (min = max). */
 export function autoscaler(

@@ -3,10 +3,11 @@ import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { ResolvedUnit } from "@flotilla/app";
-import type { EventEnvelope, InstanceInfo, Registration } from "@flotilla/core";
+import type { InstanceInfo, Registration } from "@flotilla/core";
 import { KvRegistry, NatsTransport } from "@flotilla/nats";
 import { freePort, type NatsServerHandle, sleep, startNatsServer, waitFor } from "@flotilla/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { event } from "../../../nats/test/helpers.js";
 import { signalSource } from "../../src/index.js";
 
 function unit(name: string, services: string[]): ResolvedUnit {
@@ -17,18 +18,6 @@ function unit(name: string, services: string[]): ResolvedUnit {
     instances: 1,
     scaling: { min: 1, max: 4, inFlightPerInstance: 8, lagPerInstance: 100, cpuPercent: 70 },
     resources: { cpu: "250m", memory: "256Mi" },
-  };
-}
-
-function event(type: string, seq: number): EventEnvelope {
-  return {
-    id: randomUUID(),
-    type,
-    source: type.slice(0, type.indexOf(".")),
-    version: 1,
-    time: new Date().toISOString(),
-    headers: { "flotilla-correlation-id": "autoscale-test" },
-    data: { seq },
   };
 }
 
@@ -89,8 +78,8 @@ describe("signalSource: lag as KEDA reads it", () => {
         { ...options, instance: "inventory-1", types: ["orders.OrderCancelled"], group: "inventory.onOrderCancelled" },
         () => held,
       );
-      for (let seq = 0; seq < 10; seq++) await producer.publish(event("orders.OrderPlaced", seq));
-      for (let seq = 0; seq < 4; seq++) await producer.publish(event("orders.OrderCancelled", seq));
+      for (let seq = 0; seq < 10; seq++) await producer.publish(event("orders.OrderPlaced", { seq }));
+      for (let seq = 0; seq < 4; seq++) await producer.publish(event("orders.OrderCancelled", { seq }));
 
       const fulfilment = unit("fulfilment", ["inventory", "shipping"]);
       await waitFor(async () => (await source.read(unit("inventory", ["inventory"]), [])).lag === 4);
