@@ -1,4 +1,6 @@
-// The dashboard's client of its own API: JSON reads and the event stream, with the admin token if one was given.
+// The dashboard's client of its own API: JSON reads and writes, the event stream, and the hooks views use
+// for them; the admin token goes with every request when one was given.
+import { useEffect, useRef, useState } from "./preact-htm.js";
 
 const TOKEN_KEY = "flotilla.dashboard.token";
 
@@ -37,25 +39,100 @@ async function refusal(res) {
   return new ApiError(res.status, error.code ?? `HTTP_${res.status}`, error.message ?? res.statusText);
 }
 
-/** GET a JSON document of the API, e.g. `getJson("topology")`. */
-export async function getJson(name) {
-  const res = await fetch(`/_flotilla/api/${name}`, { headers: headers({ accept: "application/json" }) });
-  if (!res.ok) throw await refusal(res);
+/** Who hears of a 401 or 403 from any request of a view: the shell, which then asks for a token. */
+let onRefused = () => {};
+
+export function whenRefused(listener) {
+  onRefused = listener;
+}
+
+async function send(path, init) {
+  const res = await fetch(`/_flotilla/api/${path}`, init);
+  if (!res.ok) {
+    const error = await refusal(res);
+    if (res.status === 401 || res.status === 403) onRefused(error);
+    throw error;
+  }
   return res.json();
 }
 
+/** GET a JSON document of the API, e.g. `getJson("traces?service=orders")`. */
+export function getJson(path) {
+  return send(path, { headers: headers({ accept: "application/json" }) });
+}
+
+/** POST a JSON body to the API (an action: retry, scale…) and answer its JSON. */
+export function postJson(path, body = {}) {
+  return send(path, {
+    method: "POST",
+    headers: headers({ accept: "application/json", "content-type": "application/json" }),
+    body: JSON.stringify(body),
+  });
+}
+
 /**
- * Follows `GET /_flotilla/api/events` (read with fetch, so the token goes in a header, not in the URL) and
- * calls `onEvent(name, data)` for each event. Reconnects after `retry` when the stream ends; a refusal
- * (401, 403) stops and goes to `onError`. Returns a function that stops following.
+ * A view's read of `path`: `{ data, error, loading, reload }`, read again when `path` changes. `data`
+ * keeps the last answer while a new read is under way.
  */
-export function follow(onEvent, onError, onState) {
+export function useJson(path) {
+  const [state, setState] = useState({ data: undefined, error: undefined, loading: true });
+  const [round, setRound] = useState(0);
+  useEffect(() => {
+    let current = true;
+    setState((s) => ({ ...s, loading: true }));
+    getJson(path).then(
+      (data) => current && setState({ data, error: undefined, loading: false }),
+      (error) => current && setState((s) => ({ data: s.data, error, loading: false })),
+    );
+    return () => {
+      current = false;
+    };
+  }, [path, round]);
+  return { ...state, reload: () => setRound((r) => r + 1) };
+}
+
+/** The stream's state as the shell shows it: "connecting", "live" or "reconnecting". */
+let onStreamState = () => {};
+
+export function whenStreamState(listener) {
+  onStreamState = listener;
+}
+
+/**
+ * Follows the event stream's `topics` while the calling view is shown, calling `onEvent(topic, data)` for
+ * each event. One stream per view; a refusal goes to the shell.
+ */
+export function useLive(topics, onEvent) {
+  const key = topics.join(",");
+  const handler = useRef(onEvent);
+  handler.current = onEvent;
+  useEffect(
+    () =>
+      follow(
+        key,
+        (event, data) => handler.current(event, data),
+        (err) => {
+          if (err.status === 401 || err.status === 403) onRefused(err);
+          else onStreamState("reconnecting");
+        },
+        (state) => onStreamState(state),
+      ),
+    [key],
+  );
+}
+
+/**
+ * Follows `GET /_flotilla/api/events?topics=…` (read with fetch, so the token goes in a header, not in the
+ * URL) and calls `onEvent(name, data)` for each event. Reconnects after `retry` when the stream ends; a
+ * refusal (401, 403) stops and goes to `onError`. Returns a function that stops following.
+ */
+export function follow(topics, onEvent, onError, onState) {
   const stop = new AbortController();
   let retryMs = 2000;
   const run = async () => {
     while (!stop.signal.aborted) {
       try {
-        const res = await fetch("/_flotilla/api/events", {
+        const res = await fetch(`/_flotilla/api/events?topics=${encodeURIComponent(topics)}`, {
           headers: headers({ accept: "text/event-stream" }),
           signal: stop.signal,
         });

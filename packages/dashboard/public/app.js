@@ -1,7 +1,9 @@
-// The dashboard's shell: the admin token form when the API refuses, the navigation, and the live topology.
-import { follow, savedToken, saveToken } from "./api.js";
+// The dashboard's shell: the navigation between the views the server offers, the admin token form when the
+// API refuses, and the stream's status line. Each view is the default export of `<id>-view.js`, loaded
+// when first shown; its place and its search live in the URL's hash (`#/traces?service=orders`), so a
+// reload, a link or the back button bring them back.
+import { getJson, savedToken, saveToken, whenRefused, whenStreamState } from "./api.js";
 import { html, render, useEffect, useState } from "./preact-htm.js";
-import { TopologyView } from "./topology-view.js";
 
 function TokenForm({ error, onToken }) {
   const [token, setToken] = useState(savedToken());
@@ -30,25 +32,71 @@ function TokenForm({ error, onToken }) {
   `;
 }
 
+/** `#/traces?service=orders` → { id: "traces", query: URLSearchParams }. */
+function readHash() {
+  const hash = location.hash.replace(/^#\/?/, "");
+  const mark = hash.indexOf("?");
+  const id = mark < 0 ? hash : hash.slice(0, mark);
+  return { id, query: new URLSearchParams(mark < 0 ? "" : hash.slice(mark + 1)) };
+}
+
+/** Goes to a view (and its search): a new history entry, so Back returns to the previous one. */
+export function navigate(id, query) {
+  const search = query === undefined ? "" : new URLSearchParams(query).toString();
+  location.hash = `#/${id}${search === "" ? "" : `?${search}`}`;
+}
+
+function useHash() {
+  const [where, setWhere] = useState(readHash());
+  useEffect(() => {
+    const changed = () => setWhere(readHash());
+    addEventListener("hashchange", changed);
+    return () => removeEventListener("hashchange", changed);
+  }, []);
+  return where;
+}
+
+const loaded = new Map();
+
+/** The view module of a panel, loaded once. */
+function useView(id) {
+  const [view, setView] = useState(() => loaded.get(id));
+  useEffect(() => {
+    if (id === undefined) return;
+    if (loaded.has(id)) {
+      setView(loaded.get(id));
+      return;
+    }
+    setView(undefined);
+    import(`./${id}-view.js`).then((module) => {
+      loaded.set(id, module.default);
+      setView(() => module.default);
+    });
+  }, [id]);
+  return view;
+}
+
 function App() {
-  const [topology, setTopology] = useState(undefined);
+  const [panels, setPanels] = useState(undefined);
   const [refused, setRefused] = useState(undefined);
   const [state, setState] = useState("connecting");
   const [attempt, setAttempt] = useState(0);
-  useEffect(
-    () =>
-      follow(
-        (event, data) => {
-          if (event === "topology") setTopology(data);
-        },
-        (err) => {
-          if (err.status === 401 || err.status === 403) setRefused(err);
-          else setState("reconnecting");
-        },
-        setState,
-      ),
-    [attempt],
-  );
+  const where = useHash();
+  useEffect(() => {
+    whenRefused(setRefused);
+    whenStreamState(setState);
+    getJson("panels").then(
+      (body) => setPanels(body.panels),
+      (err) => {
+        if (err.status !== 401 && err.status !== 403) setState("reconnecting");
+      },
+    );
+  }, [attempt]);
+  const current = panels?.find((p) => p.id === where.id) ?? panels?.[0];
+  const View = useView(refused === undefined ? current?.id : undefined);
+  useEffect(() => {
+    if (current !== undefined) document.title = `${current.title} · Flotilla dashboard`;
+  }, [current?.id]);
   const retry = () => {
     setRefused(undefined);
     setAttempt(attempt + 1);
@@ -57,17 +105,20 @@ function App() {
     <header class="bar">
       <h1>Flotilla</h1>
       <nav aria-label="Views">
-        <a href="#topology" aria-current="page">Topology</a>
+        ${(panels ?? []).map(
+          (p) =>
+            html`<a key=${p.id} href=${`#/${p.id}`} aria-current=${p.id === current?.id ? "page" : undefined}>${p.title}</a>`,
+        )}
       </nav>
       <p class="live" role="status" aria-live="polite">${state === "live" ? "Live" : state === "connecting" ? "Connecting…" : "Reconnecting…"}</p>
     </header>
-    <main id="topology" tabindex="-1">
+    <main id="view" tabindex="-1">
       ${
         refused !== undefined
           ? html`<${TokenForm} error=${refused} onToken=${retry} />`
-          : topology === undefined
-            ? html`<p class="status">Waiting for the first update…</p>`
-            : html`<${TopologyView} topology=${topology} />`
+          : View === undefined || current === undefined
+            ? html`<p class="status">Loading…</p>`
+            : html`<${View} key=${current.id} query=${where.query} navigate=${(query) => navigate(current.id, query)} />`
       }
     </main>
   `;

@@ -1,5 +1,6 @@
 // The Topology view: a graph of the services and a table of every instance, with health, version, load and place.
-import { html } from "./preact-htm.js";
+import { useLive } from "./api.js";
+import { html, useState } from "./preact-htm.js";
 import { TopologyGraph } from "./topology-graph.js";
 
 const HEALTH_TEXT = { up: "up", degraded: "degraded", down: "down" };
@@ -32,6 +33,16 @@ function InstanceRows({ service }) {
     `,
   );
 }
+
+/** The view as the shell mounts it: the live topology, drawn by TopologyView. */
+function LiveTopology() {
+  const [topology, setTopology] = useState(undefined);
+  useLive(["topology"], (_event, data) => setTopology(data));
+  if (topology === undefined) return html`<h2>Topology</h2><p class="status">Waiting for the first update…</p>`;
+  return html`<${TopologyView} topology=${topology} />`;
+}
+
+export default LiveTopology;
 
 export function TopologyView({ topology }) {
   const instances = topology.services.reduce((n, s) => n + s.instances.length, 0);

@@ -1,6 +1,16 @@
 /** @module @flotilla/dashboard: the web dashboard the gateway serves at `/_flotilla` (see docs/dashboard.md). */
 export { DASHBOARD_PATH, type DashboardOptions, dashboardRoutes } from "./dashboard-routes.js";
-export { EventFeed, type FeedSource } from "./event-feed.js";
+export { FeedHub } from "./feed-hub.js";
+export type {
+  DashboardCaller,
+  Panel,
+  PanelContext,
+  PanelRequest,
+  PanelRoute,
+  PolledTopic,
+  PushTopic,
+  Topic,
+} from "./panel.js";
 export { CONTENT_SECURITY_POLICY } from "./static-assets.js";
 export {
   type InstanceView,
@@ -10,3 +20,4 @@ export {
   type Topology,
   type TopologySource,
 } from "./topology.js";
+export { type TopologyPanelOptions, topologyPanel } from "./topology-panel.js";

@@ -1,6 +1,6 @@
 /** @module The dashboard's files, read once into memory: its own from `public/`, Preact with htm from the htm package. */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,8 +19,14 @@ const TYPES: Readonly<Record<string, string>> = {
   ".svg": "image/svg+xml",
 };
 
-/** The page's own files, by the name they are served under (`/_flotilla/assets/<name>`; the page at `/_flotilla`). */
-const OWN = ["index.html", "app.js", "api.js", "topology-view.js", "topology-graph.js", "style.css"] as const;
+/**
+ * Files a package brings besides the page's own, by the name they are served under: each a single ES
+ * module or style sheet (see docs/dependencies.md), resolved from the package's folder.
+ */
+const VENDORED: readonly { name: string; pkg: string; file: string }[] = [
+  // Preact 10, its hooks and htm in one ES module of 13 KB: no import map, no build step.
+  { name: "preact-htm.js", pkg: "htm", file: "preact/standalone.module.js" },
+];
 
 /**
  * No script or style from anywhere but the dashboard itself, nothing inline, no frames, forms or plugins:
@@ -40,18 +46,28 @@ export const CONTENT_SECURITY_POLICY = [
 /** Reads every asset; a missing file is a broken package and fails the gateway's start. */
 export function loadAssets(): ReadonlyMap<string, Asset> {
   const publicDir = join(dirname(fileURLToPath(import.meta.url)), "..", "public");
-  // The htm package's folder (its main module is `dist/htm.js`): its exports map no longer resolves the file itself.
-  const htmDir = dirname(dirname(createRequire(import.meta.url).resolve("htm")));
+  // The page's own files: every file of public/ whose type is served, by its name (`/_flotilla/assets/<name>`).
+  const own = readdirSync(publicDir).filter((name) => TYPES[extension(name)] !== undefined);
   const files: [string, string][] = [
-    ...OWN.map((name): [string, string] => [name, join(publicDir, name)]),
-    // Preact 10, its hooks and htm in one ES module of 13 KB: no import map, no build step.
-    ["preact-htm.js", join(htmDir, "preact", "standalone.module.js")],
+    ...own.map((name): [string, string] => [name, join(publicDir, name)]),
+    ...VENDORED.map(({ name, pkg, file }): [string, string] => [name, join(packageDir(pkg), file)]),
   ];
   return new Map(files.map(([name, path]) => [name, asset(name, readFileSync(path))]));
 }
 
+/** A package's folder: up from its main module to its package.json (exports maps may not resolve the file itself). */
+function packageDir(pkg: string): string {
+  let dir = dirname(createRequire(import.meta.url).resolve(pkg));
+  while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+function extension(name: string): string {
+  return name.slice(name.lastIndexOf("."));
+}
+
 function asset(name: string, body: Buffer): Asset {
-  const type = TYPES[name.slice(name.lastIndexOf("."))] ?? "application/octet-stream";
+  const type = TYPES[extension(name)] ?? "application/octet-stream";
   const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"`;
   return { body, contentType: type, etag };
 }

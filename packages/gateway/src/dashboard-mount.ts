@@ -1,6 +1,6 @@
 /** @module Mounts @flotilla/dashboard at `/_flotilla` on the gateway, its API behind the gateway's policies. */
 import { action, defineContract, type Registry } from "@flotilla/core";
-import { dashboardRoutes } from "@flotilla/dashboard";
+import { dashboardRoutes, type Panel, topologyPanel } from "@flotilla/dashboard";
 import type { Tracer } from "@opentelemetry/api";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
@@ -21,6 +21,8 @@ export interface GatewayDashboardOptions {
   registry?: Registry;
   /** How often the event stream sends the topology (2,000 ms). */
   refreshMs?: number;
+  /** Views after Topology (traces, event flow, …), made by their factories in @flotilla/dashboard. */
+  panels?: readonly Panel[];
 }
 
 /** Who may use the dashboard's API unless the gateway is told otherwise. */
@@ -42,18 +44,24 @@ export function installDashboard(
   const policies = options.policies ?? DASHBOARD_ADMIN;
   const api = route({ method: "GET", path: "/_flotilla/api", action: edge.dashboard, policies });
   const run = composePolicies([...deps.policies, ...policies], async () => undefined);
-  dashboardRoutes(app, {
+  const topology = topologyPanel({
     host: deps.host,
     routed,
-    log: deps.log,
     ...(options.registry ? { registry: options.registry } : {}),
     ...(tracer ? { tracer } : {}),
     ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }),
+  });
+  dashboardRoutes(app, {
+    panels: [topology, ...(options.panels ?? [])],
+    log: deps.log,
     authorize: async (req: FastifyRequest, reply: FastifyReply) => {
       const state = deps.stateOf(req) as RequestState;
       state.hold();
       try {
-        await run(new HttpExchange(requestView(req), api, state.ids, reply, deps.log));
+        const exchange = new HttpExchange(requestView(req), api, state.ids, reply, deps.log);
+        await run(exchange);
+        const caller = exchange.caller;
+        return caller === undefined ? undefined : { subject: caller.subject, roles: caller.roles };
       } finally {
         state.release();
       }
