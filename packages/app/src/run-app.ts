@@ -41,6 +41,7 @@ import type { FlotillaApp } from "./app.js";
 import { appProtoPackage } from "./app-proto.js";
 import { appTracing, type TracingSettings } from "./app-tracing.js";
 import { appTransports } from "./app-transports.js";
+import { type AppDashboard, openAppDashboard } from "./dashboard/app-dashboard.js";
 import { checkDatabases } from "./database-check.js";
 import { edgeKeysPath, openEdgeKeys } from "./edge-keys.js";
 import { operationalGauges } from "./operational-gauges.js";
@@ -175,6 +176,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
   let gateway: Gateway | undefined;
   let url: string | undefined;
   let ops: OpsServer | undefined;
+  let dashboard: AppDashboard | undefined;
   try {
     if (options.gatewayPort !== undefined) {
       if (app.gateway === undefined) {
@@ -183,6 +185,19 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
       const policies = app.gateway.policies ?? [];
       const env = { host, edge: edgeSigner(edgeKeys) };
       const tls = options.tls ?? tlsFromEnv(process.env);
+      if (options.dashboard) {
+        dashboard = await openAppDashboard({
+          app,
+          host,
+          registry,
+          transportUrl: options.transport ?? "memory://?faithful=1",
+          traces: traces?.store,
+          metrics: telemetry,
+          dataDir,
+          tracer,
+          log: host.log,
+        });
+      }
       gateway = createGateway({
         host,
         routes: app.gateway.routes,
@@ -193,7 +208,15 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
         openapi: { title: app.name, version: app.version ?? "1.0.0", description: app.description ?? "" },
         ...(tracer ? { tracer } : {}),
         drainMs: options.drainMs ?? drainMsFromEnv(process.env),
-        ...(options.dashboard ? { dashboard: { ...options.dashboard, ...(registry ? { registry } : {}) } } : {}),
+        ...(options.dashboard && dashboard
+          ? {
+              dashboard: {
+                ...options.dashboard,
+                ...(registry ? { registry } : {}),
+                panels: [...dashboard.panels, ...(options.dashboard.panels ?? [])],
+              },
+            }
+          : {}),
         ...(app.gateway.live ? { live: { metrics: liveMetrics(telemetry.registry), ...app.gateway.live } } : {}),
         ...grpcOption(app, options.grpcPort ?? grpcPortFromEnv(process.env), listenHost),
         // FLOTILLA_GATEWAY_CACHE=off serves cached routes uncached (a benchmark of the uncached path, a suspect cache).
@@ -227,6 +250,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
     }
   } catch (err) {
     await gateway?.close();
+    await dashboard?.close();
     await host.stop();
     await databaseGuard?.close();
     await transport.close();
@@ -242,6 +266,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
     traces,
     async stop() {
       await gateway?.close();
+      await dashboard?.close();
       await host.stop();
       await databaseGuard?.close();
       await transport.close();

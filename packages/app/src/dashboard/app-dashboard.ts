@@ -1,0 +1,53 @@
+/** @module runApp's dashboard: the context its panels read in this process, opened with the gateway and closed after it. */
+import type { Host, Logger, Registry } from "@flotilla/core";
+import type { Panel } from "@flotilla/dashboard";
+import type { TraceStore } from "@flotilla/telemetry";
+import type { Tracer } from "@opentelemetry/api";
+import type { FlotillaApp } from "../app.js";
+import { type AppEvents, openAppEvents } from "../app-events.js";
+import type { DashboardContext, SupervisorLink } from "./dashboard-context.js";
+import { dashboardPanels } from "./dashboard-panels.js";
+
+export interface AppDashboard {
+  readonly panels: Panel[];
+  close(): Promise<void>;
+}
+
+export interface AppDashboardOptions {
+  readonly app: FlotillaApp;
+  readonly host: Host;
+  readonly registry: Registry | undefined;
+  readonly transportUrl: string;
+  readonly traces: TraceStore | undefined;
+  readonly metrics: { render(): Promise<string> };
+  readonly dataDir: string;
+  readonly tracer: Tracer | undefined;
+  readonly log: Logger;
+}
+
+/**
+ * The panels of the dashboard an app's gateway serves. A supervisor running this process
+ * (`flotilla up`) is reached through `FLOTILLA_SUPERVISOR_URL` and `FLOTILLA_SUPERVISOR_TOKEN`.
+ */
+export async function openAppDashboard(options: AppDashboardOptions): Promise<AppDashboard> {
+  let events: AppEvents | undefined;
+  try {
+    events = await openAppEvents(options.transportUrl, options.dataDir);
+  } catch (err) {
+    // A transport that keeps no events (memory://?journal=off): the event views have nothing to read.
+    options.log.warn({ err }, "dashboard: the transport's events cannot be read; dead letters are not shown");
+  }
+  const ctx: DashboardContext = { ...options, events, supervisor: supervisorFromEnv(process.env) };
+  return {
+    panels: dashboardPanels(ctx),
+    close: async () => {
+      await events?.close();
+    },
+  };
+}
+
+function supervisorFromEnv(env: NodeJS.ProcessEnv): SupervisorLink | undefined {
+  const url = env.FLOTILLA_SUPERVISOR_URL?.trim();
+  const token = env.FLOTILLA_SUPERVISOR_TOKEN?.trim();
+  return url && token ? { url, token } : undefined;
+}

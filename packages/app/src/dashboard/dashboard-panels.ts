@@ -1,0 +1,16 @@
+/**
+ * @module The dashboard's views after Topology, in the navigation's order: each factory reads what it
+ * needs from the context (see dashboard-context.ts) and answers undefined when there is nothing to show.
+ */
+import type { Panel } from "@flotilla/dashboard";
+import type { DashboardContext } from "./dashboard-context.js";
+
+type PanelFactory = (ctx: DashboardContext) => Panel | undefined;
+
+const FACTORIES: readonly PanelFactory[] = [
+  // One line per view; each factory lives in its own module of this folder.
+];
+
+export function dashboardPanels(ctx: DashboardContext): Panel[] {
+  return FACTORIES.map((make) => make(ctx)).filter((p): p is Panel => p !== undefined);
+}
