@@ -47,7 +47,14 @@ export {
   traceQueryFromParams,
   traceQueryToParams,
 } from "./traces/trace-query-params.js";
-export type { TraceQuery, TraceStore, TraceSummary } from "./traces/trace-store.js";
+export {
+  MAX_SPAN_READ,
+  type SpanQuery,
+  spanLimit,
+  type TraceQuery,
+  type TraceStore,
+  type TraceSummary,
+} from "./traces/trace-store.js";
 export type { CountingTraceStore, TraceStoreStats } from "./traces/trace-store-stats.js";
 export type { WaterfallOptions } from "./traces/waterfall.js";
 export { formatDuration, renderWaterfall } from "./traces/waterfall.js";

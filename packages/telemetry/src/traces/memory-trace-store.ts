@@ -5,7 +5,7 @@
 import type { SpanRecord } from "./span-record.js";
 import { spanBytes } from "./span-size.js";
 import { TailDecision } from "./tail-decision.js";
-import type { TraceQuery, TraceSummary } from "./trace-store.js";
+import { type SpanQuery, spanLimit, type TraceQuery, type TraceSummary } from "./trace-store.js";
 import type { CountingTraceStore, TraceStoreStats } from "./trace-store-stats.js";
 import { byStart, select, TraceAccumulator } from "./trace-summary.js";
 
@@ -93,6 +93,15 @@ export function memoryTraceStore(options: MemoryTraceStoreOptions = {}): Countin
         })(),
         query,
       );
+    },
+
+    async spans(query: SpanQuery = {}): Promise<SpanRecord[]> {
+      const since = query.sinceMs ?? 0;
+      const found: SpanRecord[] = [];
+      for (const entry of traces.values()) {
+        for (const span of entry.spans) if (span.startMs >= since) found.push(span);
+      }
+      return found.sort((a, b) => b.startMs - a.startMs).slice(0, spanLimit(query));
     },
 
     async close(): Promise<void> {

@@ -16,7 +16,7 @@ import type { SpanRecord } from "./span-record.js";
 import { spanBytes } from "./span-size.js";
 import { TailDecision } from "./tail-decision.js";
 import { TRACE_SCHEMA, TRACE_SCHEMA_VERSION, type TraceRow } from "./trace-schema.js";
-import type { TraceQuery, TraceSummary } from "./trace-store.js";
+import { type SpanQuery, spanLimit, type TraceQuery, type TraceSummary } from "./trace-store.js";
 import type { CountingTraceStore, TraceStoreStats } from "./trace-store-stats.js";
 import { limitOf, TraceAccumulator } from "./trace-summary.js";
 
@@ -77,6 +77,9 @@ export function sqliteTraceStore(options: SqliteTraceStoreOptions): SqliteTraceS
     spansOf: db.prepare<[string], { record: string }>(
       `SELECT s.record FROM flotilla_span s JOIN flotilla_trace t ON s.trace_seq = t.seq
        WHERE t.trace_id = ? ORDER BY s.start_ms, s.span_id`,
+    ),
+    spansSince: db.prepare<[number, number], { record: string }>(
+      "SELECT record FROM flotilla_span WHERE start_ms >= ? ORDER BY start_ms DESC LIMIT ?",
     ),
     counts: db.prepare<[], { traces: number; spans: number }>(
       "SELECT count(*) AS traces, coalesce(sum(spans), 0) AS spans FROM flotilla_trace",
@@ -246,6 +249,11 @@ export function sqliteTraceStore(options: SqliteTraceStoreOptions): SqliteTraceS
         .prepare<unknown[], TraceRow>(sql)
         .all(...params)
         .map((row) => accumulatorOf(row).summary());
+    },
+
+    async spans(query: SpanQuery = {}): Promise<SpanRecord[]> {
+      if (!closed) flushNow();
+      return q.spansSince.all(query.sinceMs ?? 0, spanLimit(query)).map((row) => JSON.parse(row.record) as SpanRecord);
     },
 
     async close(): Promise<void> {

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS flotilla_span (
   record TEXT NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS flotilla_span_trace ON flotilla_span (trace_seq, span_id);
+CREATE INDEX IF NOT EXISTS flotilla_span_start ON flotilla_span (start_ms);
 `;
 
 export interface TraceRow {

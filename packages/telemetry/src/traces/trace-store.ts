@@ -18,6 +18,17 @@ export interface TraceQuery {
   readonly limit?: number;
 }
 
+/** Spans across traces, for views that aggregate (observed edges, event flow): newest first. */
+export interface SpanQuery {
+  /** Spans that started at or after this instant (epoch ms). */
+  readonly sinceMs?: number;
+  /** At most this many (default 5,000, at most 50,000): the newest. */
+  readonly limit?: number;
+}
+
+/** The most spans one `spans()` read answers. */
+export const MAX_SPAN_READ = 50_000;
+
 export interface TraceSummary {
   readonly traceId: string;
   /** The root span's name, or the earliest span's when the root has not arrived (yet). */
@@ -39,6 +50,13 @@ export interface TraceStore {
   /** Every kept span of one trace, by start time; empty when none is kept. */
   trace(traceId: string): Promise<SpanRecord[]>;
   traces(query?: TraceQuery): Promise<TraceSummary[]>;
+  /** Kept spans of every trace, newest start first (see SpanQuery). */
+  spans(query?: SpanQuery): Promise<SpanRecord[]>;
   /** Writes what is buffered and releases files. */
   close(): Promise<void>;
+}
+
+/** The number of spans a `spans()` read answers: its limit within 1..MAX_SPAN_READ, 5,000 by default. */
+export function spanLimit(query: SpanQuery): number {
+  return Math.max(1, Math.min(MAX_SPAN_READ, Math.floor(query.limit ?? 5_000)));
 }

@@ -113,6 +113,22 @@ export function traceStoreConformance(target: TraceStoreTarget): void {
         expect(await store.trace(traceIdOf(3))).toEqual([]);
       });
 
+      it("reads spans across traces, newest start first, since an instant and within a limit", async () => {
+        const store = await open();
+        const a = spanOf({ trace: 1, id: 1, at: 0 });
+        const b = spanOf({ trace: 2, id: 2, at: 30 });
+        const c = spanOf({ trace: 1, id: 3, parent: 1, at: 20 });
+        const d = spanOf({ trace: 3, id: 4, at: 10 });
+        store.add([a, b]);
+        store.add([c, d]);
+        expect(await store.spans()).toEqual([b, c, d, a]);
+        expect(await store.spans({ sinceMs: T0 + 10 })).toEqual([b, c, d]);
+        expect(await store.spans({ limit: 2 })).toEqual([b, c]);
+        // Unsampled spans of an undecided trace are held, unreadable here as in trace().
+        store.add([spanOf({ trace: 4, id: 5, at: 40, sampled: false })]);
+        expect((await store.spans()).map((s) => s.spanId)).not.toContain((5).toString(16).padStart(16, "0"));
+      });
+
       it("summarises a trace by its root, from root start to the last span's end", async () => {
         const store = await open();
         store.add([
