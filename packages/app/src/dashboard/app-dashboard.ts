@@ -37,7 +37,13 @@ export async function openAppDashboard(options: AppDashboardOptions): Promise<Ap
     // A transport that keeps no events (memory://?journal=off): the event views have nothing to read.
     options.log.warn({ err }, "dashboard: the transport's events cannot be read; dead letters are not shown");
   }
-  const ctx: DashboardContext = { ...options, events, supervisor: supervisorFromEnv(process.env) };
+  const ctx: DashboardContext = {
+    ...options,
+    events,
+    supervisor: supervisorFromEnv(process.env),
+    // The events view's work brings the audit log's store.
+    audit: undefined,
+  };
   return {
     panels: dashboardPanels(ctx),
     close: async () => {

@@ -18,6 +18,27 @@ export interface SupervisorLink {
   readonly token: string;
 }
 
+/** One action taken through the dashboard (a retry, a drop, a scale): who, when, what, and how it ended. */
+export interface AuditEntry {
+  /** Epoch milliseconds. */
+  readonly at: number;
+  /** The caller's subject; "anonymous" when the dashboard is open (development). */
+  readonly who: string;
+  /** E.g. `dead-letter.retry`, `unit.scale`. */
+  readonly action: string;
+  /** What it acted on, e.g. the letter's id or `fulfilment=3`. */
+  readonly target: string;
+  /** `ok`, or the error code it failed with. */
+  readonly outcome: string;
+}
+
+/** Where the dashboard's actions are recorded, so an admin can see who did what and when. */
+export interface AuditLog {
+  record(entry: AuditEntry): Promise<void>;
+  /** Newest first. */
+  list(options?: { limit?: number; action?: string }): Promise<AuditEntry[]>;
+}
+
 export interface DashboardContext {
   /** The app the system runs: its contracts (declared events and calls), units and sagas. */
   readonly app: FlotillaApp | undefined;
@@ -39,6 +60,8 @@ export interface DashboardContext {
   readonly supervisor: SupervisorLink | undefined;
   /** Where the dashboard may keep files of its own (its audit log). */
   readonly dataDir: string;
+  /** The record of actions taken through the dashboard. */
+  readonly audit: AuditLog | undefined;
   readonly tracer: Tracer | undefined;
   readonly log: Logger;
 }
