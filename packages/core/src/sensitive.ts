@@ -51,7 +51,7 @@ export function redact(schema: z.ZodType, value: unknown): unknown {
         : value;
     case "union":
       // Whichever option the value matched, a field any option marks is redacted.
-      return (def.options ?? []).reduce((v, option) => redact(option, v), value);
+      return (def.options ?? []).reduce<unknown>((v, option) => redact(option, v), value);
     case "intersection":
       return redact(def.right as z.ZodType, redact(def.left as z.ZodType, value));
     case "pipe":
