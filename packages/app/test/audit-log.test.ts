@@ -34,6 +34,8 @@ describe("the dashboard's audit log", () => {
     await audit.record({ at: 3, who: "admin", action: "dead-letter.drop", target: "L1", outcome: "ok" });
     expect((await audit.list()).map((e) => e.at)).toEqual([3, 2, 1]);
     expect((await audit.list({ action: "dead-letter.drop" })).map((e) => e.target)).toEqual(["L1", "L2"]);
+    // A target filter is a prefix: "L" matches every entry.
+    expect((await audit.list({ target: "L" })).length).toBe(3);
     expect(await audit.list({ target: "L1", limit: 1 })).toEqual([
       { at: 3, who: "admin", action: "dead-letter.drop", target: "L1", outcome: "ok" },
     ]);

@@ -25,7 +25,6 @@ CREATE TABLE IF NOT EXISTS audit (
   outcome TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_action ON audit (action, seq);
-CREATE INDEX IF NOT EXISTS audit_target ON audit (target, seq);
 `;
 
 export interface SqliteAuditLog extends AuditLog {
@@ -56,7 +55,8 @@ export function openAuditLog(dataDir: string, options: AuditLogOptions): SqliteA
   // A NULL filter matches every entry: one statement for every combination of filters.
   const select = db.prepare(
     `SELECT at, who, action, target, outcome FROM audit
-     WHERE (@action IS NULL OR action = @action) AND (@target IS NULL OR target = @target)
+     WHERE (@action IS NULL OR action = @action)
+       AND (@target IS NULL OR substr(target, 1, length(@target)) = @target)
      ORDER BY seq DESC LIMIT @limit`,
   );
   return {

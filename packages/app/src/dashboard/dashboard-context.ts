@@ -35,7 +35,7 @@ export interface AuditEntry {
 /** Where the dashboard's actions are recorded, so an admin can see who did what and when. */
 export interface AuditLog {
   record(entry: AuditEntry): Promise<void>;
-  /** Newest first. */
+  /** Newest first; `target` keeps the entries whose target starts with it (a letter's event: `event <id> `). */
   list(options?: { limit?: number; action?: string; target?: string }): Promise<AuditEntry[]>;
 }
 
