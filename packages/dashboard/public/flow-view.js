@@ -38,10 +38,7 @@ function TypeRows({ flow }) {
 function FlowTable({ overview }) {
   return html`
     <table class="flow">
-      <caption>
-        Event types by consumer group: median / 95th percentile time at each stage over the last
-        ${Math.round(overview.windowMs / 60000)} minutes
-      </caption>
+      <caption>${`Event types by consumer group: median / 95th percentile time at each stage over the last ${Math.round(overview.windowMs / 60000)} minutes`}</caption>
       <thead>
         <tr>
           <th scope="col">Event type</th>
