@@ -60,7 +60,7 @@ function FlowTable({ overview }) {
   `;
 }
 
-function Messages({ messages, watch }) {
+function Messages({ messages, watch, onPath }) {
   const shown = watch === "*" ? messages : messages.filter((m) => m.type === watch);
   const dropped = messages.length === 0 ? 0 : messages[0].dropped;
   return html`
@@ -74,6 +74,7 @@ function Messages({ messages, watch }) {
           <li key=${m.id}>
             <p><strong>${m.type}</strong> ${m.id} from ${m.source} at <time datetime=${m.time}>${new Date(m.time).toLocaleTimeString()}</time></p>
             <pre class="payload">${JSON.stringify(m.data, null, 2)}</pre>
+            <button type="button" onClick=${() => onPath(m.id)}>Show the path of ${m.id}</button>
           </li>
         `,
       )}
@@ -168,7 +169,18 @@ export default function FlowView({ query, navigate }) {
         <option value="*">Every type</option>
         ${(overview?.types ?? []).map((t) => html`<option key=${t.type} value=${t.type}>${t.type}</option>`)}
       </select>
-      ${watch === "" ? html`<p class="status">Choose a type to watch its messages as they are published; fields marked sensitive read [redacted].</p>` : html`<${Messages} messages=${messages} watch=${watch} />`}
+      ${
+        watch === ""
+          ? html`<p class="status">Choose a type to watch its messages as they are published; fields marked sensitive read [redacted].</p>`
+          : html`<${Messages}
+            messages=${messages}
+            watch=${watch}
+            onPath=${(id) => {
+              setTyped(id);
+              set({ event: id });
+            }}
+          />`
+      }
     </section>
     <section aria-labelledby="path-heading">
       <h3 id="path-heading">One event's path</h3>
