@@ -120,6 +120,26 @@ describe.skipIf(!BROWSER_RUNS)(browserSuite("the Event flow and Dead letters vie
     const payload = await messages.locator("pre").first().textContent();
     expect(payload).toContain('"email": "[redacted]"');
     expect(payload).toContain('"name": "Grace Hopper"');
+
+    // The message leads to its path: the emit and the welcome's delivery, with their times.
+    await messages
+      .getByRole("button", { name: /^Show the path of / })
+      .first()
+      .click();
+    const path = page.getByRole("table", { name: /^Path of event .* \(identity\.UserRegistered\)$/ });
+    await waitFor(
+      async () => {
+        if ((await path.count()) > 0) return true;
+        const again = page.getByRole("button", { name: "Look again" });
+        if ((await again.count()) > 0) await again.click();
+        return false;
+      },
+      { timeoutMs: 30_000, intervalMs: 250, what: "the event's path" },
+    );
+    expect(await path.getByRole("rowheader").first().textContent()).toBe("Emit");
+    await expect
+      .poll(() => path.getByRole("rowheader", { name: "Handled by notifications.userRegistered (attempt 1)" }).count())
+      .toBe(1);
     await screenshot(page, "dashboard-flow");
     expect(elsewhere).toEqual([]);
     expect(problems).toEqual([]);
@@ -132,9 +152,21 @@ describe.skipIf(!BROWSER_RUNS)(browserSuite("the Event flow and Dead letters vie
     const page = await context.newPage();
     await openDashboard(page, `${url}/_flotilla#/flow?watch=*`, token);
     await page.getByRole("table", { name: /^Event types by consumer group/ }).waitFor();
+    // With live messages on the page too.
+    let n = 0;
+    await waitFor(
+      async () => {
+        await register(url, `browser-axe-${n++}@example.org`);
+        return (await page.getByRole("list", { name: "Live messages" }).getByRole("listitem").count()) > 0;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: "a live message on the page" },
+    );
     expect(await accessibilityViolations(page)).toEqual([]);
-    await page.goto(`${url}/_flotilla#/dead-letters`);
+    // With the list, a letter's details and the audit trail.
+    const { body } = await api(url, admin, "dead-letters");
+    await page.goto(`${url}/_flotilla#/dead-letters?letter=${body.letters[0].id}`);
     await page.getByRole("table", { name: "Actions taken through the dashboard, newest first" }).waitFor();
+    await page.getByRole("region", { name: `Dead letter ${body.letters[0].id}` }).waitFor();
     expect(await accessibilityViolations(page)).toEqual([]);
     await context.close();
   }, 60_000);

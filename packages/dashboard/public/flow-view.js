@@ -83,8 +83,12 @@ function Messages({ messages, watch, onPath }) {
 }
 
 function EventPath({ id }) {
-  const { data, error, loading } = useJson(`flow/event/${encodeURIComponent(id)}`);
-  if (error !== undefined) return html`<p class="status" role="alert">Event ${id}: ${error.message}</p>`;
+  const { data, error, loading, reload } = useJson(`flow/event/${encodeURIComponent(id)}`);
+  if (error !== undefined && data === undefined) {
+    // Spans of a just-published event may not be kept yet: they can be looked for again.
+    return html`<p class="status" role="alert">Event ${id}: ${error.message}</p>
+      <button type="button" onClick=${reload}>Look again</button>`;
+  }
   if (data === undefined) return html`<p class="status">${loading ? "Reading its spans…" : ""}</p>`;
   const start = data.emit?.startMs ?? data.deliveries[0]?.startMs ?? 0;
   return html`
