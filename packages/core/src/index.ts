@@ -54,6 +54,7 @@ export type { InstanceInfo, Registration, Registry, RegistryTiming } from "./reg
 export type { RegistryFactory, RegistrySpec } from "./registry/resolve-registry.js";
 export { resolveRegistry } from "./registry/resolve-registry.js";
 export type { ResourceHandle, ResourceOwner, ResourceProvider, ResourceSpec } from "./resources.js";
+export { isSensitive, REDACTED, redact, sensitive } from "./sensitive.js";
 export type {
   AttachedOrchestrator,
   EventMeta,

@@ -5,6 +5,7 @@ import type { TraceStore } from "@flotilla/telemetry";
 import type { Tracer } from "@opentelemetry/api";
 import type { FlotillaApp } from "../app.js";
 import { type AppEvents, openAppEvents } from "../app-events.js";
+import { openAuditLog } from "./audit-log.js";
 import type { DashboardContext, SupervisorLink } from "./dashboard-context.js";
 import { dashboardPanels } from "./dashboard-panels.js";
 
@@ -37,17 +38,19 @@ export async function openAppDashboard(options: AppDashboardOptions): Promise<Ap
     // A transport that keeps no events (memory://?journal=off): the event views have nothing to read.
     options.log.warn({ err }, "dashboard: the transport's events cannot be read; dead letters are not shown");
   }
+  const audit = openAuditLog(options.dataDir, { log: options.log });
   const ctx: DashboardContext = {
     ...options,
     events,
     supervisor: supervisorFromEnv(process.env),
-    // The events view's work brings the audit log's store.
-    audit: undefined,
+    audit,
+    transport: options.host.transport,
   };
   return {
     panels: dashboardPanels(ctx),
     close: async () => {
       await events?.close();
+      audit.close();
     },
   };
 }

@@ -4,7 +4,7 @@
  * the others found in the registry), or in `flotilla dashboard` (no service here: everything is read from
  * the registry's instances, the broker and the spans sent to it).
  */
-import type { Host, Logger, Registry } from "@flotilla/core";
+import type { Host, Logger, Registry, Transport } from "@flotilla/core";
 import type { TraceStore } from "@flotilla/telemetry";
 import type { Tracer } from "@opentelemetry/api";
 import type { FlotillaApp } from "../app.js";
@@ -35,8 +35,8 @@ export interface AuditEntry {
 /** Where the dashboard's actions are recorded, so an admin can see who did what and when. */
 export interface AuditLog {
   record(entry: AuditEntry): Promise<void>;
-  /** Newest first. */
-  list(options?: { limit?: number; action?: string }): Promise<AuditEntry[]>;
+  /** Newest first; `target` keeps the entries whose target starts with it (a letter's event: `event <id> `). */
+  list(options?: { limit?: number; action?: string; target?: string }): Promise<AuditEntry[]>;
 }
 
 export interface DashboardContext {
@@ -64,4 +64,10 @@ export interface DashboardContext {
   readonly audit: AuditLog | undefined;
   readonly tracer: Tracer | undefined;
   readonly log: Logger;
+  /**
+   * This process's own transport (its host's), for what only a live connection gives: watching events as
+   * they are published (a broadcast subscription) and the lag of the groups this process has members in.
+   * Absent where the dashboard runs no host (`flotilla dashboard`).
+   */
+  readonly transport: Transport | undefined;
 }

@@ -4,11 +4,15 @@
  */
 import type { Panel } from "@flotilla/dashboard";
 import type { DashboardContext } from "./dashboard-context.js";
+import { deadLettersPanel } from "./dead-letters-panel.js";
+import { eventFlowPanel } from "./event-flow-panel.js";
 
 type PanelFactory = (ctx: DashboardContext) => Panel | undefined;
 
 const FACTORIES: readonly PanelFactory[] = [
   // One line per view; each factory lives in its own module of this folder.
+  eventFlowPanel,
+  deadLettersPanel,
 ];
 
 export function dashboardPanels(ctx: DashboardContext): Panel[] {

@@ -1,23 +1,28 @@
 /** @module The identity contract: accounts, sign-in tokens, signing keys, API keys and who is online. */
-import { action, defineContract, event } from "@flotilla/core";
+import { action, defineContract, event, sensitive } from "@flotilla/core";
 import { z } from "zod";
 
 export const Role = z.enum(["customer", "admin", "service"]);
 export const Tier = z.enum(["standard", "premium"]);
 
 /** Normalized before it is checked or stored, so `A@x.org` and `a@x.org ` are one account. */
-const Email = z.string().trim().toLowerCase().pipe(z.email().max(254));
+const Email = sensitive(z.string().trim().toLowerCase().pipe(z.email().max(254)));
 
-const User = z.object({ id: z.string(), email: z.string(), name: z.string() });
+const User = z.object({ id: z.string(), email: sensitive(z.string()), name: z.string() });
 
 /** Where a user's orders go by default; `country` is ISO 3166 alpha-2. */
 export const PostalAddress = z.object({
-  street: z.string().trim().min(1).max(200),
+  street: sensitive(z.string().trim().min(1).max(200)),
   city: z.string().trim().min(1).max(100),
   country: z.string().length(2),
 });
 
-const Profile = z.object({ id: z.string(), email: z.string(), name: z.string(), address: PostalAddress.nullable() });
+const Profile = z.object({
+  id: z.string(),
+  email: sensitive(z.string()),
+  name: z.string(),
+  address: PostalAddress.nullable(),
+});
 
 /** A public signing key as RFC 7517 describes it: only public members, never `d`. */
 const PublicJwk = z.object({
@@ -40,12 +45,19 @@ export const identity = defineContract({
   version: "1.0.0",
   actions: {
     register: action({
-      input: z.object({ email: Email, password: z.string().min(8).max(128), name: z.string().trim().min(1).max(100) }),
+      input: z.object({
+        email: Email,
+        password: sensitive(z.string().min(8).max(128)),
+        name: z.string().trim().min(1).max(100),
+      }),
       output: User,
     }),
     login: action({
       description: "Checks a password and issues an access token (a JWT); expiresIn is in seconds",
-      input: z.object({ email: z.string().trim().toLowerCase().max(254), password: z.string().min(1).max(128) }),
+      input: z.object({
+        email: sensitive(z.string().trim().toLowerCase().max(254)),
+        password: sensitive(z.string().min(1).max(128)),
+      }),
       output: z.object({ token: z.string(), expiresIn: z.number().int().positive() }),
     }),
     logout: action({
@@ -117,7 +129,7 @@ export const identity = defineContract({
     }),
   },
   events: {
-    UserRegistered: event({ schema: z.object({ userId: z.string(), email: z.string(), name: z.string() }) }),
+    UserRegistered: event({ schema: z.object({ userId: z.string(), email: sensitive(z.string()), name: z.string() }) }),
     UserSignedIn: event({ schema: z.object({ userId: z.string(), expiresAt: z.iso.datetime() }) }),
     UserSignedOut: event({ schema: z.object({ userId: z.string() }) }),
     /** The whole profile as it now is (not a diff): a copy kept elsewhere is simply replaced. */

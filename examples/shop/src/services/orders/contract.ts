@@ -1,5 +1,5 @@
 /** @module The orders contract: placing and reading orders, and the OrderPlaced event. */
-import { action, defineContract, event } from "@flotilla/core";
+import { action, defineContract, event, sensitive } from "@flotilla/core";
 import { z } from "zod";
 
 export const OrderStatus = z.enum(["pending", "confirmed", "rejected", "cancelled", "shipped"]);
@@ -47,11 +47,11 @@ export const orders = defineContract({
     createOrder: action({
       input: z.object({
         items: z.array(OrderLine).min(1).max(50),
-        payment: z.object({ card: z.string().regex(/^\d{12,19}$/) }).optional(),
+        payment: z.object({ card: sensitive(z.string().regex(/^\d{12,19}$/)) }).optional(),
         shipping: z
           .object({
             name: z.string().min(1).max(200),
-            street: z.string().min(1).max(200),
+            street: sensitive(z.string().min(1).max(200)),
             city: z.string().min(1).max(100),
             country: z.string().length(2),
           })

@@ -1,5 +1,5 @@
 /** @module The payments contract: charges and refunds through a (simulated) card provider. */
-import { action, defineContract, event } from "@flotilla/core";
+import { action, defineContract, event, sensitive } from "@flotilla/core";
 import { z } from "zod";
 
 /** Chosen by the caller (a saga step id): the same id again is the same payment, never a second charge. */
@@ -19,7 +19,7 @@ export const payments = defineContract({
         /** Minor units of `currency`. */
         amount: z.number().int().positive(),
         currency: z.string().length(3),
-        card: z.string().regex(/^\d{12,19}$/),
+        card: sensitive(z.string().regex(/^\d{12,19}$/)),
       }),
       output: z.object({ paymentId: z.string(), status: z.literal("charged"), last4: z.string() }),
       idempotent: true,

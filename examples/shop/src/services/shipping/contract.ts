@@ -1,5 +1,5 @@
 /** @module The shipping contract: shipments for confirmed orders, dispatched after a delay. */
-import { action, defineContract, event } from "@flotilla/core";
+import { action, defineContract, event, sensitive } from "@flotilla/core";
 import { z } from "zod";
 
 /** Chosen by the caller (a saga step id): the same id again is the same shipment. */
@@ -7,7 +7,7 @@ const ShipmentId = z.string().min(1).max(200);
 
 export const Address = z.object({
   name: z.string().min(1).max(200),
-  street: z.string().min(1).max(200),
+  street: sensitive(z.string().min(1).max(200)),
   city: z.string().min(1).max(100),
   /** ISO 3166 alpha-2; `ZZ` is never served (the test address). */
   country: z.string().length(2),
