@@ -190,6 +190,10 @@ describe("the dashboard's Traces API on the shop's gateway", () => {
     const bomb = await post(gzipSync(Buffer.alloc(9 * 1024 * 1024, 32)), { ...json, "content-encoding": "gzip" });
     expect(bomb.status).toBe(413);
     expect(await bomb.json()).toMatchObject({ code: 8 });
+    // The gateway's own body limit (1 MiB by default) comes first, on the declared length.
+    const huge = await post(Buffer.alloc(1536 * 1024, 32), json);
+    expect(huge.status).toBe(413);
+    expect(((await huge.json()) as { error: { code: string } }).error.code).toBe("FLOTILLA_PAYLOAD_TOO_LARGE");
     const empty = await post(gzipSync('{"resourceSpans":[]}'), { ...json, "content-encoding": "gzip" });
     expect(empty.status).toBe(200);
     expect(await empty.json()).toEqual({});
