@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { type RunningApp, runApp } from "@flotilla/app";
 import { MemoryRegistry } from "@flotilla/core";
 import type { SpanRecord } from "@flotilla/telemetry";
+import { waitFor } from "@flotilla/testing";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import shopApp from "../src/app.js";
@@ -54,10 +55,15 @@ describe.skipIf(!BROWSER_RUNS)(browserSuite("the Traces view in Chromium"), () =
     });
     expect(placed.status).toBe(202);
     await client.settled(demo, placed.body.orderId);
-    const found = await fetch(`${url}/_flotilla/api/traces?service=payments&status=error`, { headers: admin });
-    const [trace] = ((await found.json()) as { traces: { traceId: string }[] }).traces;
-    checkoutTrace = trace?.traceId ?? "";
-    expect(checkoutTrace).toMatch(/^[0-9a-f]{32}$/);
+    await waitFor(
+      async () => {
+        const found = await fetch(`${url}/_flotilla/api/traces?service=payments&status=error`, { headers: admin });
+        const [trace] = ((await found.json()) as { traces: { traceId: string }[] }).traces;
+        checkoutTrace = trace?.traceId ?? "";
+        return checkoutTrace !== "";
+      },
+      { timeoutMs: 20_000, intervalMs: 250, what: "the declined checkout's trace" },
+    );
     browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
