@@ -27,10 +27,12 @@ export {
 export { tlsReloadMetrics } from "./tls-metrics.js";
 export { fromSpanContext, SpanTrace, toSpanContext } from "./trace-bridge.js";
 export { traceMetrics } from "./trace-metrics.js";
+export { criticalPath } from "./traces/critical-path.js";
 export type { MemoryTraceStoreOptions } from "./traces/memory-trace-store.js";
 export { memoryTraceStore } from "./traces/memory-trace-store.js";
 export type { DecodeOtlpOptions } from "./traces/otlp-json.js";
 export { decodeOtlpJson, MAX_OTLP_JSON_BYTES } from "./traces/otlp-json.js";
+export { type OtlpAnswer, type OtlpExportRequest, receiveOtlp } from "./traces/otlp-receiver.js";
 export type {
   AttributeValue,
   SpanEventRecord,

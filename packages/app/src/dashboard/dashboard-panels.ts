@@ -6,6 +6,7 @@ import type { Panel } from "@flotilla/dashboard";
 import type { DashboardContext } from "./dashboard-context.js";
 import { deadLettersPanel } from "./dead-letters-panel.js";
 import { eventFlowPanel } from "./event-flow-panel.js";
+import { tracesPanel } from "./traces-panel.js";
 
 type PanelFactory = (ctx: DashboardContext) => Panel | undefined;
 
@@ -13,6 +14,7 @@ const FACTORIES: readonly PanelFactory[] = [
   // One line per view; each factory lives in its own module of this folder.
   eventFlowPanel,
   deadLettersPanel,
+  tracesPanel,
 ];
 
 export function dashboardPanels(ctx: DashboardContext): Panel[] {
