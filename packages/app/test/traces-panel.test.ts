@@ -21,6 +21,7 @@ function context(traces: DashboardContext["traces"]): DashboardContext {
     supervisor: undefined,
     dataDir: ".",
     audit: undefined,
+    transport: undefined,
     tracer: undefined,
     log: createLogger({ level: "silent" }),
   };
