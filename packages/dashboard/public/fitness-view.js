@@ -73,9 +73,9 @@ function FitnessView({ query, navigate }) {
                 (f, i) => html`
                 <tr key=${`${f.kind}-${f.services.join("-")}-${i}`}>
                   <th scope="row">${KINDS[f.kind] ?? f.kind}</th>
-                  <td>${f.services.join(f.kind === "sync-chain" ? " → " : ", ")}</td>
+                  <td>${f.services.join(f.kind === "sync-chain" || f.kind === "chatty-pair" ? " → " : ", ")}</td>
                   <td>${f.text}</td>
-                  <td>${f.kind === "deploy-together" ? `${f.count} times` : `${f.count} traces`}</td>
+                  <td>${f.kind === "deploy-together" ? `${f.count} times` : f.count === 1 ? "1 trace" : `${f.count} traces`}</td>
                   <td><${TraceLinks} finding=${f} /></td>
                 </tr>
               `,

@@ -4,12 +4,12 @@
 // Each service links to its instances through the hash router (`#/topology?service=catalog`).
 import { html } from "./preact-htm.js";
 
-const SIZE = 560;
+const SIZE = 720;
 const CENTER = SIZE / 2;
-const RING = SIZE / 2 - 80;
+const RING = SIZE / 2 - 90;
 const NODE_R = 14;
 const GATEWAY_R = 34;
-const BEND = 22;
+const BEND = 28;
 
 function layout(names) {
   const places = new Map([["gateway", { x: CENTER, y: CENTER, r: GATEWAY_R }]]);
@@ -20,15 +20,24 @@ function layout(names) {
   return places;
 }
 
-/** A curve from node to node, bent to one side so that A→B and B→A (or a call and an event) do not overlap. */
-function curve(a, b, bend) {
+/**
+ * A curve from node to node, bent to one side so that A→B and B→A (or a call and an event) do not overlap.
+ * A curve between two services that would cross the gateway is bent round it, `clear` away from the centre.
+ */
+function curve(a, b, bend, clear) {
   const dx = b.x - a.x;
   const dy = b.y - a.y;
   const length = Math.hypot(dx, dy) || 1;
   const [ux, uy] = [dx / length, dy / length];
+  const [nx, ny] = [-uy, ux];
+  const middle = { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };
+  const across = (middle.x - CENTER) * nx + (middle.y - CENTER) * ny;
+  const crossesGateway = a.r !== GATEWAY_R && b.r !== GATEWAY_R && Math.abs(across) < clear;
+  // The curve's middle lies half the bend away from the chord's: bend twice the distance still to go.
+  const bent = crossesGateway ? 2 * ((across < 0 ? -1 : 1) * clear - across) : bend;
   const start = { x: a.x + ux * (a.r + 2), y: a.y + uy * (a.r + 2) };
   const end = { x: b.x - ux * (b.r + 6), y: b.y - uy * (b.r + 6) };
-  const control = { x: (a.x + b.x) / 2 - uy * bend, y: (a.y + b.y) / 2 + ux * bend };
+  const control = { x: middle.x + nx * bent, y: middle.y + ny * bent };
   const mid = {
     x: 0.25 * start.x + 0.5 * control.x + 0.25 * end.x,
     y: 0.25 * start.y + 0.5 * control.y + 0.25 * end.y,
@@ -41,7 +50,7 @@ export function percent(ratio) {
 }
 
 export function callLabel(edge) {
-  return `${edge.perMinute}/min, ${percent(edge.errorRatio)} errors, p95 ${edge.p95Ms} ms`;
+  return `${edge.perMinute}/min, ${percent(edge.errorRatio)} errors, p95 ${Math.round(edge.p95Ms)} ms`;
 }
 
 /** The event edges of one publisher and consumer, drawn as one. */
@@ -90,7 +99,7 @@ export function TopologyGraph({ topology, observed, selected }) {
           return html`<line key=${`route-${name}`} class="edge declared" x1=${CENTER} y1=${CENTER} x2=${to.x} y2=${to.y} />`;
         })}
         ${calls.map((edge) => {
-          const { d, mid } = curve(places.get(edge.from), places.get(edge.to), BEND);
+          const { d, mid } = curve(places.get(edge.from), places.get(edge.to), BEND, edge.from < edge.to ? 90 : 120);
           return html`
             <g key=${`call-${edge.from}-${edge.to}-${edge.via}`} class=${`edge-observed call${edge.errors > 0 ? " failing" : ""}`}>
               <path d=${d} marker-end="url(#arrow)" />
@@ -99,7 +108,7 @@ export function TopologyGraph({ topology, observed, selected }) {
           `;
         })}
         ${events.map((pair) => {
-          const { d, mid } = curve(places.get(pair.from), places.get(pair.to), -BEND);
+          const { d, mid } = curve(places.get(pair.from), places.get(pair.to), -BEND, pair.from < pair.to ? 150 : 180);
           return html`
             <g key=${`event-${pair.from}-${pair.to}`} class=${`edge-observed event${pair.errors > 0 ? " failing" : ""}`}>
               <path d=${d} marker-end="url(#arrow)" />
