@@ -5,6 +5,7 @@
  */
 import type { Registry } from "@flotilla/core";
 import type { Finding } from "./fitness-findings.js";
+import { push } from "./observed-edges.js";
 
 /** One instance start, as the registry showed it. */
 export interface InstanceStart {
@@ -44,7 +45,7 @@ export function deployedTogether(
     for (let i = 0; i < services.length; i++) {
       for (let j = i + 1; j < services.length; j++) {
         const key = `${services[i]}\u0000${services[j]}`;
-        pairs.set(key, [...(pairs.get(key) ?? []), at]);
+        push(pairs, key, at);
       }
     }
   }

@@ -3,6 +3,7 @@
  * the traces that show it. Pure functions over spans (the fitness panel reads them from the trace store).
  */
 import { SpanKinds, type SpanRecord } from "@flotilla/telemetry";
+import { push } from "./observed-edges.js";
 
 export type FindingKind = "sync-chain" | "chatty-pair" | "shared-database" | "deploy-together";
 
@@ -32,7 +33,7 @@ export interface FitnessThresholds {
 /** Every span of each trace, by trace id, newest trace first (the spans come newest first). */
 function byTrace(spans: readonly SpanRecord[]): Map<string, SpanRecord[]> {
   const traces = new Map<string, SpanRecord[]>();
-  for (const span of spans) traces.set(span.traceId, [...(traces.get(span.traceId) ?? []), span]);
+  for (const span of spans) push(traces, span.traceId, span);
   return traces;
 }
 
@@ -131,7 +132,7 @@ export function sharedDatabases(spans: readonly SpanRecord[]): Finding[] {
     const namespace = span.attributes["db.namespace"];
     if (span.kind !== SpanKinds.client || typeof namespace !== "string") continue;
     const services = byNamespace.get(namespace) ?? new Map<string, string[]>();
-    services.set(span.service, [...(services.get(span.service) ?? []), span.traceId]);
+    push(services, span.service, span.traceId);
     byNamespace.set(namespace, services);
   }
   const findings: Finding[] = [];

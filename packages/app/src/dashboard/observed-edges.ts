@@ -18,12 +18,15 @@ export interface Hop {
 
 /** Each span whose parent is in the set and belongs to another service: the crossings between services. */
 export function hops(spans: readonly SpanRecord[]): Hop[] {
-  const byId = new Map(spans.map((s) => [`${s.traceId}/${s.spanId}`, s]));
+  // By span id alone (random 64 bits), checking the trace on a match: no key to build per span.
+  const byId = new Map<string, SpanRecord>();
+  for (const span of spans) byId.set(span.spanId, span);
   const found: Hop[] = [];
   for (const child of spans) {
     if (child.parentSpanId === undefined) continue;
-    const parent = byId.get(`${child.traceId}/${child.parentSpanId}`);
-    if (parent !== undefined && parent.service !== child.service) found.push({ parent, child });
+    const parent = byId.get(child.parentSpanId);
+    if (parent !== undefined && parent.traceId === child.traceId && parent.service !== child.service)
+      found.push({ parent, child });
   }
   return found;
 }
@@ -53,7 +56,7 @@ export function callEdges(found: readonly Hop[], windowMs: number): CallEdge[] {
   for (const hop of found.filter(isCallHop)) {
     const via = hop.parent.kind === SpanKinds.producer ? "saga" : "call";
     const key = `${hop.parent.service}\u0000${hop.child.service}\u0000${via}`;
-    groups.set(key, [...(groups.get(key) ?? []), hop]);
+    push(groups, key, hop);
   }
   return [...groups.entries()]
     .map(([key, list]): CallEdge => {
@@ -81,7 +84,7 @@ export function eventEdges(found: readonly Hop[], windowMs: number): EventEdge[]
   const groups = new Map<string, Hop[]>();
   for (const hop of found.filter(isEventHop)) {
     const key = `${hop.parent.service}\u0000${hop.child.service}\u0000${hop.child.attributes[DESTINATION]}`;
-    groups.set(key, [...(groups.get(key) ?? []), hop]);
+    push(groups, key, hop);
   }
   return [...groups.entries()]
     .map(([key, list]): EventEdge => {
@@ -99,6 +102,13 @@ export function eventEdges(found: readonly Hop[], windowMs: number): EventEdge[]
       };
     })
     .sort((a, b) => byEnds(a, b) || a.type.localeCompare(b.type));
+}
+
+/** Adds `value` to the list of `key`, making the list on first use. */
+export function push<K, V>(lists: Map<K, V[]>, key: K, value: V): void {
+  const list = lists.get(key);
+  if (list === undefined) lists.set(key, [value]);
+  else list.push(value);
 }
 
 /** Nearest-rank percentile of sorted values; 0 for none. */
