@@ -16,7 +16,6 @@ import {
   browserSuite,
   launchChromium,
   openDashboard,
-  screenshot,
   watchedPage,
 } from "./support/browser.js";
 import { ShopClient } from "./support/shop-client.js";
@@ -64,9 +63,11 @@ describe.skipIf(!BROWSER_RUNS)(browserSuite("the dashboard in Chromium"), () => 
     }
     expect(focused).toMatch(/^catalog: up, 1 instances$/);
     await page.keyboard.press("Enter");
-    await expect.poll(() => new URL(page.url()).hash).toBe("#service-catalog");
+    // The page routes by hash: the link selects the service in the view's search, which focuses its instances.
+    await expect.poll(() => new URL(page.url()).hash).toBe("#/topology?service=catalog");
+    await expect.poll(() => page.locator(":focus").getAttribute("id")).toBe("service-catalog");
 
-    await screenshot(page, "dashboard-topology");
+    // The screenshot "dashboard-topology" is taken after traffic, by dashboard-graph-browser.test.ts.
     expect(elsewhere).toEqual([]);
     expect(problems).toEqual([]);
     await page.close();

@@ -77,7 +77,12 @@ describe("the dashboard at /_flotilla on the shop's gateway", () => {
   });
 
   it("refuses its API to the anonymous (401) and to customers (403)", async () => {
-    for (const path of ["/_flotilla/api/topology", "/_flotilla/api/events"]) {
+    for (const path of [
+      "/_flotilla/api/topology",
+      "/_flotilla/api/topology/edges",
+      "/_flotilla/api/fitness",
+      "/_flotilla/api/events",
+    ]) {
       const anonymous = await fetch(`${url}${path}`);
       expect(anonymous.status, path).toBe(401);
       expect(((await anonymous.json()) as { error: { code: string } }).error.code).toBe("UNAUTHENTICATED");

@@ -6,6 +6,8 @@ export type { AppEvents } from "./app-events.js";
 export { openAppEvents } from "./app-events.js";
 export { appProto, appProtoPackage } from "./app-proto.js";
 export { appTransports } from "./app-transports.js";
+export type { Finding, FindingKind } from "./dashboard/fitness-findings.js";
+export type { FitnessReport } from "./dashboard/fitness-panel.js";
 export { EDGE_KEYS_ENV, edgeKeysPath, openEdgeKeys } from "./edge-keys.js";
 export type { OpsServer, OpsServerOptions } from "./ops-server.js";
 export { startOpsServer } from "./ops-server.js";

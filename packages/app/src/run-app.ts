@@ -213,6 +213,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
               dashboard: {
                 ...options.dashboard,
                 ...(registry ? { registry } : {}),
+                ...(dashboard.observed ? { observed: dashboard.observed } : {}),
                 panels: [...dashboard.panels, ...(options.dashboard.panels ?? [])],
               },
             }

@@ -20,4 +20,14 @@ export {
   type Topology,
   type TopologySource,
 } from "./topology.js";
+export type {
+  CallEdge,
+  EventEdge,
+  ObservedConsumer,
+  ObservedGraph,
+  ObservedReader,
+  PubSubEntry,
+  PubSubMismatch,
+  PubSubMismatchKind,
+} from "./topology-observed.js";
 export { type TopologyPanelOptions, topologyPanel } from "./topology-panel.js";

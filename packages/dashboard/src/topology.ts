@@ -37,6 +37,11 @@ export interface Topology {
   /** The id of the host serving the dashboard. */
   readonly host: string;
   readonly services: readonly ServiceView[];
+  /**
+   * Whether the panel also offers the calls and events seen in recent spans (`GET …/topology/edges`, the
+   * `topology-edges` topic); set by the panel, absent from `readTopology`'s answer.
+   */
+  readonly observed?: boolean;
 }
 
 /** Where a topology is read from. */

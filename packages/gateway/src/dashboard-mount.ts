@@ -1,6 +1,6 @@
 /** @module Mounts @flotilla/dashboard at `/_flotilla` on the gateway, its API behind the gateway's policies. */
 import { action, defineContract, type Registry } from "@flotilla/core";
-import { dashboardRoutes, type Panel, topologyPanel } from "@flotilla/dashboard";
+import { dashboardRoutes, type ObservedReader, type Panel, topologyPanel } from "@flotilla/dashboard";
 import type { Tracer } from "@opentelemetry/api";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
@@ -21,6 +21,8 @@ export interface GatewayDashboardOptions {
   registry?: Registry;
   /** How often the event stream sends the topology (2,000 ms). */
   refreshMs?: number;
+  /** The calls and events seen in recent spans, drawn on the Topology view (runApp gives them from its trace store). */
+  observed?: ObservedReader;
   /** Views after Topology (traces, event flow, …), made by their factories in @flotilla/dashboard. */
   panels?: readonly Panel[];
 }
@@ -50,6 +52,7 @@ export function installDashboard(
     ...(options.registry ? { registry: options.registry } : {}),
     ...(tracer ? { tracer } : {}),
     ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }),
+    ...(options.observed ? { observed: options.observed } : {}),
   });
   dashboardRoutes(app, {
     panels: [topology, ...(options.panels ?? [])],

@@ -1,6 +1,6 @@
 /** @module runApp's dashboard: the context its panels read in this process, opened with the gateway and closed after it. */
 import type { Host, Logger, Registry } from "@flotilla/core";
-import type { Panel } from "@flotilla/dashboard";
+import type { ObservedReader, Panel } from "@flotilla/dashboard";
 import type { TraceStore } from "@flotilla/telemetry";
 import type { Tracer } from "@opentelemetry/api";
 import type { FlotillaApp } from "../app.js";
@@ -8,9 +8,13 @@ import { type AppEvents, openAppEvents } from "../app-events.js";
 import { openAuditLog } from "./audit-log.js";
 import type { DashboardContext, SupervisorLink } from "./dashboard-context.js";
 import { dashboardPanels } from "./dashboard-panels.js";
+import { observedReader } from "./observed-graph.js";
+import { declaredPubSub } from "./observed-pubsub.js";
 
 export interface AppDashboard {
   readonly panels: Panel[];
+  /** The Topology view's observed calls and events, when spans are kept. */
+  readonly observed: ObservedReader | undefined;
   close(): Promise<void>;
 }
 
@@ -48,6 +52,10 @@ export async function openAppDashboard(options: AppDashboardOptions): Promise<Ap
   };
   return {
     panels: dashboardPanels(ctx),
+    observed:
+      ctx.traces === undefined
+        ? undefined
+        : observedReader({ traces: ctx.traces, declared: declaredPubSub(ctx.app), tracer: ctx.tracer }),
     close: async () => {
       await events?.close();
       audit.close();

@@ -7,6 +7,7 @@ import type { DashboardContext } from "./dashboard-context.js";
 import { deadLettersPanel } from "./dead-letters-panel.js";
 import { eventFlowPanel } from "./event-flow-panel.js";
 import { tracesPanel } from "./traces-panel.js";
+import { fitnessPanel } from "./fitness-panel.js";
 
 type PanelFactory = (ctx: DashboardContext) => Panel | undefined;
 
@@ -15,6 +16,7 @@ const FACTORIES: readonly PanelFactory[] = [
   eventFlowPanel,
   deadLettersPanel,
   tracesPanel,
+  (ctx) => fitnessPanel(ctx),
 ];
 
 export function dashboardPanels(ctx: DashboardContext): Panel[] {
