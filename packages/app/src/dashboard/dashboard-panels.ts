@@ -4,11 +4,13 @@
  */
 import type { Panel } from "@flotilla/dashboard";
 import type { DashboardContext } from "./dashboard-context.js";
+import { sagasPanel } from "./sagas-panel.js";
 
 type PanelFactory = (ctx: DashboardContext) => Panel | undefined;
 
 const FACTORIES: readonly PanelFactory[] = [
   // One line per view; each factory lives in its own module of this folder.
+  (ctx) => sagasPanel(ctx),
 ];
 
 export function dashboardPanels(ctx: DashboardContext): Panel[] {
