@@ -20,6 +20,11 @@ const KIND_TAG = {
   "saga-failed": "failure",
 };
 
+/** A retry, a compensation or a failure says so in words, beside its label. */
+function tagOf(entry) {
+  return entry.kind === "sent" && entry.phase === "compensate" ? "compensation" : KIND_TAG[entry.kind];
+}
+
 function duration(ms) {
   if (ms < 1000) return `${ms} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
@@ -133,7 +138,7 @@ function Timeline({ id, round }) {
             <li key=${i} class=${`kind-${entry.kind}`}>
               ${time(entry.at)}
               ${i === 0 ? "" : html`<span class="since">${` +${duration(entry.sinceMs)}`}</span>`}
-              ${KIND_TAG[entry.kind] ? html` <span class="tag">${KIND_TAG[entry.kind]}</span>` : ""}
+              ${tagOf(entry) ? html` <span class="tag">${tagOf(entry)}</span>` : ""}
               ${` ${entry.label}`}
             </li>
           `,
