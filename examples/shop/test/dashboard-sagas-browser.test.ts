@@ -28,6 +28,7 @@ describe.skipIf(!BROWSER_RUNS)(browserSuite("the Sagas view in Chromium"), () =>
   let token: string;
   let completed: string;
   let compensated: string;
+  let place: (card: string) => Promise<string>;
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "flotilla-dashboard-sagas-browser-"));
     shop = await runApp(shopApp, {
@@ -39,7 +40,7 @@ describe.skipIf(!BROWSER_RUNS)(browserSuite("the Sagas view in Chromium"), () =>
     });
     const client = new ShopClient(shop.url ?? "");
     const demo = await client.signIn("demo@flotilla.dev", "demo-password");
-    const place = async (card: string) => {
+    place = async (card: string) => {
       const placed = await client.placeOrder(demo, {
         items: [{ productId: "prod-french-press", quantity: 1 }],
         payment: { card },
@@ -61,7 +62,7 @@ describe.skipIf(!BROWSER_RUNS)(browserSuite("the Sagas view in Chromium"), () =>
     if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("filters by status, opens a compensated saga's timeline by keyboard, and keeps both in the URL", async () => {
+  it("filters by status, opens a compensated saga's timeline by keyboard, updates live, and keeps both in the URL", async () => {
     const url = shop.url ?? "";
     const { page, elsewhere, problems } = await watchedPage(browser, new URL(url).origin);
     await openDashboard(page, `${url}/_flotilla#/sagas`, token);
@@ -98,6 +99,11 @@ describe.skipIf(!BROWSER_RUNS)(browserSuite("the Sagas view in Chromium"), () =>
     expect(texts[8]).toContain("Saga compensated");
     // Durations between entries.
     expect(texts[1]).toMatch(/\+\d+(\.\d)? m?s/);
+
+    // Live: a saga that ends while the view is open joins the list without a reload.
+    const another = await place(CARDS.declined);
+    await table.getByRole("rowheader", { name: another }).waitFor({ timeout: 20_000 });
+    expect(await table.getByRole("rowheader").count()).toBe(2);
 
     // A reload brings back the filter and the open timeline.
     await page.reload();

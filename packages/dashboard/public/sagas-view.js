@@ -1,7 +1,7 @@
 // The Sagas view: counts by type and status, the sagas filtered by status and type (kept in the hash, with
 // the saga whose timeline is open), and a saga's timeline: commands, outcomes, retries and compensations.
 import { useJson, useLive } from "./api.js";
-import { html, useRef } from "./preact-htm.js";
+import { html, useEffect, useRef } from "./preact-htm.js";
 
 const STATUSES = ["running", "compensating", "completed", "compensated", "failed"];
 const STATUS_TEXT = {
@@ -121,7 +121,12 @@ function SagaRows({ sagas, query }) {
 }
 
 function Timeline({ id, round }) {
-  const { data, error } = useJson(`sagas/${encodeURIComponent(id)}?round=${round}`);
+  const { data, error, reload } = useJson(`sagas/${encodeURIComponent(id)}`);
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) first.current = false;
+    else reload();
+  }, [round]);
   if (error !== undefined) return html`<p class="status" role="alert">Saga ${id}: ${error.message}</p>`;
   if (data === undefined) return html`<p class="status">Reading saga ${id}…</p>`;
   return html`
