@@ -1,11 +1,12 @@
 /**
  * @module An instance's operations port: /livez, /readyz and /metrics (Prometheus text); and, given a
  * trace store, the OTLP/HTTP JSON receiver (`POST /v1/traces`) and the trace queries (`GET /traces`,
- * `GET /traces/<id>`).
+ * `GET /traces/<id>`); given saga readers, the saga queries (`GET /sagas`, `GET /sagas/<id>`, ops-sagas.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { Host } from "@flotilla/core";
 import { isTraceId, receiveOtlp, type TraceStore, traceQueryFromParams } from "@flotilla/telemetry";
+import { answerSagas, SAGAS_PATH } from "./ops-sagas.js";
+import type { SagaReader } from "./saga-readers.js";
 
 export interface OpsServer {
   readonly url: string;
@@ -15,10 +16,17 @@ export interface OpsServer {
 export interface OpsServerOptions {
   /** The process's trace store: spans received over OTLP go there, and the trace queries read it. */
   traces?: TraceStore;
+  /** The sagas of the services running here, read per request (instances attach after the port opens). */
+  sagas?: () => readonly SagaReader[];
+}
+
+/** Whose readiness `/readyz` reports: a host, or one that is not made yet (503 until then). */
+export interface OpsTarget {
+  isReady(): Promise<boolean>;
 }
 
 export async function startOpsServer(
-  host: Host,
+  host: OpsTarget,
   metrics: { render(): Promise<string>; contentType: string },
   listen: { port: number; host: string },
   options: OpsServerOptions = {},
@@ -74,6 +82,13 @@ export async function startOpsServer(
       if (!isTraceId(id)) return json(400, { error: `not a trace id: "${id}" (32 hex characters)` });
       traces.trace(id).then(
         (spans) => (spans.length === 0 ? json(404, { error: `no trace ${id}` }) : json(200, { traceId: id, spans })),
+        (err: unknown) => json(500, { error: messageOf(err) }),
+      );
+      return;
+    }
+    if (options.sagas !== undefined && (path === SAGAS_PATH || path.startsWith(`${SAGAS_PATH}/`))) {
+      answerSagas(options.sagas(), path, search).then(
+        ({ status, body }) => json(status, body),
         (err: unknown) => json(500, { error: messageOf(err) }),
       );
       return;

@@ -1,4 +1,5 @@
 /** @module Runs a chosen set of an app's services (and optionally its gateway) over a chosen transport. */
+import { hostname } from "node:os";
 import { edgeSigner, edgeVerifier } from "@flotilla/auth";
 import {
   createHost,
@@ -46,6 +47,7 @@ import { checkDatabases } from "./database-check.js";
 import { edgeKeysPath, openEdgeKeys } from "./edge-keys.js";
 import { operationalGauges } from "./operational-gauges.js";
 import { type OpsServer, startOpsServer } from "./ops-server.js";
+import { sagaReaders } from "./saga-readers.js";
 
 export interface RunOptions {
   /** Service names to run here; all of the app's by default. An empty list runs none (a gateway alone). */
@@ -146,17 +148,49 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
     telemetry,
     ...resilience(registry),
   ];
-  const host = createHost({
-    callers: edgeVerifier(edgeKeys),
-    services,
-    transport,
-    resources: [databases],
-    middleware,
-    ...(tracer ? { tracer } : {}),
-    ...(registry ? { registry } : {}),
-    ...(options.logger ? { logger: options.logger } : {}),
-    ...(options.logLevels ? { logLevels: options.logLevels } : {}),
-  });
+  const listenHost = options.listenHost ?? "localhost";
+  // The ops port opens before the host starts, so every instance registers with its address; until the
+  // host runs, /readyz answers 503 and /sagas finds no saga attached.
+  const target: { host?: Host } = {};
+  let ops: OpsServer | undefined;
+  if (options.opsPort !== undefined) {
+    try {
+      ops = await startOpsServer(
+        { isReady: async () => (await target.host?.isReady()) ?? false },
+        telemetry,
+        { port: options.opsPort, host: listenHost },
+        {
+          ...(traces?.store ? { traces: traces.store } : {}),
+          sagas: () => (target.host === undefined ? [] : sagaReaders(target.host)),
+        },
+      );
+    } catch (err) {
+      if (ownsRegistry) await registry?.close();
+      await traces?.close();
+      throw err;
+    }
+  }
+  let host: Host;
+  try {
+    host = createHost({
+      callers: edgeVerifier(edgeKeys),
+      services,
+      transport,
+      resources: [databases],
+      middleware,
+      ...(tracer ? { tracer } : {}),
+      ...(registry ? { registry } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.logLevels ? { logLevels: options.logLevels } : {}),
+      ...(ops ? { endpoint: advertised(ops.url, listenHost) } : {}),
+    });
+  } catch (err) {
+    await ops?.close();
+    if (ownsRegistry) await registry?.close();
+    await traces?.close();
+    throw err;
+  }
+  target.host = host;
   operationalGauges(telemetry.registry, { databases, transport, services, middleware });
   if (traces !== undefined) traceMetrics(telemetry.registry, traces);
   // Over NATS, a service's instances must share its database: checked before any is opened.
@@ -169,13 +203,12 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
     await databaseGuard?.close();
     await transport.close();
     if (ownsRegistry) await registry?.close();
+    await ops?.close();
     await traces?.close();
     throw err;
   }
-  const listenHost = options.listenHost ?? "localhost";
   let gateway: Gateway | undefined;
   let url: string | undefined;
-  let ops: OpsServer | undefined;
   let dashboard: AppDashboard | undefined;
   try {
     if (options.gatewayPort !== undefined) {
@@ -241,14 +274,6 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
       const shown = listenHost === "0.0.0.0" || listenHost === "::" ? "localhost" : listenHost;
       url = `${tls ? "https" : "http"}://${shown.includes(":") ? `[${shown}]` : shown}:${address.port}`;
     }
-    if (options.opsPort !== undefined) {
-      ops = await startOpsServer(
-        host,
-        telemetry,
-        { port: options.opsPort, host: listenHost },
-        traces?.store ? { traces: traces.store } : {},
-      );
-    }
   } catch (err) {
     await gateway?.close();
     await dashboard?.close();
@@ -256,6 +281,7 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
     await databaseGuard?.close();
     await transport.close();
     if (ownsRegistry) await registry?.close();
+    await ops?.close();
     await traces?.close();
     throw err;
   }
@@ -276,6 +302,16 @@ export async function runApp(app: FlotillaApp, options: RunOptions = {}): Promis
       await traces?.close();
     },
   };
+}
+
+/**
+ * The ops port's address as other processes reach it: an ops port listening on every interface is
+ * registered under this machine's name, which `0.0.0.0` is not.
+ */
+function advertised(url: string, listenHost: string): string {
+  if (listenHost !== "0.0.0.0" && listenHost !== "::") return url;
+  const port = new URL(url).port;
+  return `http://${hostname()}:${port}`;
 }
 
 function tlsFromEnv(env: NodeJS.ProcessEnv): { certFile: string; keyFile: string } | undefined {

@@ -18,7 +18,7 @@ import { transportSink } from "./outbound-sink.js";
 import type { Registry } from "./registry/registry.js";
 import type { ResourceProvider } from "./resources.js";
 import type { ServiceDefinition } from "./service.js";
-import { ServiceInstance } from "./service-instance.js";
+import { type OrchestratorBinding, ServiceInstance } from "./service-instance.js";
 import { newTraceContext, parseTraceparent, type TraceContext } from "./trace-context.js";
 import { validBaggage } from "./transport/metadata.js";
 import { resolveTransport, type TransportFactory, type TransportSpec } from "./transport/resolve-transport.js";
@@ -61,6 +61,11 @@ export interface HostOptions {
    * tracing middleware has its own. Absent: they record none.
    */
   tracer?: Tracer;
+  /**
+   * The HTTP address of this process's ops port (`http://host:port`): every instance registers with it
+   * as its `endpoint`, so a dashboard elsewhere can read its health, metrics and sagas. Absent: none.
+   */
+  endpoint?: string;
 }
 
 /** What an edge (the gateway, a CLI, a test) knows about the request it is turning into calls. */
@@ -128,6 +133,7 @@ export class Host {
         callTimeoutMs: this.defaultCallTimeoutMs,
         callers: options.callers,
         tracer: this.tracer,
+        endpoint: options.endpoint,
       });
     });
   }
@@ -189,6 +195,14 @@ export class Host {
     if (this.state !== "running") return false;
     const ready = await Promise.all(this.instances.map((i) => i.isReady()));
     return ready.every(Boolean);
+  }
+
+  /**
+   * The orchestrators of the services running here, each with its instance's database, for reading
+   * their state in place (a dashboard, an ops port); instances not started yet (or stopped) have none.
+   */
+  orchestrators(): OrchestratorBinding[] {
+    return this.instances.flatMap((i) => i.orchestratorBindings());
   }
 
   /** A context for work that starts outside any service: an HTTP request, a CLI command, a test. */

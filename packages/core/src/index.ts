@@ -68,6 +68,7 @@ export type {
   SubscriptionOptions,
 } from "./service.js";
 export { defineService } from "./service.js";
+export type { OrchestratorBinding } from "./service-instance.js";
 export type { TraceContext } from "./trace-context.js";
 export {
   childTraceContext,

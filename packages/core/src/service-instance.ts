@@ -12,7 +12,12 @@ import { Outbound } from "./outbound.js";
 import { type CommandEnvelope, type CommandOutcome, type OutboundSink, transportSink } from "./outbound-sink.js";
 import type { Registration, Registry } from "./registry/registry.js";
 import type { ResourceHandle, ResourceProvider } from "./resources.js";
-import type { AttachedOrchestrator, ServiceDefinition, SubscriptionDefinition } from "./service.js";
+import type {
+  AttachedOrchestrator,
+  OrchestratorDefinition,
+  ServiceDefinition,
+  SubscriptionDefinition,
+} from "./service.js";
 import { newTraceContext } from "./trace-context.js";
 import type { Delivery, EventEnvelope, RequestEnvelope } from "./transport/envelope.js";
 import { type CallMeta, mapReader, readMetaHeaders } from "./transport/metadata.js";
@@ -33,6 +38,17 @@ export interface InstanceEnvironment {
   /** Checks the caller proofs that requests and events bring from a wire; absent: such callers are refused. */
   readonly callers: CallerVerifier | undefined;
   readonly tracer: Tracer | undefined;
+  /** The ops port's address, registered as the instance's `endpoint` (absent: none). */
+  readonly endpoint: string | undefined;
+}
+
+/** An orchestrator of a service running here, with the database of its instance (see `Host.orchestrators`). */
+export interface OrchestratorBinding {
+  readonly service: string;
+  readonly instance: string;
+  readonly orchestrator: OrchestratorDefinition;
+  /** The instance's database (`ctx.db` of its handlers), which holds the orchestrator's state. */
+  readonly db: unknown;
 }
 
 const LIFECYCLE_TIMEOUT_MS = 5 * 60_000;
@@ -205,7 +221,15 @@ export class ServiceInstance {
       startedAt: new Date().toISOString(),
       ready: await this.isReady(),
       load: { inFlight: 0 },
+      ...(this.env.endpoint === undefined ? {} : { endpoint: this.env.endpoint }),
     });
+  }
+
+  /** Each orchestrator with this instance's database, while it is attached (between start and close). */
+  orchestratorBindings(): OrchestratorBinding[] {
+    return this.def.orchestrators
+      .filter((o) => this.orchestrators.has(o.name))
+      .map((orchestrator) => ({ service: this.def.name, instance: this.instance, orchestrator, db: this.db }));
   }
 
   async isReady(): Promise<boolean> {

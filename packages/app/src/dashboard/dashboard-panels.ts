@@ -6,8 +6,9 @@ import type { Panel } from "@flotilla/dashboard";
 import type { DashboardContext } from "./dashboard-context.js";
 import { deadLettersPanel } from "./dead-letters-panel.js";
 import { eventFlowPanel } from "./event-flow-panel.js";
-import { tracesPanel } from "./traces-panel.js";
 import { fitnessPanel } from "./fitness-panel.js";
+import { sagasPanel } from "./sagas-panel.js";
+import { tracesPanel } from "./traces-panel.js";
 
 type PanelFactory = (ctx: DashboardContext) => Panel | undefined;
 
@@ -17,6 +18,7 @@ const FACTORIES: readonly PanelFactory[] = [
   deadLettersPanel,
   tracesPanel,
   (ctx) => fitnessPanel(ctx),
+  (ctx) => sagasPanel(ctx),
 ];
 
 export function dashboardPanels(ctx: DashboardContext): Panel[] {
