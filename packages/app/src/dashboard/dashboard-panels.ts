@@ -4,11 +4,13 @@
  */
 import type { Panel } from "@flotilla/dashboard";
 import type { DashboardContext } from "./dashboard-context.js";
+import { metricsPanel } from "./metrics-panel.js";
 
 type PanelFactory = (ctx: DashboardContext) => Panel | undefined;
 
 const FACTORIES: readonly PanelFactory[] = [
   // One line per view; each factory lives in its own module of this folder.
+  metricsPanel,
 ];
 
 export function dashboardPanels(ctx: DashboardContext): Panel[] {
