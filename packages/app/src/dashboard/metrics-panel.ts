@@ -69,8 +69,7 @@ function scalingRoutes(ctx: DashboardContext, client: SupervisorClient, watch: S
         const decision = await audited(ctx, who, "unit.scale", `${unit}=${instances}`, () =>
           client.scale(unit, instances, `dashboard: ${who}`),
         );
-        await watch.read();
-        return { decision };
+        return { decision, scaling: await watch.read() };
       },
     },
     {

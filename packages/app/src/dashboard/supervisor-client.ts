@@ -41,7 +41,10 @@ export interface SupervisorStatusView {
 /** What the code of an unreachable supervisor is, as `flotilla ps` raises it. */
 const NOT_RUNNING = { code: "FLOTILLA_SUPERVISOR_NOT_RUNNING", status: "UNAVAILABLE" } as const;
 
-const TIMEOUT_MS = 10_000;
+/** A status read. */
+const READ_TIMEOUT_MS = 10_000;
+/** A scale or a restart answers once the new instances are ready (or the old ones drained). */
+const ACTION_TIMEOUT_MS = 5 * 60_000;
 
 export class SupervisorClient {
   constructor(private readonly link: SupervisorLink) {}
@@ -59,7 +62,7 @@ export class SupervisorClient {
 
   /** Rolling: answers once every instance was replaced. */
   async restart(unit: string): Promise<void> {
-    await this.call("POST", `/units/${encodeURIComponent(unit)}/restart`, {}, 10 * 60_000);
+    await this.call("POST", `/units/${encodeURIComponent(unit)}/restart`, {}, ACTION_TIMEOUT_MS);
   }
 
   /**
@@ -88,13 +91,27 @@ export class SupervisorClient {
     return () => stop.abort();
   }
 
-  private async call(method: "GET" | "POST", path: string, body?: unknown, timeoutMs = TIMEOUT_MS): Promise<unknown> {
+  private async call(
+    method: "GET" | "POST",
+    path: string,
+    body?: unknown,
+    timeoutMs = READ_TIMEOUT_MS,
+  ): Promise<unknown> {
     const res = await fetch(`${this.link.url}${path}`, {
       method,
       headers: { authorization: `Bearer ${this.link.token}`, "content-type": "application/json" },
       signal: AbortSignal.timeout(timeoutMs),
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     }).catch((err: unknown) => {
+      if ((err as Error).name === "TimeoutError") {
+        throw new FlotillaError(
+          "DEADLINE_EXCEEDED",
+          `the supervisor did not answer ${method} ${path} within ${timeoutMs} ms`,
+          {
+            cause: err,
+          },
+        );
+      }
       throw FlotillaError.of(NOT_RUNNING, `no supervisor answers at ${this.link.url}`, { cause: err });
     });
     if (!res.ok) throw await this.refusal(res);
