@@ -7,6 +7,8 @@ import uPlot from "./uplot.js";
 export const COLORS = ["#2f6fdf", "#c2410c", "#15803d", "#a21caf", "#b45309", "#0e7490"];
 
 const HEIGHT = 180;
+/** The narrowest time window drawn (seconds): a few points sit at the right of five minutes rather than alone on a day. */
+const MIN_WINDOW_S = 300;
 
 function widthOf(el) {
   return Math.max(280, Math.min(720, el.clientWidth || 560));
@@ -44,13 +46,16 @@ export function Chart({ id, title, lines, data, summary, unit = (v) => String(v)
       ],
     };
     plot.current = new uPlot(options, series, box.current);
+    frame(plot.current, series[0]);
     return () => {
       plot.current.destroy();
       plot.current = null;
     };
   }, [shape]);
   useEffect(() => {
-    plot.current?.setData(series);
+    if (plot.current === null) return;
+    plot.current.setData(series);
+    frame(plot.current, series[0]);
   });
   return html`
     <figure class="chart" aria-labelledby=${`${id}-title`} aria-describedby=${`${id}-summary`}>
@@ -62,6 +67,12 @@ export function Chart({ id, title, lines, data, summary, unit = (v) => String(v)
       <figcaption id=${`${id}-summary`}>${summary}</figcaption>
     </figure>
   `;
+}
+
+/** Sets the time window: from the first point (or five minutes before the last, if that is earlier) to the last. */
+function frame(plot, times) {
+  const end = times.at(-1) ?? Date.now() / 1000;
+  plot.setScale("x", { min: Math.min(times[0] ?? end, end - MIN_WINDOW_S), max: end });
 }
 
 /** Column `index` of points as an array (uPlot's data layout). */

@@ -137,7 +137,7 @@ function GaugeSection({ id, title, list, unit }) {
         lines=${list.map((s) => ({ label: s.key }))}
         data=${data}
         unit=${(v) => String(Math.round(v))}
-        summary=${`Latest: ${list.map((s) => `${s.key} ${s.value} ${unit}`).join(", ")}.`}
+        summary=${`Latest (${unit}): ${list.map((s) => `${s.key} ${s.value}`).join(", ")}.`}
       />
     </section>
   `;
