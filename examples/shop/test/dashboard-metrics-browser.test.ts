@@ -1,7 +1,8 @@
 /**
  * The Metrics view in a real browser (Chromium by playwright-core) against the embedded shop after real
  * traffic: uPlot's charts drawn under the page's CSP, the text summary with the exact counts, the choice
- * of series kept in the URL, axe-core clean, a screenshot. Skipped where /usr/bin/chromium is absent outside CI.
+ * of series kept in the URL, axe-core clean, a screenshot; linked to `flotilla up`'s supervisor, a unit
+ * scaled from the page. Skipped where /usr/bin/chromium is absent outside CI.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +21,7 @@ import {
   screenshot,
   watchedPage,
 } from "./support/browser.js";
+import { type LinkedSupervisor, linkedSupervisor } from "./support/linked-supervisor.js";
 import { ShopClient } from "./support/shop-client.js";
 
 describe.skipIf(!BROWSER_RUNS)(browserSuite("the Metrics view in Chromium"), () => {
@@ -112,6 +114,61 @@ describe.skipIf(!BROWSER_RUNS)(browserSuite("the Metrics view in Chromium"), () 
     await page.locator("#red-totals").waitFor();
     await expect.poll(() => page.locator(".chart canvas").count()).toBeGreaterThanOrEqual(3);
     expect(await accessibilityViolations(page)).toEqual([]);
+    await context.close();
+  });
+});
+
+describe.skipIf(!BROWSER_RUNS)(browserSuite("the Metrics view's scaling in Chromium"), () => {
+  let linked: LinkedSupervisor;
+  let browser: Browser;
+  let url: string;
+  let token: string;
+  beforeAll(async () => {
+    linked = await linkedSupervisor();
+    url = linked.shop.url ?? "";
+    const { authorization } = await new ShopClient(url).signIn("admin@flotilla.dev", "admin-password");
+    token = (authorization ?? "").slice("Bearer ".length);
+    browser = await launchChromium();
+  }, 240_000);
+  afterAll(async () => {
+    await browser?.close();
+    await linked?.stop();
+  }, 120_000);
+
+  it("scales a unit from the page after a confirmation: the supervisor runs two, the decision is listed", {
+    timeout: 180_000,
+  }, async () => {
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on("pageerror", (err) => problems.push(err.message));
+    await openDashboard(page, `${url}/_flotilla#/metrics`, token);
+    const units = page.getByRole("table", { name: "Deployment units" });
+    await units.waitFor();
+    expect(await units.locator('tr[data-unit="pinger"] .wanted').textContent()).toBe("1");
+    await expect
+      .poll(() => page.getByRole("figure", { name: "pinger: instances over time" }).locator("canvas").count())
+      .toBe(1);
+
+    const form = page.locator("form#scale");
+    await form.getByLabel("Unit").selectOption("pinger");
+    await form.getByLabel("Instances").fill("2");
+    await form.getByRole("button", { name: "Scale…" }).click();
+    const question = form.getByRole("group", { name: "Scale pinger from 1 to 2 instances?" });
+    await question.waitFor();
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await question.getByRole("button", { name: "Confirm" }).click();
+    await expect
+      .poll(() => form.getByRole("status").textContent(), { timeout: 120_000, interval: 500 })
+      .toBe("Scaled pinger from 1 to 2 instances.");
+    expect((await linked.status()).units[0]?.desired).toBe(2);
+    await expect
+      .poll(() => page.locator(".decisions li").first().textContent(), { timeout: 30_000 })
+      .toMatch(/pinger: 1 → 2 instances \(manual\)\. dashboard: /);
+    await expect.poll(() => units.locator('tr[data-unit="pinger"] .wanted').textContent()).toBe("2");
+    await screenshot(page, "dashboard-metrics-scaling");
+    expect(await accessibilityViolations(page)).toEqual([]);
+    expect(problems).toEqual([]);
     await context.close();
   });
 });

@@ -4,7 +4,7 @@
  * supervisor (a small fixture app): scale and restart through the dashboard, the supervisor's instance
  * count changing, the decision listed, refusals with the supervisor's codes, each action audited.
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunningApp, runApp } from "@flotilla/app";
@@ -15,8 +15,8 @@ import type { RedSeriesView } from "../../../packages/app/src/dashboard/metrics-
 import { metricsPanel } from "../../../packages/app/src/dashboard/metrics-panel.js";
 import type { MetricsView } from "../../../packages/app/src/dashboard/metrics-sampler.js";
 import type { ScalingView } from "../../../packages/app/src/dashboard/supervisor-scaling.js";
-import { startUp, type Up } from "../../../packages/supervisor/test/helpers.js";
 import shopApp from "../src/app.js";
+import { type LinkedSupervisor, linkedSupervisor } from "./support/linked-supervisor.js";
 import { type Headers, ShopClient } from "./support/shop-client.js";
 
 type Metrics = MetricsView & { supervisor: boolean };
@@ -149,57 +149,21 @@ describe("the Metrics view's API on the embedded shop", () => {
 });
 
 describe("the Metrics view linked to flotilla up's supervisor", () => {
-  let up: Up;
-  let dataDir: string;
-  let shopDir: string;
-  let shop: RunningApp;
+  let linked: LinkedSupervisor;
   let url: string;
   let admin: Headers;
   let customer: Headers;
-  let link: { url: string; token: string };
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "flotilla-dashboard-up-"));
-    chmodSync(dataDir, 0o755); // as root, PostgreSQL runs as an unprivileged user who must enter it
-    shopDir = mkdtempSync(join(tmpdir(), "flotilla-dashboard-shop-"));
-    up = await startUp([
-      "--app",
-      "examples/shop/test/fixtures/scaling-app.ts",
-      "--data-dir",
-      dataDir,
-      "--port",
-      "0",
-      "--no-autoscale",
-    ]);
-    link = JSON.parse(readFileSync(join(dataDir, "supervisor.json"), "utf8")) as { url: string; token: string };
-    // The gateway reads the link from its environment, as a gateway `flotilla up` runs would.
-    process.env.FLOTILLA_SUPERVISOR_URL = link.url;
-    process.env.FLOTILLA_SUPERVISOR_TOKEN = link.token;
-    try {
-      shop = await runApp(shopApp, { dataDir: shopDir, gatewayPort: 0, listenHost: "127.0.0.1", dashboard: {} });
-    } finally {
-      delete process.env.FLOTILLA_SUPERVISOR_URL;
-      delete process.env.FLOTILLA_SUPERVISOR_TOKEN;
-    }
-    url = shop.url ?? "";
+    linked = await linkedSupervisor();
+    url = linked.shop.url ?? "";
     const client = new ShopClient(url);
     admin = await client.signIn("admin@flotilla.dev", "admin-password");
     customer = await client.signIn("demo@flotilla.dev", "demo-password");
   }, 240_000);
   afterAll(async () => {
-    await shop?.stop();
-    if (up !== undefined) {
-      up.child.kill("SIGTERM");
-      await up.closed;
-    }
-    for (const dir of [dataDir, shopDir]) if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await linked?.stop();
   }, 120_000);
-
-  async function supervisorStatus(): Promise<{
-    units: { name: string; desired: number; instances: { state: string }[] }[];
-  }> {
-    const res = await fetch(`${link.url}/status`, { headers: { authorization: `Bearer ${link.token}` } });
-    return (await res.json()) as never;
-  }
+  const supervisorStatus = () => linked.status();
 
   it("scales a unit through the dashboard: the supervisor runs two instances, the decision is listed with its reason", {
     timeout: 180_000,
@@ -253,8 +217,8 @@ describe("the Metrics view linked to flotilla up's supervisor", () => {
       transportUrl: "memory://",
       traces: undefined,
       metrics: undefined,
-      supervisor: link,
-      dataDir: shopDir,
+      supervisor: linked.link,
+      dataDir: tmpdir(),
       audit: {
         record: async (entry) => {
           entries.push(entry);

@@ -94,3 +94,8 @@ export function formatSeconds(v) {
   if (v === null || v === undefined) return "—";
   return v < 1 ? `${(v * 1000).toFixed(v < 0.01 ? 1 : 0)} ms` : `${v.toFixed(2)} s`;
 }
+
+/** Axis labels of a count: whole numbers only (a tick at 1.5 instances says nothing). */
+export function wholeTicks(v) {
+  return Number.isInteger(v) ? String(v) : "";
+}

@@ -2,7 +2,7 @@
 // reasons, and the admin actions (scale a unit, restart it), each confirmed first and answered in a status
 // region. Shown when the dashboard is linked to the supervisor running the system (`flotilla up`).
 import { postJson, useJson } from "./api.js";
-import { Chart, column } from "./metrics-chart.js";
+import { Chart, column, wholeTicks } from "./metrics-chart.js";
 import { html, useState } from "./preact-htm.js";
 
 function newest(...views) {
@@ -174,7 +174,7 @@ export function Scaling({ live }) {
     <section aria-labelledby="scaling-heading">
       <h2 id="scaling-heading">Scaling</h2>
       <p class="summary">
-        ${`The supervisor running ${view.app ?? "the app"}: ${view.units.length} units.`}
+        ${`The supervisor running ${view.app ?? "the app"}: ${view.units.length} ${view.units.length === 1 ? "unit" : "units"}.`}
         ${view.error === undefined ? "" : ` It could not be read just now (${view.error}); this is its last status.`}
       </p>
       <${UnitsTable} units=${view.units} />
@@ -187,7 +187,7 @@ export function Scaling({ live }) {
               title=${`${u.name}: instances over time`}
               lines=${[{ label: "wanted" }, { label: "ready" }]}
               data=${[column(u.points, 0), column(u.points, 1), column(u.points, 2)]}
-              unit=${(v) => String(Math.round(v))}
+              unit=${wholeTicks}
               summary=${`${u.name}: ${u.desired} wanted, ${u.ready} ready (${u.health}).`}
             />
           `,

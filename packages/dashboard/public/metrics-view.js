@@ -4,7 +4,7 @@
 // forms (metrics-scaling.js). The history is read once; the `metrics` topic then brings each new point.
 
 import { useJson, useLive } from "./api.js";
-import { Chart, column, formatRate, formatRatio, formatSeconds } from "./metrics-chart.js";
+import { Chart, column, formatRate, formatRatio, formatSeconds, wholeTicks } from "./metrics-chart.js";
 import { Scaling } from "./metrics-scaling.js";
 import { html, useEffect, useState } from "./preact-htm.js";
 
@@ -49,9 +49,11 @@ function RedCharts({ kind, series }) {
   const lastWords =
     latest === undefined
       ? "No interval measured yet: the first point comes one period after the view opened."
-      : `In the latest ${Math.round(latest[1])} ${kind.noun}: ${formatRate(latest[2])} per second, ${formatRatio(latest[3])} ${errorsLabel}${
-          kind.id === "route" ? `, ${formatRatio(latest[4])} client errors` : ""
-        }, median ${formatSeconds(latest[5])}, 95th percentile ${formatSeconds(latest[6])}.`;
+      : latest[1] === 0
+        ? `No ${kind.noun} in the latest interval.`
+        : `In the latest ${Math.round(latest[1])} ${kind.noun}: ${formatRate(latest[2])} per second, ${formatRatio(latest[3])} ${errorsLabel}${
+            kind.id === "route" ? `, ${formatRatio(latest[4])} client errors` : ""
+          }, median ${formatSeconds(latest[5])}, 95th percentile ${formatSeconds(latest[6])}.`;
   return html`
     <p class="summary" id="red-totals">${series.key}: ${totals} ${lastWords}</p>
     <div class="charts">
@@ -136,7 +138,7 @@ function GaugeSection({ id, title, list, unit }) {
         title=${`${title} over time`}
         lines=${list.map((s) => ({ label: s.key }))}
         data=${data}
-        unit=${(v) => String(Math.round(v))}
+        unit=${wholeTicks}
         summary=${`Latest (${unit}): ${list.map((s) => `${s.key} ${s.value}`).join(", ")}.`}
       />
     </section>
