@@ -175,7 +175,7 @@ describe("the Metrics view linked to flotilla up's supervisor", () => {
     expect(before.units.map((u) => [u.name, u.desired, u.ready])).toEqual([["pinger", 1, 1]]);
 
     const scaled = await post(`${url}/_flotilla/api/metrics/scale`, admin, { unit: "pinger", instances: 2 });
-    expect(scaled.status).toBe(200);
+    expect(scaled.status, JSON.stringify(scaled.body)).toBe(200);
     expect(scaled.body.decision).toMatchObject({ unit: "pinger", from: 1, to: 2, signal: "manual" });
     expect(scaled.body.decision.reason).toMatch(/^dashboard: /);
     await expect

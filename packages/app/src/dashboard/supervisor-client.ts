@@ -54,10 +54,8 @@ export class SupervisorClient {
   }
 
   scale(unit: string, instances: number, reason: string): Promise<ScaleDecisionView> {
-    return this.call("POST", `/units/${encodeURIComponent(unit)}/scale`, {
-      instances,
-      reason,
-    }) as Promise<ScaleDecisionView>;
+    const path = `/units/${encodeURIComponent(unit)}/scale`;
+    return this.call("POST", path, { instances, reason }, ACTION_TIMEOUT_MS) as Promise<ScaleDecisionView>;
   }
 
   /** Rolling: answers once every instance was replaced. */
