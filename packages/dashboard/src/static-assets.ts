@@ -1,4 +1,4 @@
-/** @module The dashboard's files, read once into memory: its own from `public/`, Preact with htm from the htm package. */
+/** @module The dashboard's files, read once into memory: its own from `public/`, Preact with htm and uPlot from their packages. */
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -26,6 +26,9 @@ const TYPES: Readonly<Record<string, string>> = {
 const VENDORED: readonly { name: string; pkg: string; file: string }[] = [
   // Preact 10, its hooks and htm in one ES module of 13 KB: no import map, no build step.
   { name: "preact-htm.js", pkg: "htm", file: "preact/standalone.module.js" },
+  // uPlot's charts (canvas) for the Metrics view: one ES module and its style sheet, no dependencies.
+  { name: "uplot.js", pkg: "uplot", file: "dist/uPlot.esm.js" },
+  { name: "uplot.css", pkg: "uplot", file: "dist/uPlot.min.css" },
 ];
 
 /**

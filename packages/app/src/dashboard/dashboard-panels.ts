@@ -7,6 +7,7 @@ import type { DashboardContext } from "./dashboard-context.js";
 import { deadLettersPanel } from "./dead-letters-panel.js";
 import { eventFlowPanel } from "./event-flow-panel.js";
 import { fitnessPanel } from "./fitness-panel.js";
+import { metricsPanel } from "./metrics-panel.js";
 import { sagasPanel } from "./sagas-panel.js";
 import { tracesPanel } from "./traces-panel.js";
 
@@ -19,6 +20,7 @@ const FACTORIES: readonly PanelFactory[] = [
   tracesPanel,
   (ctx) => fitnessPanel(ctx),
   (ctx) => sagasPanel(ctx),
+  metricsPanel,
 ];
 
 export function dashboardPanels(ctx: DashboardContext): Panel[] {
