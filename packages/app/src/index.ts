@@ -6,6 +6,15 @@ export type { AppEvents } from "./app-events.js";
 export { openAppEvents } from "./app-events.js";
 export { appProto, appProtoPackage } from "./app-proto.js";
 export { appTransports } from "./app-transports.js";
+export type { SupervisorLink } from "./dashboard/dashboard-context.js";
+export { DASHBOARD_FILE, type DashboardFile, readDashboardFile } from "./dashboard/standalone-access.js";
+export {
+  COLLECTOR_PATH,
+  DASHBOARD_PORT,
+  type ServeDashboardOptions,
+  type ServedDashboard,
+  serveDashboard,
+} from "./dashboard/standalone-dashboard.js";
 export { EDGE_KEYS_ENV, edgeKeysPath, openEdgeKeys } from "./edge-keys.js";
 export type { OpsServer, OpsServerOptions } from "./ops-server.js";
 export { startOpsServer } from "./ops-server.js";

@@ -3,17 +3,10 @@
  * trace store, the OTLP/HTTP JSON receiver (`POST /v1/traces`) and the trace queries (`GET /traces`,
  * `GET /traces/<id>`).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { promisify } from "node:util";
-import { gunzip } from "node:zlib";
-import { FlotillaError, type Host } from "@flotilla/core";
-import {
-  decodeOtlpJson,
-  isTraceId,
-  MAX_OTLP_JSON_BYTES,
-  type TraceStore,
-  traceQueryFromParams,
-} from "@flotilla/telemetry";
+import { createServer, type Server } from "node:http";
+import type { Host } from "@flotilla/core";
+import { isTraceId, type TraceStore, traceQueryFromParams } from "@flotilla/telemetry";
+import { receiveOtlpJson } from "./otlp-receiver.js";
 
 export interface OpsServer {
   readonly url: string;
@@ -24,11 +17,6 @@ export interface OpsServerOptions {
   /** The process's trace store: spans received over OTLP go there, and the trace queries read it. */
   traces?: TraceStore;
 }
-
-const gunzipAsync = promisify(gunzip);
-
-/** OTLP answers errors with a `google.rpc.Status`: 3 is INVALID_ARGUMENT, 8 RESOURCE_EXHAUSTED, 13 INTERNAL. */
-const RPC_CODE: Record<number, number> = { 400: 3, 413: 8, 415: 3, 500: 13 };
 
 export async function startOpsServer(
   host: Host,
@@ -50,7 +38,7 @@ export async function startOpsServer(
     if (path === "/v1/traces") {
       if (traces === undefined) return json(404, { error: "no trace store in this process" });
       if (req.method !== "POST") return json(405, { error: "method not allowed: POST OTLP/HTTP JSON here" });
-      receive(req, res, traces);
+      receiveOtlpJson(req, res, traces);
       return;
     }
     if (req.method !== "GET") return json(405, { error: "method not allowed" });
@@ -107,70 +95,6 @@ export async function startOpsServer(
         server.close(() => resolve());
       }),
   };
-}
-
-/** `POST /v1/traces`: an OTLP/HTTP JSON export request into the store. */
-function receive(req: IncomingMessage, res: ServerResponse, traces: TraceStore) {
-  const fail = (status: number, message: string) => {
-    res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store", connection: "close" });
-    res.end(JSON.stringify({ code: RPC_CODE[status] ?? 2, message }));
-  };
-  const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
-  if (type !== "application/json") {
-    req.resume();
-    return fail(
-      415,
-      `this receiver takes OTLP/HTTP JSON only (content-type: application/json), got "${type || "none"}"; ` +
-        "set the exporter's protocol to http/json",
-    );
-  }
-  const encoding = (req.headers["content-encoding"] ?? "identity").toLowerCase();
-  if (encoding !== "identity" && encoding !== "gzip") {
-    req.resume();
-    return fail(415, `content-encoding "${encoding}" is not supported (gzip or none)`);
-  }
-  const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > MAX_OTLP_JSON_BYTES) {
-    req.resume();
-    return fail(413, `the request has ${declared} bytes, more than the ${MAX_OTLP_JSON_BYTES} accepted`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let refused = false;
-  req.on("data", (chunk: Buffer) => {
-    if (refused) return;
-    size += chunk.length;
-    if (size > MAX_OTLP_JSON_BYTES) {
-      refused = true;
-      fail(413, `the request has more than the ${MAX_OTLP_JSON_BYTES} bytes accepted`);
-      return;
-    }
-    chunks.push(chunk);
-  });
-  req.on("end", () => {
-    if (refused) return;
-    const body = Buffer.concat(chunks);
-    const inflated =
-      encoding === "gzip" ? gunzipAsync(body, { maxOutputLength: MAX_OTLP_JSON_BYTES }) : Promise.resolve(body);
-    inflated.then(
-      (json) => {
-        let spans: ReturnType<typeof decodeOtlpJson>;
-        try {
-          spans = decodeOtlpJson(json);
-        } catch (err) {
-          const tooLarge = err instanceof FlotillaError && err.status === "RESOURCE_EXHAUSTED";
-          return fail(tooLarge ? 413 : 400, messageOf(err));
-        }
-        traces.add(spans);
-        res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
-        res.end("{}");
-      },
-      (err: unknown) => {
-        const tooLarge = (err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE";
-        fail(tooLarge ? 413 : 400, tooLarge ? "the request inflates past the bytes accepted" : messageOf(err));
-      },
-    );
-  });
 }
 
 function messageOf(err: unknown): string {

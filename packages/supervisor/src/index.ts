@@ -1,7 +1,7 @@
 /** @module The supervisor behind `flotilla up`: runs an app's deployment units as processes, heals and scales them. */
 export * from "./autoscale/index.js";
 export type { CompanionStatus } from "./companion.js";
-export { callSupervisor } from "./control-client.js";
+export { callSupervisor, readControlFile } from "./control-client.js";
 export { CONTROL_FILE, type ControlFile } from "./control-server.js";
 // Hot reload (flotilla dev, docs/hot-reload.md).
 export * from "./dev/index.js";

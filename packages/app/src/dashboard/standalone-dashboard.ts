@@ -1,0 +1,203 @@
+/**
+ * @module The dashboard of a split system, served by a process of its own (`flotilla dashboard`, and
+ * `flotilla up` in the supervisor's process): no service runs here, so the topology comes from the NATS
+ * registry, the events from the broker, the traces from the spans the instances export to its OTLP
+ * receiver, and scaling from the supervisor named. See docs/dashboard.md.
+ */
+import { rmSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { createLogger, FlotillaError, type Logger, resolveRegistry } from "@flotilla/core";
+import { dashboardRoutes, topologyPanel } from "@flotilla/dashboard";
+import { isComposite } from "@flotilla/gateway";
+import { errorBody, httpStatusOf, toFlotillaError } from "@flotilla/gateway/internal";
+import { natsRegistry } from "@flotilla/nats";
+import { sqliteTraceStore, TRACE_FILE, type TraceStore, traceRecorder } from "@flotilla/telemetry";
+import { type Span, SpanStatusCode, type Tracer } from "@opentelemetry/api";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { FlotillaApp } from "../app.js";
+import { type AppEvents, openAppEvents } from "../app-events.js";
+import { receiveOtlpJson } from "../otlp-receiver.js";
+import type { DashboardContext, SupervisorLink } from "./dashboard-context.js";
+import { dashboardPanels } from "./dashboard-panels.js";
+import { bearerAccess, newAdminToken, writeDashboardFile } from "./standalone-access.js";
+
+/** Where the dashboard's OTLP/HTTP JSON receiver listens: FLOTILLA_TRACE_COLLECTOR is `<origin>` + this. */
+export const COLLECTOR_PATH = "/v1/traces";
+
+/** The default port of `flotilla dashboard`. */
+export const DASHBOARD_PORT = 9400;
+
+export interface ServeDashboardOptions {
+  /** The app the system runs: its services are the topology's, its contracts the panels'. */
+  readonly app: FlotillaApp;
+  /** The system's NATS server (`nats://host:4222`): its registry, its events and dead letters. */
+  readonly natsUrl: string;
+  /** Where the dashboard keeps its files: dashboard.json, its trace store, its panels' own files. */
+  readonly dataDir: string;
+  /** Default 9400; 0 picks a free one. */
+  readonly port?: number;
+  /** The interface it listens on, and no other (default 127.0.0.1). */
+  readonly host?: string;
+  /** A supervisor to show and to scale through (`flotilla up`, or `--supervisor DIR`). */
+  readonly supervisor?: SupervisorLink;
+  /** No admin token: anyone who reaches the port may use it. Development only (`flotilla dev`, `--open`). */
+  readonly open?: boolean;
+  /** How often the topology is sent (2,000 ms). */
+  readonly refreshMs?: number;
+  readonly log?: Logger;
+}
+
+export interface ServedDashboard {
+  /** The page, e.g. `http://127.0.0.1:9400/_flotilla`. */
+  readonly url: string;
+  /** Where instances send their spans (their FLOTILLA_TRACE_COLLECTOR). */
+  readonly collectorUrl: string;
+  /** The admin bearer token; undefined when open. */
+  readonly token: string | undefined;
+  /** Stops serving, then closes the registry, the events and the trace store; removes dashboard.json. */
+  close(): Promise<void>;
+}
+
+/** Serves the dashboard; answers once it listens and, unless open, once dashboard.json holds its token. */
+export async function serveDashboard(options: ServeDashboardOptions): Promise<ServedDashboard> {
+  const log = options.log ?? createLogger({ name: "dashboard" });
+  const listenHost = options.host ?? "127.0.0.1";
+  const token = options.open ? undefined : newAdminToken();
+  const check = bearerAccess(token);
+  const registry = resolveRegistry(options.natsUrl, { nats: natsRegistry });
+  // One store for the whole system: the spans the instances export here, and the dashboard's own.
+  const traces = traceRecorder({
+    service: "dashboard",
+    instance: `${hostname()}-${process.pid}`,
+    store: sqliteTraceStore({ file: join(options.dataDir, TRACE_FILE) }),
+  });
+  const tracer = traces.tracer;
+  let events: AppEvents | undefined;
+  const server = Fastify({ logger: false, forceCloseConnections: true });
+  const releaseAll = async () => {
+    await events?.close();
+    await registry.close();
+    await traces.close();
+  };
+  try {
+    events = await openAppEvents(options.natsUrl, options.dataDir).catch((err: unknown) => {
+      log.warn({ err }, "dashboard: the system's events cannot be read; dead letters and event flow are not shown");
+      return undefined;
+    });
+    const ctx: DashboardContext = {
+      app: options.app,
+      host: undefined,
+      registry,
+      events,
+      transportUrl: options.natsUrl,
+      traces: traces.store,
+      metrics: undefined,
+      supervisor: options.supervisor,
+      dataDir: options.dataDir,
+      // The events view's work brings the audit log's store.
+      audit: undefined,
+      tracer,
+      log,
+    };
+    const services = options.app.services.map((s) => s.name);
+    const topology = topologyPanel({
+      host: { id: `dashboard-${hostname()}-${process.pid}`, services, isReady: async () => true },
+      registry,
+      routed: routedBy(options.app),
+      tracer,
+      ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }),
+    });
+    const spans = requestSpans(server, tracer);
+    const sendError = (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
+      const fe = toFlotillaError(err, server.initialConfig.bodyLimit ?? 1_048_576);
+      const status = httpStatusOf(fe);
+      if (status === 500) log.error({ err, code: fe.code, route: req.routeOptions.url }, "dashboard request failed");
+      return reply.code(status).send(errorBody(fe, status, spans.get(req)?.spanContext().traceId ?? ""));
+    };
+    server.setErrorHandler(sendError);
+    server.setNotFoundHandler((req, reply) =>
+      sendError(new FlotillaError("NOT_FOUND", "no route matches"), req, reply),
+    );
+    dashboardRoutes(server, {
+      panels: [topology, ...dashboardPanels(ctx)],
+      log,
+      authorize: async (req) => check(req.headers),
+    });
+    installCollector(server, traces.store);
+    await server.listen({ port: options.port ?? DASHBOARD_PORT, host: listenHost });
+  } catch (err) {
+    await server.close();
+    await releaseAll();
+    throw err;
+  }
+  const address = server.server.address();
+  const port = typeof address === "object" && address !== null ? address.port : (options.port ?? DASHBOARD_PORT);
+  const origin = `http://${listenHost.includes(":") ? `[${listenHost}]` : listenHost}:${port}`;
+  const url = `${origin}/_flotilla`;
+  let file: string | undefined;
+  if (token !== undefined) file = writeDashboardFile(options.dataDir, { url, token, pid: process.pid });
+  log.info({ url, open: token === undefined }, "dashboard listening");
+  return {
+    url,
+    collectorUrl: `${origin}${COLLECTOR_PATH}`,
+    token,
+    async close() {
+      await server.close();
+      await releaseAll();
+      if (file !== undefined) rmSync(file, { force: true });
+    },
+  };
+}
+
+/** The services the app's gateway routes to (the topology marks them), composites' parts included. */
+function routedBy(app: FlotillaApp): string[] {
+  const routes = app.gateway?.routes ?? [];
+  const names = routes.flatMap((r) =>
+    isComposite(r)
+      ? [...r.composition.parts.values()].flatMap((p) => (p.service === undefined ? [] : [p.service]))
+      : [r.action.service],
+  );
+  return [...new Set(names)];
+}
+
+/**
+ * A span `dashboard.http` per API request (the panels' own spans nest under it, and an error answer
+ * carries its trace id). The page's files and the OTLP receiver get none: the receiver's would add a
+ * trace to the store for every batch it stores.
+ */
+function requestSpans(server: FastifyInstance, tracer: Tracer): WeakMap<FastifyRequest, Span> {
+  const spans = new WeakMap<FastifyRequest, Span>();
+  server.addHook("onRequest", async (req) => {
+    if (!req.url.startsWith("/_flotilla/api/")) return;
+    const span = tracer.startSpan("dashboard.http", {
+      attributes: { "http.request.method": req.method, "url.path": req.url.split("?")[0] ?? "" },
+    });
+    spans.set(req, span);
+  });
+  server.addHook("onResponse", async (req, reply) => {
+    const span = spans.get(req);
+    if (span === undefined) return;
+    span.setAttribute("http.response.status_code", reply.statusCode);
+    if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
+  });
+  return spans;
+}
+
+/**
+ * `POST /v1/traces`: the OTLP/HTTP JSON receiver, as an instance's ops port serves it. Its body is read
+ * by the receiver (gzip, size limit), so fastify's parsers are off in its scope. Like the ops port's, it
+ * takes spans without a token: the dashboard listens on loopback unless told otherwise.
+ */
+function installCollector(server: FastifyInstance, store: TraceStore | undefined): void {
+  if (store === undefined) return;
+  server.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser("*", (_req, _payload, done) => done(null, undefined));
+    scope.post(COLLECTOR_PATH, async (req, reply) => {
+      reply.hijack();
+      receiveOtlpJson(req.raw, reply.raw, store);
+    });
+  });
+}
