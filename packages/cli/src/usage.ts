@@ -172,6 +172,9 @@ gateway's port over its instances (docs/supervisor.md). Ctrl-C stops everything.
   --sync-period MS        how often the autoscaler reads the signals (default 15000)
   --companion NAME=CMD    a process the system needs (e.g. a legacy service), started first; repeatable
   --env K=V               environment for every instance and companion; repeatable
+  --dashboard-port N      the web dashboard's port on 127.0.0.1 (default: a free one); its admin token is
+                          printed and kept in <data dir>/dashboard.json; every instance sends it its spans
+  --no-dashboard          no dashboard
   --plain                 log lines instead of the live status view (the default when stdout is no terminal)
 `;
 
@@ -221,6 +224,7 @@ Runs the app split into its deployment units (as flotilla up does, one instance 
 and watches its source: a change restarts only the units whose modules reach the changed file, one rolling
 restart each (the new instance is ready before the old one drains), while the gateway and the other units
 keep serving. A change to the app module or a package manifest restarts every unit (docs/hot-reload.md).
+The web dashboard runs open (no token: development) on a free port of 127.0.0.1; its URL is printed.
 
   --app PATH          the app module (default: package.json "flotilla": { "app": PATH })
   --layout L          app (the app's units, default), single (one unit) or per-service

@@ -10,4 +10,5 @@ export { EVENTS_SUBJECT, type InstanceEvent, type SupervisorEvents } from "./eve
 export type { InstanceState, InstanceStatus } from "./instance.js";
 export { duration, renderStatus } from "./render-status.js";
 export { createSupervisor, type Supervisor, type SupervisorOptions, type SupervisorStatus } from "./supervisor.js";
+export type { SupervisorDashboardOptions } from "./supervisor-types.js";
 export type { HealingOptions, UnitHealth, UnitStatus } from "./unit-runner.js";
