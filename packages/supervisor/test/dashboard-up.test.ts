@@ -39,7 +39,15 @@ describe("flotilla up serves the system's dashboard", () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "flotilla-up-dashboard-"));
     up = await startUp(["--app", APP, "--data-dir", dataDir, "--port", "0", "--no-autoscale"]);
-    const printed = /dashboard on (http:\/\/\S+), admin token (\S+)/.exec(up.output());
+    const line = /dashboard on (http:\/\/\S+), admin token (\S+)\s/;
+    // Printed right after the line startUp waits for, maybe in another chunk.
+    await until(
+      () => line.test(up.output()),
+      10_000,
+      "the dashboard's line",
+      () => up.output().slice(-4_000),
+    );
+    const printed = line.exec(up.output());
     url = printed?.[1] ?? "";
     token = printed?.[2] ?? "";
   }, 150_000);

@@ -20,7 +20,7 @@ import { type AppEvents, openAppEvents } from "../app-events.js";
 import { receiveOtlpJson } from "../otlp-receiver.js";
 import type { DashboardContext, SupervisorLink } from "./dashboard-context.js";
 import { dashboardPanels } from "./dashboard-panels.js";
-import { bearerAccess, newAdminToken, writeDashboardFile } from "./standalone-access.js";
+import { bearerAccess, DASHBOARD_FILE, newAdminToken, writeDashboardFile } from "./standalone-access.js";
 
 /** Where the dashboard's OTLP/HTTP JSON receiver listens: FLOTILLA_TRACE_COLLECTOR is `<origin>` + this. */
 export const COLLECTOR_PATH = "/v1/traces";
@@ -133,10 +133,14 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Se
   }
   const address = server.server.address();
   const port = typeof address === "object" && address !== null ? address.port : (options.port ?? DASHBOARD_PORT);
-  const origin = `http://${listenHost.includes(":") ? `[${listenHost}]` : listenHost}:${port}`;
+  // Show the name asked for, or localhost for every interface (as the gateway does).
+  const shown = listenHost === "0.0.0.0" || listenHost === "::" ? "localhost" : listenHost;
+  const origin = `http://${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
   const url = `${origin}/_flotilla`;
-  let file: string | undefined;
-  if (token !== undefined) file = writeDashboardFile(options.dataDir, { url, token, pid: process.pid });
+  const file = join(options.dataDir, DASHBOARD_FILE);
+  // Open, no file: one left by an earlier run would name a token that opens nothing now.
+  if (token === undefined) rmSync(file, { force: true });
+  else writeDashboardFile(options.dataDir, { url, token, pid: process.pid });
   log.info({ url, open: token === undefined }, "dashboard listening");
   return {
     url,
@@ -145,7 +149,7 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Se
     async close() {
       await server.close();
       await releaseAll();
-      if (file !== undefined) rmSync(file, { force: true });
+      if (token !== undefined) rmSync(file, { force: true });
     },
   };
 }
