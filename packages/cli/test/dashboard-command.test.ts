@@ -9,6 +9,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type RunningApp, runApp } from "@flotilla/app";
 import { sqliteTraceStore, TRACE_FILE } from "@flotilla/telemetry";
+import { freePort } from "@flotilla/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import shopApp from "../../../examples/shop/src/app.js";
 import { Cluster, http, root, until, withTimeout } from "./split-helpers.js";
@@ -176,5 +177,21 @@ describe("flotilla dashboard: a split system's dashboard", () => {
     const code = await withTimeout(new Promise((r) => child.once("close", r)), 30_000, "flotilla dashboard");
     expect(code).toBe(2);
     expect(err).toContain("--nats must name the system's NATS server");
+  });
+
+  it("fails to start when its NATS server does not answer (exit 1, UNAVAILABLE)", { timeout: 90_000 }, async () => {
+    const port = await freePort();
+    const dir = cluster.tempDir("flotilla-dashboard-nonats-");
+    const child = spawn(
+      process.execPath,
+      [bin, "dashboard", "--app", "examples/shop/src/app.ts", "--nats", `nats://127.0.0.1:${port}`, "--data-dir", dir],
+      { cwd: root, stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let err = "";
+    child.stderr?.on("data", (d: Buffer) => (err += d));
+    const code = await withTimeout(new Promise((r) => child.once("close", r)), 80_000, "flotilla dashboard");
+    expect(code).toBe(1);
+    expect(err).toContain("[UNAVAILABLE]");
+    expect(existsSync(join(dir, "dashboard.json"))).toBe(false);
   });
 });

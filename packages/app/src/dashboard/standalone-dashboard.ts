@@ -81,6 +81,9 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Se
     await traces.close();
   };
   try {
+    // The registry's view opens on first use; opened now, the first page already lists the instances
+    // (and a NATS server that cannot be reached fails the start instead of showing an empty system).
+    if ("connect" in registry && typeof registry.connect === "function") await registry.connect();
     events = await openAppEvents(options.natsUrl, options.dataDir).catch((err: unknown) => {
       log.warn({ err }, "dashboard: the system's events cannot be read; dead letters and event flow are not shown");
       return undefined;
