@@ -247,6 +247,8 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       ...env,
       FLOTILLA_SUPERVISOR_URL: control.url,
       FLOTILLA_SUPERVISOR_TOKEN: control.token,
+      // --env has the last word here too (an empty token turns the gateway's link off).
+      ...options.env,
     };
     for (const [name, command] of Object.entries(options.companions ?? {})) {
       const companion = new Companion(name, command, env, hub, log);
