@@ -87,6 +87,11 @@ export interface ShopOptions {
   logger?: Logger;
   /** A legacy monolith running elsewhere (default FLOTILLA_UPSTREAM_LEGACY); absent both, one starts here. */
   legacyUrl?: string;
+  /**
+   * Serve the web dashboard at `/_flotilla` (`npm start` does): its API for the shop's admins, who sign in
+   * with `POST /api/v1/auth/login` and give the page the token. See docs/dashboard.md.
+   */
+  dashboard?: boolean;
 }
 
 /**
@@ -116,6 +121,7 @@ export async function startShop(options: ShopOptions = {}): Promise<RunningApp> 
       ...(options.transport ? { transport: options.transport } : {}),
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.dashboard ? { dashboard: {} } : {}),
     });
     return {
       ...running,

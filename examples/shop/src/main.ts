@@ -17,8 +17,10 @@ const shop = await startShop({
   port,
   dataDir,
   listenHost: process.env.HOST ?? "localhost",
+  dashboard: true,
   ...(process.env.FLOTILLA_TRANSPORT ? { transport: process.env.FLOTILLA_TRANSPORT } : {}),
 });
 console.log(`Flotilla shop listening on ${shop.url} (try ${shop.url}/api/v1/products)`);
+console.log(`dashboard on ${shop.url}/_flotilla (for admins: sign in with POST /api/v1/auth/login, see the README)`);
 
 stopOnSignals(shop, "shop");

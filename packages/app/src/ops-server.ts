@@ -3,9 +3,10 @@
  * trace store, the OTLP/HTTP JSON receiver (`POST /v1/traces`) and the trace queries (`GET /traces`,
  * `GET /traces/<id>`); given saga readers, the saga queries (`GET /sagas`, `GET /sagas/<id>`, ops-sagas.ts).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { isTraceId, receiveOtlp, type TraceStore, traceQueryFromParams } from "@flotilla/telemetry";
+import { createServer, type Server } from "node:http";
+import { isTraceId, type TraceStore, traceQueryFromParams } from "@flotilla/telemetry";
 import { answerSagas, SAGAS_PATH } from "./ops-sagas.js";
+import { receiveOtlpJson } from "./otlp-receiver.js";
 import type { SagaReader } from "./saga-readers.js";
 
 export interface OpsServer {
@@ -45,7 +46,7 @@ export async function startOpsServer(
     if (path === "/v1/traces") {
       if (traces === undefined) return json(404, { error: "no trace store in this process" });
       if (req.method !== "POST") return json(405, { error: "method not allowed: POST OTLP/HTTP JSON here" });
-      receive(req, res, traces);
+      receiveOtlpJson(req, res, traces);
       return;
     }
     if (req.method !== "GET") return json(405, { error: "method not allowed" });
@@ -109,18 +110,6 @@ export async function startOpsServer(
         server.close(() => resolve());
       }),
   };
-}
-
-/** `POST /v1/traces`: an OTLP/HTTP JSON export request into the store (see receiveOtlp). */
-function receive(req: IncomingMessage, res: ServerResponse, traces: TraceStore) {
-  receiveOtlp({ headers: req.headers, body: req }, traces).then((answer) => {
-    res.writeHead(answer.status, {
-      "content-type": "application/json",
-      "cache-control": "no-store",
-      ...(answer.close ? { connection: "close" } : {}),
-    });
-    res.end(answer.body);
-  });
 }
 
 function messageOf(err: unknown): string {

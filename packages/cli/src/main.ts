@@ -1,8 +1,9 @@
-/** @module The `flotilla` command: `start`, `dlq`, `replay`, `edge-keys`, `trace`, `traces`, `proto` and `traffic`. */
+/** @module The `flotilla` command: `start`, `dlq`, `replay`, `edge-keys`, `trace`, `traces`, `proto`, `traffic`, the supervisor's commands and `dashboard`. */
 import { FlotillaError } from "@flotilla/core";
 import { TRAFFIC_USAGE } from "./commands/traffic.js";
 import { UsageError } from "./options.js";
 import {
+  DASHBOARD_USAGE,
   DEPLOY_K8S_USAGE,
   DEV_USAGE,
   DLQ_USAGE,
@@ -34,6 +35,7 @@ const OVERVIEW = `usage: flotilla <command> [options]
   up                           run the app split under a supervisor that heals and scales it
   ps | scale UNIT=N | restart UNIT  a running supervisor's status, scale a unit, restart a unit rolling
   dev                          run the app split into units and restart only those whose source changed
+  dashboard --nats URL         serve the web dashboard of a split system
 
 "flotilla <command> --help" shows one command's options.
 `;
@@ -66,6 +68,10 @@ const COMMANDS: Record<string, Command> = {
   scale: { usage: SCALE_USAGE, run: async (args) => (await import("./commands/scale.js")).scale(args) },
   restart: { usage: RESTART_USAGE, run: async (args) => (await import("./commands/restart.js")).restart(args) },
   dev: { usage: DEV_USAGE, run: async (args) => (await import("./commands/dev.js")).dev(args) },
+  dashboard: {
+    usage: DASHBOARD_USAGE,
+    run: async (args) => (await import("./commands/dashboard.js")).dashboard(args),
+  },
 };
 
 const FULL_USAGE = [
@@ -85,6 +91,7 @@ const FULL_USAGE = [
   SCALE_USAGE,
   RESTART_USAGE,
   DEV_USAGE,
+  DASHBOARD_USAGE,
 ].join("\n");
 
 async function main(argv: string[]): Promise<void> {

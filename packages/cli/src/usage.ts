@@ -172,6 +172,9 @@ gateway's port over its instances (docs/supervisor.md). Ctrl-C stops everything.
   --sync-period MS        how often the autoscaler reads the signals (default 15000)
   --companion NAME=CMD    a process the system needs (e.g. a legacy service), started first; repeatable
   --env K=V               environment for every instance and companion; repeatable
+  --dashboard-port N      the web dashboard's port on 127.0.0.1 (default: a free one); its admin token is
+                          printed and kept in <data dir>/dashboard.json; every instance sends it its spans
+  --no-dashboard          no dashboard
   --plain                 log lines instead of the live status view (the default when stdout is no terminal)
 `;
 
@@ -199,12 +202,29 @@ before an old one drains and stops, so no request fails.
   --data-dir DIR          the supervisor's data dir (default .flotilla/up)
 `;
 
+export const DASHBOARD_USAGE = `usage: flotilla dashboard --nats URL [options]
+
+Serves the web dashboard of a split system on its own (docs/dashboard.md): the instances from the NATS
+registry, the events and dead letters from the broker, the traces the instances send to its OTLP
+receiver (set their FLOTILLA_TRACE_COLLECTOR to the URL it prints), scaling through a supervisor. Its API
+needs the admin token it prints and writes to <data dir>/dashboard.json (mode 0600). Ctrl-C stops it.
+
+  --app PATH          the app module (default: package.json "flotilla": { "app": PATH })
+  --nats URL          the system's NATS server, nats://host:4222 (default: FLOTILLA_TRANSPORT)
+  --port N            the port (default 9400; 0 picks a free one)
+  --host NAME         the interface to listen on, and no other (default 127.0.0.1)
+  --data-dir DIR      its trace store and dashboard.json (default .flotilla/dashboard)
+  --supervisor DIR    the data dir of a flotilla up whose units it may scale and restart
+  --open              no token: anyone reaching the port may use it (development only)
+`;
+
 export const DEV_USAGE = `usage: flotilla dev [options]
 
 Runs the app split into its deployment units (as flotilla up does, one instance per unit, no autoscaling)
 and watches its source: a change restarts only the units whose modules reach the changed file, one rolling
 restart each (the new instance is ready before the old one drains), while the gateway and the other units
 keep serving. A change to the app module or a package manifest restarts every unit (docs/hot-reload.md).
+The web dashboard runs open (no token: development) on a free port of 127.0.0.1; its URL is printed.
 
   --app PATH          the app module (default: package.json "flotilla": { "app": PATH })
   --layout L          app (the app's units, default), single (one unit) or per-service

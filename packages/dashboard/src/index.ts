@@ -18,6 +18,7 @@ export {
   type ServiceHealth,
   type ServiceView,
   type Topology,
+  type TopologyHost,
   type TopologySource,
 } from "./topology.js";
 export type {

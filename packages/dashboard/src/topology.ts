@@ -44,9 +44,15 @@ export interface Topology {
   readonly observed?: boolean;
 }
 
+/**
+ * What the topology needs of the process serving it: its id, the services to list and, without a
+ * registry, whether they are ready. `flotilla dashboard` runs no service and gives the app's names.
+ */
+export type TopologyHost = Pick<Host, "id" | "services" | "isReady">;
+
 /** Where a topology is read from. */
 export interface TopologySource {
-  readonly host: Host;
+  readonly host: TopologyHost;
   /** The registry the services register with; absent, the services of `host` are shown as this process runs them. */
   readonly registry?: Registry | undefined;
   /** Services to show besides the host's own: those the gateway routes to (which may run elsewhere). */
@@ -105,7 +111,7 @@ function fromRegistry(info: InstanceInfo): InstanceView {
 }
 
 /** Without a registry the host's services are its own: one instance each, ready when the host is. */
-async function localInstances(host: Host): Promise<Map<string, InstanceView[]>> {
+async function localInstances(host: TopologyHost): Promise<Map<string, InstanceView[]>> {
   const ready = await host.isReady();
   const machine = hostname();
   return new Map(

@@ -30,7 +30,8 @@ export async function callSupervisor(
   return answer;
 }
 
-function readControlFile(dataDir: string): ControlFile {
+/** The address and token of the supervisor whose data dir is `dataDir` (NOT_RUNNING without its file). */
+export function readControlFile(dataDir: string): ControlFile {
   const file = join(dataDir, CONTROL_FILE);
   try {
     return JSON.parse(readFileSync(file, "utf8")) as ControlFile;

@@ -42,6 +42,8 @@ const HTTP_STATUS: Record<string, number> = {
 /** The running control server: its URL, and close() (which also removes the control file). */
 export interface ControlServer {
   readonly url: string;
+  /** The bearer token its requests need (the dashboard's link to the supervisor uses it). */
+  readonly token: string;
   close(): Promise<void>;
 }
 
@@ -100,6 +102,7 @@ export async function startControlServer(
   writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
   return {
     url,
+    token,
     async close() {
       unsubscribe();
       rmSync(file, { force: true });

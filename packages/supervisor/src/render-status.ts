@@ -8,7 +8,11 @@ import type { SupervisorStatus } from "./supervisor.js";
 /** The status as text lines no wider than `width`, ending with a newline. */
 export function renderStatus(status: SupervisorStatus, width = 100, now = Date.now()): string {
   const lines: string[] = [];
-  const where = [status.gatewayUrl && `gateway ${status.gatewayUrl}`, status.natsUrl && `nats ${status.natsUrl}`]
+  const where = [
+    status.gatewayUrl && `gateway ${status.gatewayUrl}`,
+    status.dashboardUrl && `dashboard ${status.dashboardUrl}`,
+    status.natsUrl && `nats ${status.natsUrl}`,
+  ]
     .filter(Boolean)
     .join("  ");
   lines.push(`${status.app} — supervisor pid ${status.pid}, up ${duration(now - status.startedAt)}  ${where}`);

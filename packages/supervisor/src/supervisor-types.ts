@@ -42,7 +42,20 @@ export interface SupervisorOptions {
   /** Autoscale loop period (default 15 000 ms, an HPA's sync period). */
   readonly syncPeriodMs?: number;
   readonly healing?: HealingOptions;
+  /**
+   * Serve the system's web dashboard from the supervisor's process (`flotilla up`), linked to it for
+   * scaling and restarts, its trace store fed by every instance (FLOTILLA_TRACE_COLLECTOR). Absent: none.
+   */
+  readonly dashboard?: SupervisorDashboardOptions;
   readonly log?: Logger;
+}
+
+/** Where the supervisor's dashboard listens, and who may use it. */
+export interface SupervisorDashboardOptions {
+  /** Its port on 127.0.0.1 (default 0: a free one). */
+  readonly port?: number;
+  /** No admin token (`flotilla dev`): development only. Otherwise the token is in `<dataDir>/dashboard.json`. */
+  readonly open?: boolean;
 }
 
 /** Everything `flotilla ps` and the status view show. */
@@ -54,6 +67,8 @@ export interface SupervisorStatus {
   readonly database: string;
   readonly gatewayUrl?: string;
   readonly controlUrl?: string;
+  /** The dashboard's page, when the supervisor serves one. */
+  readonly dashboardUrl?: string;
   readonly units: readonly (UnitStatus & { readonly signals?: UnitSignals })[];
   readonly companions: readonly CompanionStatus[];
   /** The last 20 scale decisions, oldest first. */

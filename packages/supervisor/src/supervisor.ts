@@ -8,7 +8,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { deploymentUnits, type ResolvedUnit } from "@flotilla/app";
+import { deploymentUnits, type ResolvedUnit, type ServedDashboard, serveDashboard } from "@flotilla/app";
 import { createLogger, FlotillaCodes, FlotillaError } from "@flotilla/core";
 import {
   Autoscaler,
@@ -61,6 +61,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   let balancer: Balancer | undefined;
   let gatewayUrl: string | undefined;
   let control: ControlServer | undefined;
+  let dashboard: ServedDashboard | undefined;
   let publisher: EventPublisher | undefined;
   let source: SignalSource | undefined;
   let stopping = false;
@@ -136,6 +137,8 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   const instanceEnv = (edgeKeys: string, databaseUrl: string | undefined): NodeJS.ProcessEnv => ({
     ...process.env,
     FLOTILLA_EDGE_KEYS: edgeKeys,
+    // Every instance's spans go to the dashboard's store too, so one store sees the whole system.
+    ...(dashboard === undefined ? {} : { FLOTILLA_TRACE_COLLECTOR: dashboard.collectorUrl }),
     // A stopping gateway instance serves on for 2 s with `connection: close`: a client the balancer kept
     // on it reconnects through the balancer to another instance instead of meeting a closed socket.
     FLOTILLA_DRAIN_MS: "2000",
@@ -216,7 +219,37 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     const databaseUrl = await prepareDatabase();
     for (const [name, n] of Object.entries(options.instances ?? {})) checkCount(unitNamed(name), n);
     const edgeKeys = ensureEdgeKeys(options.cliBin, dataDir);
+    control = await startControlServer(
+      {
+        status: () => self.status(),
+        scale: (unit, n, reason) => self.scale(unit, n, reason),
+        restart: (unit) => self.restart(unit),
+        metrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }),
+      },
+      hub,
+      dataDir,
+    );
+    if (options.dashboard !== undefined) {
+      dashboard = await serveDashboard({
+        app: options.app,
+        natsUrl,
+        dataDir,
+        port: options.dashboard.port ?? 0,
+        host: "127.0.0.1",
+        open: options.dashboard.open === true,
+        supervisor: { url: control.url, token: control.token },
+        log,
+      });
+    }
     const env = instanceEnv(edgeKeys, databaseUrl);
+    // The gateway's own /_flotilla reaches the supervisor too (to scale and restart): its processes get the token.
+    const gatewayEnv: NodeJS.ProcessEnv = {
+      ...env,
+      FLOTILLA_SUPERVISOR_URL: control.url,
+      FLOTILLA_SUPERVISOR_TOKEN: control.token,
+      // --env has the last word here too (an empty token turns the gateway's link off).
+      ...options.env,
+    };
     for (const [name, command] of Object.entries(options.companions ?? {})) {
       const companion = new Companion(name, command, env, hub, log);
       companions.push(companion);
@@ -237,7 +270,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         () => ({
           file: process.execPath,
           args: instanceArgs(unit, context),
-          env,
+          env: unit.gateway ? gatewayEnv : env,
           logDir: join(dataDir, "units", unit.name),
         }),
         hub,
@@ -261,16 +294,6 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       const port = await balancer.listen(options.gatewayPort ?? 8080, "127.0.0.1");
       gatewayUrl = `http://127.0.0.1:${port}`;
     }
-    control = await startControlServer(
-      {
-        status: () => self.status(),
-        scale: (unit, n, reason) => self.scale(unit, n, reason),
-        restart: (unit) => self.restart(unit),
-        metrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }),
-      },
-      hub,
-      dataDir,
-    );
     await Promise.all([...runners.values()].map((r) => r.start()));
     timers.push(
       setInterval(() => {
@@ -280,7 +303,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     );
     startAutoscaling();
     log.info(
-      { gateway: gatewayUrl, control: control.url, dataDir },
+      { gateway: gatewayUrl, control: control.url, dashboard: dashboard?.url, dataDir },
       `supervising ${options.app.name}: ${units.map((u) => `${u.name}×${runners.get(u.name)?.desired}`).join(", ")}`,
     );
   };
@@ -308,6 +331,8 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       await Promise.all((first?.unit.gateway ? rest : ordered).map((r) => r.stop()));
       await balancer?.close();
       await Promise.all(companions.map((c) => c.stop(10_000)));
+      // After the instances, so their last spans arrive; before NATS, which its registry and events read.
+      await dashboard?.close();
       await source?.close();
       await publisher?.close();
       await control?.close();
@@ -328,6 +353,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         database,
         ...(gatewayUrl === undefined ? {} : { gatewayUrl }),
         ...(control === undefined ? {} : { controlUrl: control.url }),
+        ...(dashboard === undefined ? {} : { dashboardUrl: dashboard.url }),
         units: [...runners.values()].map((r) => {
           const read = signals.get(r.unit.name);
           return { ...r.status(), ...(read === undefined ? {} : { signals: read }) };

@@ -56,14 +56,17 @@ export async function dev(args: string[]): Promise<void> {
     // One instance per unit, whatever the app asks for in production: a reload replaces one process.
     instances: Object.fromEntries(units.filter((u) => u.instances !== 1).map((u) => [u.name, 1])),
     autoscale: false,
+    // Development: the dashboard asks for no token.
+    dashboard: { open: true },
   });
   // Whatever started before a failure (nats-server, instances) is stopped before the error is shown.
   const reload = await startUnits(supervisor, async () => {
     await supervisor.start();
     console.log(`Flotilla ${app.name} dev: ${units.length} units (layout ${layout}), one instance each`);
     console.log(`units: ${pids(supervisor)}`);
-    const { gatewayUrl } = supervisor.status();
+    const { gatewayUrl, dashboardUrl } = supervisor.status();
     if (gatewayUrl !== undefined) console.log(`Flotilla ${app.name} listening on ${gatewayUrl}`);
+    if (dashboardUrl !== undefined) console.log(`dashboard on ${dashboardUrl} (open: development)`);
     return watch(app, appPath, units, supervisor);
   });
   if (reload.inline.length > 0) {

@@ -1,7 +1,7 @@
 /** @module `flotilla up`: runs an app split under a supervisor (docs/supervisor.md), with a live status view. */
 import { createWriteStream, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { LAYOUTS, type Layout, stopOnSignals } from "@flotilla/app";
+import { DASHBOARD_FILE, LAYOUTS, type Layout, readDashboardFile, stopOnSignals } from "@flotilla/app";
 import { createLogger } from "@flotilla/core";
 import { createSupervisor, renderStatus } from "@flotilla/supervisor";
 import { appModulePath, loadApp } from "../load-app.js";
@@ -27,6 +27,8 @@ export async function up(args: string[]): Promise<void> {
     companion: { type: "string", multiple: true },
     env: { type: "string", multiple: true },
     plain: { type: "boolean" },
+    "dashboard-port": { type: "string" },
+    "no-dashboard": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -34,6 +36,10 @@ export async function up(args: string[]): Promise<void> {
     return;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (values["no-dashboard"] && values["dashboard-port"] !== undefined) {
+    throw new UsageError("--dashboard-port and --no-dashboard exclude each other");
+  }
+  const dashboardPort = portOption(values["dashboard-port"] ?? "0", "--dashboard-port");
   const layout = values.layout ?? "app";
   if (!LAYOUTS.includes(layout as Layout)) throw new UsageError(`--layout must be one of ${LAYOUTS.join(", ")}`);
   const instances = Object.fromEntries(
@@ -65,6 +71,7 @@ export async function up(args: string[]): Promise<void> {
     env: Object.fromEntries(pairs(values.env ?? [], "--env", "K=V")),
     companions: Object.fromEntries(pairs(values.companion ?? [], "--companion", "NAME=COMMAND")),
     autoscale: values["no-autoscale"] !== true,
+    ...(values["no-dashboard"] ? {} : { dashboard: { port: dashboardPort } }),
     log,
     ...(values.nats ? { natsUrl: values.nats } : {}),
     ...(values.database ? { databaseUrl: values.database } : {}),
@@ -76,6 +83,10 @@ export async function up(args: string[]): Promise<void> {
   console.log(
     `Flotilla ${status.app} up: gateway on ${status.gatewayUrl ?? "(none)"}, control on ${status.controlUrl}`,
   );
+  if (status.dashboardUrl !== undefined) {
+    const { token } = readDashboardFile(dataDir);
+    console.log(`dashboard on ${status.dashboardUrl}, admin token ${token} (also in ${join(dataDir, DASHBOARD_FILE)})`);
+  }
   if (live) {
     const draw = () =>
       process.stdout.write(`\x1b[H\x1b[2J${renderStatus(supervisor.status(), process.stdout.columns || 100)}`);
