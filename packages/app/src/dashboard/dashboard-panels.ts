@@ -14,13 +14,13 @@ import { tracesPanel } from "./traces-panel.js";
 type PanelFactory = (ctx: DashboardContext) => Panel | undefined;
 
 const FACTORIES: readonly PanelFactory[] = [
-  // One line per view; each factory lives in its own module of this folder.
+  // One line per view, each factory in its own module of this folder; Topology comes first (the mount's).
+  tracesPanel,
   eventFlowPanel,
   deadLettersPanel,
-  tracesPanel,
-  (ctx) => fitnessPanel(ctx),
-  (ctx) => sagasPanel(ctx),
+  sagasPanel,
   metricsPanel,
+  fitnessPanel,
 ];
 
 export function dashboardPanels(ctx: DashboardContext): Panel[] {
