@@ -1,7 +1,9 @@
 /**
  * The dashboard of the split shop in a real browser: `flotilla up` runs the shop (nats-server, one
  * process per unit, the legacy monolith as a companion) and serves the dashboard; Chromium opens it with
- * the admin token it printed, and reaches every view the server lists from the navigation, by keyboard.
+ * the admin token it printed, shows the real traffic of a customer's journey (the order's saga, its trace,
+ * the calls observed between the units), and reaches every view the server lists from the navigation,
+ * by keyboard.
  * Skipped where /usr/bin/chromium is absent outside CI.
  */
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
@@ -21,6 +23,7 @@ import {
   screenshot,
   watchedPage,
 } from "./support/browser.js";
+import { customerJourney } from "./support/journey.js";
 
 interface PanelEntry {
   readonly id: string;
@@ -75,8 +78,10 @@ describe.skipIf(!BROWSER_RUNS)(browserSuite("the split shop's dashboard under fl
       headers: { authorization: `Bearer ${token}` },
     });
     panels = ((await res.json()) as { panels: PanelEntry[] }).panels;
+    // Real traffic through the split shop: browse, sign in, order, shipped, notified.
+    await customerJourney(up.gatewayUrl, { timeoutMs: 60_000 });
     browser = await launchChromium();
-  }, 180_000);
+  }, 240_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -86,6 +91,37 @@ describe.skipIf(!BROWSER_RUNS)(browserSuite("the split shop's dashboard under fl
     }
     if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
   }, 90_000);
+
+  it("shows the journey's order: its saga, its trace across the units, and the calls observed between them", {
+    timeout: 180_000,
+  }, async () => {
+    const origin = new URL(url).origin;
+    const { page, elsewhere, problems } = await watchedPage(browser, origin);
+    await openDashboard(page, `${url}#/sagas`, token);
+    // The orders unit's sagas, read through its ops port: the journey's checkout completed.
+    const sagas = page.getByRole("table", { name: "Sagas, most recently updated first" });
+    await sagas.waitFor({ timeout: 30_000 });
+    await expect
+      .poll(() => sagas.getByText("completed", { exact: true }).count(), { timeout: 30_000 })
+      .toBeGreaterThan(0);
+    // The order's trace, assembled from the spans every unit exported to the supervisor's dashboard.
+    await page.goto(`${url}#/traces?route=${encodeURIComponent("POST /api/v1/orders")}`);
+    const found = page.getByRole("table", { name: "Traces found" });
+    await found.waitFor({ timeout: 30_000 });
+    await expect.poll(() => found.getByRole("row").count(), { timeout: 30_000 }).toBeGreaterThan(1);
+    await expect.poll(async () => (await found.innerText()).includes("payments"), { timeout: 30_000 }).toBe(true);
+    // The calls observed between the units: the gateway calls orders, orders calls catalog.
+    await page.goto(`${url}#/topology`);
+    const observed = page.getByRole("table", { name: "Observed calls and events" });
+    await observed.waitFor({ timeout: 30_000 });
+    await expect
+      .poll(async () => (await observed.innerText()).includes("catalog.getProducts"), { timeout: 30_000 })
+      .toBe(true);
+    await screenshot(page, "dashboard-split-traffic");
+    expect(problems).toEqual([]);
+    expect(elsewhere).toEqual([]);
+    await page.close();
+  });
 
   it("opens every view from the navigation by keyboard, each without a script error or CSP violation", {
     timeout: 180_000,
