@@ -5,14 +5,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defineApp, type RunningApp, runApp } from "@flotilla/app";
-import { action, defineContract, defineService, MemoryRegistry } from "@flotilla/core";
-import { route } from "@flotilla/gateway";
+import { type RunningApp, runApp } from "@flotilla/app";
+import { MemoryRegistry } from "@flotilla/core";
 import { waitFor } from "@flotilla/testing";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
 import shopApp from "../src/app.js";
+import { chainApp } from "./fixtures/chain-app.js";
 import {
   accessibilityViolations,
   BROWSER_RUNS,
@@ -131,7 +130,7 @@ describe.skipIf(!BROWSER_RUNS)(browserSuite("observed edges and fitness in Chrom
     beforeAll(async () => {
       dataDir = mkdtempSync(join(tmpdir(), "flotilla-fitness-browser-"));
       // Open to anyone: a test app with no identity service.
-      app = await runApp(chainApp(), {
+      app = await runApp(chainApp, {
         dataDir,
         gatewayPort: 0,
         listenHost: "127.0.0.1",
@@ -185,38 +184,3 @@ describe.skipIf(!BROWSER_RUNS)(browserSuite("observed edges and fitness in Chrom
     });
   });
 });
-
-/** Services a → b → c → d called in a chain from the gateway, a calling d five times besides. */
-function chainApp() {
-  const step = (service: string) =>
-    defineContract({
-      service,
-      version: "1.0.0",
-      actions: { run: action({ input: z.object({}), output: z.object({ depth: z.number() }), idempotent: true }) },
-    });
-  const [a, b, c, d] = [step("a"), step("b"), step("c"), step("d")];
-  return defineApp({
-    name: "chain",
-    services: [
-      defineService(d, { actions: { run: async () => ({ depth: 1 }) } }),
-      defineService(c, {
-        calls: [d.run],
-        actions: { run: async (_input, ctx) => ({ depth: (await ctx.call(d.run, {})).depth + 1 }) },
-      }),
-      defineService(b, {
-        calls: [c.run],
-        actions: { run: async (_input, ctx) => ({ depth: (await ctx.call(c.run, {})).depth + 1 }) },
-      }),
-      defineService(a, {
-        calls: [b.run, d.run],
-        actions: {
-          run: async (_input, ctx) => {
-            for (let i = 0; i < 5; i++) await ctx.call(d.run, {});
-            return { depth: (await ctx.call(b.run, {})).depth + 1 };
-          },
-        },
-      }),
-    ],
-    gateway: { routes: [route({ method: "GET", path: "/chain", action: a.run })] },
-  });
-}

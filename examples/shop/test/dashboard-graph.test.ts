@@ -2,14 +2,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defineApp, type FitnessReport, type RunningApp, runApp } from "@flotilla/app";
-import { action, defineContract, defineService, MemoryRegistry } from "@flotilla/core";
+import { type FitnessReport, type RunningApp, runApp } from "@flotilla/app";
+import { MemoryRegistry } from "@flotilla/core";
 import type { ObservedGraph } from "@flotilla/dashboard";
-import { route } from "@flotilla/gateway";
 import { waitFor } from "@flotilla/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
 import shopApp from "../src/app.js";
+import { chainApp } from "./fixtures/chain-app.js";
 import { ADDRESS, CARDS, type Headers, ShopClient } from "./support/shop-client.js";
 
 describe("observed edges and fitness on the shop's dashboard", () => {
@@ -120,45 +119,6 @@ describe("observed edges and fitness on the shop's dashboard", () => {
     // The longest synchronous chain of a checkout is gateway → orders → catalog: two hops, within bounds.
     expect(report.findings).toEqual([]);
   });
-});
-
-/** A small app with the anti-patterns the shop avoids: a chain gateway → a → b → c → d, and a calling d five times. */
-const step = (service: string) =>
-  defineContract({
-    service,
-    version: "1.0.0",
-    actions: { run: action({ input: z.object({}), output: z.object({ depth: z.number() }), idempotent: true }) },
-  });
-const [a, b, c, d] = ["a", "b", "c", "d"].map(step) as [
-  ReturnType<typeof step>,
-  ReturnType<typeof step>,
-  ReturnType<typeof step>,
-  ReturnType<typeof step>,
-];
-const chainApp = defineApp({
-  name: "chain",
-  services: [
-    defineService(d, { actions: { run: async () => ({ depth: 1 }) } }),
-    defineService(c, {
-      calls: [d.run],
-      actions: { run: async (_input, ctx) => ({ depth: (await ctx.call(d.run, {})).depth + 1 }) },
-    }),
-    defineService(b, {
-      calls: [c.run],
-      actions: { run: async (_input, ctx) => ({ depth: (await ctx.call(c.run, {})).depth + 1 }) },
-    }),
-    defineService(a, {
-      calls: [b.run, d.run],
-      actions: {
-        run: async (_input, ctx) => {
-          // One call per item where one batched call would do: the chatty pair a → d.
-          for (let i = 0; i < 5; i++) await ctx.call(d.run, {});
-          return { depth: (await ctx.call(b.run, {})).depth + 1 };
-        },
-      },
-    }),
-  ],
-  gateway: { routes: [route({ method: "GET", path: "/chain", action: a.run })] },
 });
 
 describe("fitness findings of an app that has them", () => {
